@@ -1,0 +1,94 @@
+/**
+ * @file cert.h
+ * Self-signed certificates and keys (OpenSSL), key-type and curve names, and
+ * the PEM/DER/base64 conversions the go-plugin handshake needs.
+ */
+#ifndef SOUPC_CERT_H
+#define SOUPC_CERT_H
+
+#include "soupc/soupc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { SOUPC_KEY_EC = 0, SOUPC_KEY_RSA = 1 } soupc_key_type;
+
+typedef enum {
+  SOUPC_CURVE_P256 = 0,
+  SOUPC_CURVE_P384 = 1,
+  SOUPC_CURVE_P521 = 2
+} soupc_curve;
+
+typedef struct soupc_cert_options {
+  soupc_key_type key_type; /* default SOUPC_KEY_EC */
+  soupc_curve curve;       /* EC only */
+  int rsa_bits;            /* RSA only: 2048, 3072 or 4096; 0 = 2048 */
+  const char *common_name; /* NULL = "localhost" */
+  const char *organization; /* NULL = "soup-c" */
+  int is_ca;               /* go-plugin AutoMTLS sets IsCA + CertSign */
+  int validity_days;       /* 0 = 365 */
+} soupc_cert_options;
+
+/** Parses "ec" or "rsa" (case-insensitive). @return 0 or
+ * SOUPC_ERR_INVALID_ARGUMENT. */
+SOUPC_EXTERN int soupc_key_type_parse(soupc_key_type *out, const char *name);
+
+/** Parses a curve name, case-insensitive: secp256r1|p-256|p256|prime256v1,
+ * secp384r1|p-384|p384, secp521r1|p-521|p521. @return 0 or
+ * SOUPC_ERR_INVALID_ARGUMENT. */
+SOUPC_EXTERN int soupc_curve_parse(soupc_curve *out, const char *name);
+
+/** @return "secp256r1", "secp384r1" or "secp521r1"; static storage. */
+SOUPC_EXTERN const char *soupc_curve_name(soupc_curve curve);
+
+/** Checks RSA sizes: 2048, 3072, 4096. @return 0 or
+ * SOUPC_ERR_INVALID_ARGUMENT. */
+SOUPC_EXTERN int soupc_rsa_bits_check(int bits);
+
+/**
+ * Generates a key and a self-signed certificate: SAN DNS:localhost,
+ * IP:127.0.0.1, IP:::1; EKU serverAuth+clientAuth; KU digitalSignature
+ * (+keyEncipherment for RSA, +keyCertSign for a CA); NotBefore now-30s;
+ * 128-bit random positive serial.
+ * @param cert_pem_out malloc'd PEM certificate (free()).
+ * @param key_pem_out  malloc'd PEM private key (PKCS#8) (free()).
+ * @return 0, SOUPC_ERR_INVALID_ARGUMENT (bad bits), SOUPC_ERR_TLS (OpenSSL
+ *         failure, @p st says which step), SOUPC_ERR_NOMEM.
+ */
+SOUPC_EXTERN int soupc_cert_generate(char **cert_pem_out, char **key_pem_out,
+                                     const soupc_cert_options *opts,
+                                     soupc_status *st);
+
+/** Converts the first certificate of a PEM text to DER (malloc'd).
+ * @return 0 or SOUPC_ERR_INVALID_ARGUMENT. */
+SOUPC_EXTERN int soupc_cert_pem_to_der(uint8_t **der_out, size_t *len_out,
+                                       const char *pem);
+
+/** Converts DER to a PEM certificate text (malloc'd). @return 0 or
+ * SOUPC_ERR_INVALID_ARGUMENT. */
+SOUPC_EXTERN int soupc_cert_der_to_pem(char **pem_out, const uint8_t *der,
+                                       size_t len);
+
+/** Standard base64 without '=' padding (what go-plugin's RawStdEncoding
+ * reads), malloc'd and NUL-terminated. @return 0 or SOUPC_ERR_NOMEM. */
+SOUPC_EXTERN int soupc_base64_encode_unpadded(char **out, const uint8_t *data,
+                                              size_t len);
+
+/** Decodes standard base64 with or without '=' padding; '\r' and '\n' are
+ * skipped. @return 0 or SOUPC_ERR_INVALID_ARGUMENT. */
+SOUPC_EXTERN int soupc_base64_decode(uint8_t **out, size_t *len_out,
+                                     const char *text, size_t text_len);
+
+/** Describes a PEM certificate's public key: @p key_type_out and, for EC,
+ * @p curve_out, for RSA @p bits_out (any may be NULL). @return 0 or
+ * SOUPC_ERR_INVALID_ARGUMENT. */
+SOUPC_EXTERN int soupc_cert_describe(soupc_key_type *key_type_out,
+                                     soupc_curve *curve_out, int *bits_out,
+                                     const char *pem);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOUPC_CERT_H */

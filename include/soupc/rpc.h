@@ -1,0 +1,277 @@
+/**
+ * @file rpc.h
+ * gRPC over HTTP/2 (nghttp2), plaintext (h2c) or TLS (OpenSSL, ALPN h2), over
+ * TCP or Unix sockets: a multi-threaded server and a client channel.
+ *
+ * Messages are opaque bytes here (serialised protobuf); the 5-byte gRPC
+ * length prefix, trailers, grpc-timeout and message limits are handled by
+ * this layer.
+ *
+ * Addresses: "HOST:PORT" ("127.0.0.1:50051", "[::1]:0", "localhost:8080"),
+ * or "unix:/path/to/socket". Port 0 binds an ephemeral port.
+ */
+#ifndef SOUPC_RPC_H
+#define SOUPC_RPC_H
+
+#include "soupc/soupc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Default maximum message size: 64 MiB. */
+#define SOUPC_DEFAULT_MAX_MESSAGE_SIZE ((size_t)64 * 1024 * 1024)
+
+/**
+ * TLS material, as PEM text in memory. All pointers are borrowed for the
+ * duration of the call that takes the struct (the contents are copied).
+ */
+typedef struct soupc_tls_options {
+  /** Our certificate chain (PEM). Required for a server; optional for a
+   * client (then it presents no certificate). */
+  const char *cert_pem;
+  /** Our private key (PEM), matching @c cert_pem. */
+  const char *key_pem;
+  /** Server: if set, clients must present a certificate that verifies
+   * against these CA certificates (require and verify).
+   * Client: the roots that verify the server; if NULL the system roots. */
+  const char *ca_pem;
+  /** Client: the name to verify and to send as SNI (e.g. "localhost"). If
+   * NULL, the host part of the address (or "localhost" for unix:). */
+  const char *server_name;
+} soupc_tls_options;
+
+/* ------------------------------------------------------------------ */
+/* Server                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct soupc_server soupc_server;
+typedef struct soupc_call soupc_call;
+
+typedef struct soupc_server_options {
+  /** Largest message accepted or sent, in bytes; 0 = 64 MiB. A bigger
+   * request gets RESOURCE_EXHAUSTED naming the limit. */
+  size_t max_message_size;
+  /** Worker threads, each with its own event loop; 0 = one per core. */
+  int workers;
+  /** NULL = plaintext h2c; otherwise TLS >= 1.2 with ALPN h2. */
+  const soupc_tls_options *tls;
+} soupc_server_options;
+
+/**
+ * A unary handler. It runs on the worker thread that owns the call. It must
+ * eventually finish the call exactly once, with soupc_call_reply() or
+ * soupc_call_fail(), from any thread (now or later, e.g. after an fsync).
+ *
+ * @param call     the call; valid until it is finished
+ * @param req      the request message; borrowed for the handler's duration
+ * @param req_len  bytes in @p req
+ */
+typedef void (*soupc_unary_fn)(soupc_call *call, const uint8_t *req,
+                               size_t req_len, void *user_data);
+
+/**
+ * Handlers for a streaming method (server-streaming or bidirectional). All
+ * run on the worker thread that owns the call. The application finishes the
+ * call exactly once with soupc_call_finish() (or soupc_call_fail()), also
+ * after on_cancel.
+ */
+typedef struct soupc_stream_handlers {
+  /** The call has started (headers received). May be NULL. */
+  void (*on_start)(soupc_call *call, void *user_data);
+  /** A whole request message arrived; borrowed for the callback. */
+  void (*on_message)(soupc_call *call, const uint8_t *msg, size_t len,
+                     void *user_data);
+  /** The client half-closed its side. May be NULL. */
+  void (*on_half_close)(soupc_call *call, void *user_data);
+  /** The stream was reset, the deadline passed or the connection closed.
+   * After this, sends fail with SOUPC_ERR_CLOSED; the application must still
+   * call soupc_call_finish() to release the call. May be NULL. */
+  void (*on_cancel)(soupc_call *call, void *user_data);
+} soupc_stream_handlers;
+
+/**
+ * Creates a server. @p opts may be NULL for defaults. Nothing listens yet.
+ * @return 0, SOUPC_ERR_TLS (bad certificate or key; @p st says which),
+ *         SOUPC_ERR_NOMEM.
+ */
+SOUPC_EXTERN int soupc_server_new(soupc_server **out,
+                                  const soupc_server_options *opts,
+                                  soupc_status *st);
+
+/**
+ * Registers a handler for one unary method.
+ * @param path full gRPC path such as "/proto.KV/Get"; copied
+ * @return 0, SOUPC_ERR_INVALID_ARGUMENT (bad or duplicate path, or the server
+ *         is already started) or SOUPC_ERR_NOMEM.
+ */
+SOUPC_EXTERN int soupc_server_add_unary(soupc_server *srv, const char *path,
+                                        soupc_unary_fn fn, void *user_data);
+
+/** Registers a streaming method; @p handlers is copied. Errors as
+ * soupc_server_add_unary(). */
+SOUPC_EXTERN int soupc_server_add_stream(soupc_server *srv, const char *path,
+                                         const soupc_stream_handlers *handlers,
+                                         void *user_data);
+
+/**
+ * Binds and listens on @p address. A unix: path that exists as a socket is
+ * replaced; the socket file is removed by soupc_server_free().
+ * @return 0, SOUPC_ERR_INVALID_ARGUMENT (unparsable address), SOUPC_ERR_IO
+ *         (bind/listen failed; @p st has the errno text).
+ */
+SOUPC_EXTERN int soupc_server_listen(soupc_server *srv, const char *address,
+                                     soupc_status *st);
+
+/**
+ * Listens on an already-bound listening socket; the server owns @p fd.
+ * @p address_text is what soupc_server_address() will report.
+ */
+SOUPC_EXTERN int soupc_server_listen_fd(soupc_server *srv, int fd,
+                                        const char *address_text);
+
+/** @return the bound address, e.g. "127.0.0.1:43211" or "unix:/tmp/s";
+ * borrowed until soupc_server_free(). NULL before listen. */
+SOUPC_EXTERN const char *soupc_server_address(const soupc_server *srv);
+
+/** Starts the worker threads and accepting. Non-blocking.
+ * @return 0, SOUPC_ERR_INVALID_ARGUMENT (not listening), SOUPC_ERR_NOMEM. */
+SOUPC_EXTERN int soupc_server_start(soupc_server *srv);
+
+/**
+ * Stops accepting and sends GOAWAY. In-flight calls may finish for up to
+ * @p grace_ms milliseconds, then connections are closed. Thread-safe; may be
+ * called from a handler. Returns at once; soupc_server_wait() blocks.
+ */
+SOUPC_EXTERN void soupc_server_shutdown(soupc_server *srv, int grace_ms);
+
+/** Blocks until the server has shut down and every worker has exited. */
+SOUPC_EXTERN void soupc_server_wait(soupc_server *srv);
+
+/** Shuts down (grace 0) if needed, waits, and frees. Accepts NULL. */
+SOUPC_EXTERN void soupc_server_free(soupc_server *srv);
+
+/** Finishes a unary call with OK and @p resp (copied). Thread-safe. */
+SOUPC_EXTERN void soupc_call_reply(soupc_call *call, const uint8_t *resp,
+                                   size_t resp_len);
+
+/** Finishes a call with a non-OK gRPC @p code and a message. Thread-safe. */
+SOUPC_EXTERN void soupc_call_fail(soupc_call *call, int code, const char *fmt,
+                                  ...) SOUPC_PRINTF(3, 4);
+
+/**
+ * Sends one message on a streaming call (copied). Thread-safe.
+ * @return 0, SOUPC_ERR_CLOSED (cancelled or finished), SOUPC_ERR_TOO_LARGE.
+ */
+SOUPC_EXTERN int soupc_call_send(soupc_call *call, const uint8_t *msg,
+                                 size_t len);
+
+/** Finishes a streaming call with @p code and @p message (may be NULL).
+ * Thread-safe. After this the call must not be used. */
+SOUPC_EXTERN void soupc_call_finish(soupc_call *call, int code,
+                                    const char *message);
+
+/** @return the peer address ("127.0.0.1:54321", "unix:") ; borrowed until the
+ * call is finished. */
+SOUPC_EXTERN const char *soupc_call_peer(const soupc_call *call);
+
+/** @return the server that owns the call. */
+SOUPC_EXTERN soupc_server *soupc_call_server(const soupc_call *call);
+
+/* ------------------------------------------------------------------ */
+/* Client channel                                                      */
+/* ------------------------------------------------------------------ */
+
+typedef struct soupc_channel soupc_channel;
+typedef struct soupc_client_stream soupc_client_stream;
+
+typedef struct soupc_channel_options {
+  /** Largest message sent or accepted; 0 = 64 MiB. */
+  size_t max_message_size;
+  /** NULL = plaintext h2c. */
+  const soupc_tls_options *tls;
+  /** Connect + TLS + HTTP/2 preface timeout in ms; 0 = 10000. */
+  int connect_timeout_ms;
+} soupc_channel_options;
+
+/**
+ * Connects to @p address (TCP, TLS and the HTTP/2 preface), blocking. The
+ * channel runs its own I/O thread; every function below is thread-safe.
+ * @return 0, SOUPC_ERR_INVALID_ARGUMENT (address), SOUPC_ERR_CONNECT,
+ *         SOUPC_ERR_TLS, SOUPC_ERR_DEADLINE; @p st has a one-line reason.
+ */
+SOUPC_EXTERN int soupc_channel_open(soupc_channel **out, const char *address,
+                                    const soupc_channel_options *opts,
+                                    soupc_status *st);
+
+/**
+ * One unary call, blocking.
+ * @param timeout_ms deadline sent as grpc-timeout; 0 = none
+ * @param resp_out   on OK, a malloc'd copy of the response (free with
+ *                   free()); NULL for a 0-byte response. Untouched otherwise.
+ * @return the gRPC status code (SOUPC_GRPC_OK = 0); @p st holds code and
+ *         message. Transport failures come back as UNAVAILABLE,
+ *         DEADLINE_EXCEEDED or INTERNAL.
+ */
+SOUPC_EXTERN int soupc_channel_unary(soupc_channel *ch, const char *path,
+                                     const uint8_t *req, size_t req_len,
+                                     uint8_t **resp_out, size_t *resp_len_out,
+                                     int64_t timeout_ms, soupc_status *st);
+
+/** Called on the channel's I/O thread for each message of a stream. */
+typedef void (*soupc_stream_message_fn)(soupc_client_stream *stream,
+                                        const uint8_t *msg, size_t len,
+                                        void *user_data);
+/** Called once on the channel's I/O thread when the stream ends, with its
+ * final status. The stream may be freed from inside this callback. */
+typedef void (*soupc_stream_close_fn)(soupc_client_stream *stream,
+                                      const soupc_status *status,
+                                      void *user_data);
+
+/**
+ * Opens a streaming call. Send with soupc_client_stream_send(); a
+ * server-streaming call sends its one request and then
+ * soupc_client_stream_close_send().
+ * @return 0, SOUPC_ERR_CLOSED (channel gone), SOUPC_ERR_NOMEM.
+ */
+SOUPC_EXTERN int soupc_client_stream_open(soupc_client_stream **out,
+                                          soupc_channel *ch, const char *path,
+                                          soupc_stream_message_fn on_message,
+                                          soupc_stream_close_fn on_close,
+                                          void *user_data);
+
+/** Sends one message (copied). @return 0, SOUPC_ERR_CLOSED,
+ * SOUPC_ERR_TOO_LARGE. */
+SOUPC_EXTERN int soupc_client_stream_send(soupc_client_stream *stream,
+                                          const uint8_t *msg, size_t len);
+
+/** Half-closes our side (END_STREAM). */
+SOUPC_EXTERN int soupc_client_stream_close_send(soupc_client_stream *stream);
+
+/** Cancels the stream (RST_STREAM CANCEL) if still open and frees it once
+ * on_close has run; no callback runs after this returns unless called from
+ * the I/O thread itself. Accepts NULL. */
+SOUPC_EXTERN void soupc_client_stream_free(soupc_client_stream *stream);
+
+/** @return non-zero while the connection is up (no GOAWAY, no error). */
+SOUPC_EXTERN int soupc_channel_is_open(const soupc_channel *ch);
+
+/** Closes the connection, fails outstanding calls with UNAVAILABLE, stops
+ * the I/O thread and frees. Every client stream must be freed first. Accepts
+ * NULL. */
+SOUPC_EXTERN void soupc_channel_free(soupc_channel *ch);
+
+/** Encodes a grpc-timeout header value ("100m", "5S"...) for @p ms; @p buf
+ * has at least 16 bytes. Exposed for tests and tools. */
+SOUPC_EXTERN void soupc_grpc_timeout_format(char *buf, int64_t ms);
+
+/** Parses a grpc-timeout header value into milliseconds (rounded up).
+ * @return 0 or SOUPC_ERR_INVALID_ARGUMENT. */
+SOUPC_EXTERN int soupc_grpc_timeout_parse(int64_t *out, const char *value,
+                                          size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOUPC_RPC_H */

@@ -1,0 +1,75 @@
+#include "base/alloc.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static atomic_long fail_countdown; /* 0 = off; n = the n-th next call fails */
+static atomic_long alloc_count;
+
+static int should_fail(void) {
+  long left;
+
+  atomic_fetch_add(&alloc_count, 1);
+  left = atomic_load(&fail_countdown);
+  if (left == 0) {
+    return 0;
+  }
+  left = atomic_fetch_sub(&fail_countdown, 1);
+  if (left == 1) {
+    return 1;
+  }
+  return 0;
+}
+
+void *soupc__malloc(size_t size) {
+  if (should_fail()) {
+    return NULL;
+  }
+  return malloc(size == 0 ? 1 : size);
+}
+
+void *soupc__calloc(size_t nmemb, size_t size) {
+  if (should_fail()) {
+    return NULL;
+  }
+  return calloc(nmemb == 0 ? 1 : nmemb, size == 0 ? 1 : size);
+}
+
+void *soupc__realloc(void *ptr, size_t size) {
+  if (should_fail()) {
+    return NULL;
+  }
+  return realloc(ptr, size == 0 ? 1 : size);
+}
+
+void soupc__free(void *ptr) {
+  free(ptr);
+}
+
+char *soupc__strndup(const char *s, size_t len) {
+  char *copy = soupc__malloc(len + 1);
+
+  if (copy == NULL) {
+    return NULL;
+  }
+  memcpy(copy, s, len);
+  copy[len] = '\0';
+  return copy;
+}
+
+char *soupc__strdup(const char *s) {
+  return soupc__strndup(s, strlen(s));
+}
+
+void soupc__alloc_fail_at(long n) {
+  atomic_store(&fail_countdown, n < 0 ? 0 : n);
+}
+
+long soupc__alloc_count(void) {
+  return atomic_load(&alloc_count);
+}
+
+void soupc__alloc_count_reset(void) {
+  atomic_store(&alloc_count, 0);
+}

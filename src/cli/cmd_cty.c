@@ -1,0 +1,13 @@
+/* Placeholder until the cty codec lands. */
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+
+int cmd_cty_convert(int argc, char **argv) {
+  (void)argc;
+  return cli_fail("%s: not implemented yet", argv[0]);
+}
+
+int cmd_cty_validate_value(int argc, char **argv) {
+  (void)argc;
+  return cli_fail("%s: not implemented yet", argv[0]);
+}
