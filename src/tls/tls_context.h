@@ -1,7 +1,7 @@
-/* OpenSSL contexts for the gRPC server and client (transport/ internal).
+/* OpenSSL contexts for the gRPC server and client (tls/ layer header, used by transport/).
  * TLS >= 1.2, ALPN "h2" only. */
-#ifndef SOUPC_TRANSPORT_TLS_CONTEXT_H
-#define SOUPC_TRANSPORT_TLS_CONTEXT_H
+#ifndef SOUPC_TLS_TLS_CONTEXT_H
+#define SOUPC_TLS_TLS_CONTEXT_H
 
 #include <openssl/ssl.h>
 
