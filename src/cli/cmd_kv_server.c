@@ -1,8 +1,233 @@
-/* Placeholder until the KV server lands. */
+/* soup-c rpc kv server: proto.KV on the LMDB store, as a go-plugin plugin
+ * (default) or as a standalone gRPC server (--standalone). Flag names follow
+ * TofuSoup's soup-go harness (rpc-spec.md §2.2). */
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/server_config.h"
+
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_help(const char *cmd) {
+  printf(
+      "Usage: %s [flags]\n"
+      "\n"
+      "Serve proto.KV (Get/Put) from a durable LMDB store. Without "
+      "--standalone it\n"
+      "is a go-plugin gRPC plugin: it needs BASIC_PLUGIN=hello and prints the\n"
+      "go-plugin handshake line on stdout.\n"
+      "\n"
+      "Flags:\n"
+      "  --standalone              plain gRPC server (no go-plugin handshake)\n"
+      "  --port N                  standalone TCP port on 127.0.0.1 (default "
+      "50051)\n"
+      "  --listen ADDR             standalone address: HOST:PORT or "
+      "unix:PATH\n"
+      "                            (overrides --port; port 0 = ephemeral)\n"
+      "  --transport unix|tcp      plugin listener (default unix)\n"
+      "  --tls-mode MODE           disabled|auto|manual (default disabled;\n"
+      "                            plugin mode always uses AutoMTLS when the "
+      "host\n"
+      "                            sets PLUGIN_CLIENT_CERT)\n"
+      "  --tls-key-type ec|rsa     key type of a generated certificate "
+      "(default ec)\n"
+      "  --tls-curve NAME          secp256r1|secp384r1|secp521r1 (aliases "
+      "P-256,\n"
+      "                            p256, prime256v1...; default secp384r1;\n"
+      "                            'auto' = default)\n"
+      "  --tls-key-bits N          RSA size: 2048|3072|4096 (default 2048)\n"
+      "  --cert-file F --key-file F  certificate and key for --tls-mode "
+      "manual\n"
+      "  --client-ca-file F        require client certificates signed by F\n"
+      "  --storage-dir DIR         store directory (default $KV_STORAGE_DIR,\n"
+      "                            else $TOFUSOUP_CACHE_DIR/kv-store, else the "
+      "XDG\n"
+      "                            cache dir + /tofusoup/kv-store)\n"
+      "  --max-message-size N      largest gRPC message in bytes, K/M/G "
+      "suffixes\n"
+      "                            (default 64M)\n"
+      "  --max-key-size N          largest key in bytes (default 64K)\n"
+      "  --sync full|none          full: a Put returns after fsync (default);\n"
+      "                            none: faster, but a machine crash can lose\n"
+      "                            acknowledged Puts\n"
+      "  --enrich-json             add \"server_handshake\" to JSON objects on "
+      "Get\n"
+      "                            (also KV_ENRICH_JSON=1; off by default)\n"
+      "  --workers N               worker threads (default: one per core)\n"
+      "  --log-level LEVEL         error|warn|info|debug|trace (default info)\n"
+      "  -h, --help                this help\n",
+      cmd);
+}
+
+enum {
+  OPT_STANDALONE = 256,
+  OPT_PORT,
+  OPT_LISTEN,
+  OPT_TRANSPORT,
+  OPT_TLS_MODE,
+  OPT_TLS_KEY_TYPE,
+  OPT_TLS_CURVE,
+  OPT_TLS_KEY_BITS,
+  OPT_CERT_FILE,
+  OPT_KEY_FILE,
+  OPT_CLIENT_CA_FILE,
+  OPT_STORAGE_DIR,
+  OPT_MAX_MESSAGE_SIZE,
+  OPT_MAX_KEY_SIZE,
+  OPT_SYNC,
+  OPT_ENRICH_JSON,
+  OPT_WORKERS,
+  OPT_LOG_LEVEL
+};
+
+static const struct option long_options[] = {
+    {"standalone", no_argument, NULL, OPT_STANDALONE},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"transport", required_argument, NULL, OPT_TRANSPORT},
+    {"tls-mode", required_argument, NULL, OPT_TLS_MODE},
+    {"tls-key-type", required_argument, NULL, OPT_TLS_KEY_TYPE},
+    {"tls-curve", required_argument, NULL, OPT_TLS_CURVE},
+    {"tls-key-bits", required_argument, NULL, OPT_TLS_KEY_BITS},
+    {"cert-file", required_argument, NULL, OPT_CERT_FILE},
+    {"key-file", required_argument, NULL, OPT_KEY_FILE},
+    {"client-ca-file", required_argument, NULL, OPT_CLIENT_CA_FILE},
+    {"storage-dir", required_argument, NULL, OPT_STORAGE_DIR},
+    {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE_SIZE},
+    {"max-key-size", required_argument, NULL, OPT_MAX_KEY_SIZE},
+    {"sync", required_argument, NULL, OPT_SYNC},
+    {"enrich-json", no_argument, NULL, OPT_ENRICH_JSON},
+    {"workers", required_argument, NULL, OPT_WORKERS},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+/* Parses the flags into @p cfg. @return -1 to continue, or an exit code. */
+static int parse_flags(struct server_config *cfg, int argc, char **argv) {
+  const char *cmd = argv[0];
+  long n;
+  char *end;
+  int c;
+
+  optind = 1;
+  while ((c = cli_getopt(argc, argv, "h", long_options, cmd)) != -1) {
+    switch (c) {
+    case 'h':
+      print_help(cmd);
+      return CLI_OK;
+    case OPT_STANDALONE:
+      cfg->standalone = 1;
+      break;
+    case OPT_PORT:
+      errno = 0;
+      n = strtol(optarg, &end, 10);
+      if (errno != 0 || *end != '\0' || n < 0 || n > 65535) {
+        return cli_fail("invalid --port \"%s\": want 0..65535", optarg);
+      }
+      cfg->port = (int)n;
+      break;
+    case OPT_LISTEN:
+      cfg->listen = optarg;
+      break;
+    case OPT_TRANSPORT:
+      if (strcmp(optarg, "tcp") != 0 && strcmp(optarg, "unix") != 0) {
+        return cli_fail("invalid --transport \"%s\": want unix or tcp", optarg);
+      }
+      cfg->transport_tcp = strcmp(optarg, "tcp") == 0;
+      break;
+    case OPT_TLS_MODE:
+      cfg->tls_mode = optarg;
+      break;
+    case OPT_TLS_KEY_TYPE:
+      cfg->tls_key_type = optarg;
+      break;
+    case OPT_TLS_CURVE:
+      cfg->tls_curve = optarg;
+      break;
+    case OPT_TLS_KEY_BITS:
+      cfg->tls_key_bits = optarg;
+      break;
+    case OPT_CERT_FILE:
+      cfg->cert_file = optarg;
+      break;
+    case OPT_KEY_FILE:
+      cfg->key_file = optarg;
+      break;
+    case OPT_CLIENT_CA_FILE:
+      cfg->client_ca_file = optarg;
+      break;
+    case OPT_STORAGE_DIR:
+      cfg->storage_dir = optarg;
+      break;
+    case OPT_MAX_MESSAGE_SIZE:
+      if (cli_parse_size(&cfg->max_message_size, optarg) != 0 ||
+          cfg->max_message_size < 1024 ||
+          cfg->max_message_size > (size_t)2047 * 1024 * 1024) {
+        return cli_fail("invalid --max-message-size \"%s\": want 1K..2047M",
+                        optarg);
+      }
+      break;
+    case OPT_MAX_KEY_SIZE:
+      if (cli_parse_size(&cfg->max_key_size, optarg) != 0 ||
+          cfg->max_key_size == 0 || cfg->max_key_size > (size_t)1 << 24) {
+        return cli_fail("invalid --max-key-size \"%s\": want 1..16M", optarg);
+      }
+      break;
+    case OPT_SYNC:
+      if (strcmp(optarg, "full") != 0 && strcmp(optarg, "none") != 0) {
+        return cli_fail("invalid --sync \"%s\": want full or none", optarg);
+      }
+      cfg->sync_none = strcmp(optarg, "none") == 0;
+      break;
+    case OPT_ENRICH_JSON:
+      cfg->enrich_json = 1;
+      break;
+    case OPT_WORKERS:
+      errno = 0;
+      n = strtol(optarg, &end, 10);
+      if (errno != 0 || *end != '\0' || n < 1 || n > 256) {
+        return cli_fail("invalid --workers \"%s\": want 1..256", optarg);
+      }
+      cfg->workers = (int)n;
+      break;
+    case OPT_LOG_LEVEL:
+      cfg->log_level = optarg;
+      break;
+    default:
+      return CLI_USAGE;
+    }
+  }
+  if (optind < argc) {
+    return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+  }
+  return -1;
+}
 
 int cmd_rpc_kv_server(int argc, char **argv) {
-  (void)argc;
-  return cli_fail("%s: not implemented yet", argv[0]);
+  struct server_config cfg;
+  soupc_status st;
+  int rv;
+
+  server_config_init(&cfg);
+  rv = parse_flags(&cfg, argc, argv);
+  if (rv >= 0) {
+    return rv;
+  }
+  if (cli_set_log_level(cfg.log_level, !cfg.standalone) != 0) {
+    return cli_fail("invalid --log-level \"%s\": want "
+                    "error|warn|info|debug|trace",
+                    cfg.log_level);
+  }
+  /* Every flag is checked before anything listens (issue 2 §6): an invalid
+   * mode, curve or key type is one line on stderr and exit 1. */
+  if (server_config_check(&cfg, &st) != 0) {
+    return cli_fail("%s", st.message);
+  }
+  if (cfg.standalone) {
+    return server_run_standalone(&cfg);
+  }
+  return server_run_plugin(&cfg);
 }

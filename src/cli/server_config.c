@@ -1,0 +1,120 @@
+#include "cli/server_config.h"
+
+#include "cli/cli_util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void server_config_init(struct server_config *cfg) {
+  const char *enrich = getenv("KV_ENRICH_JSON");
+
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->port = 50051;
+  cfg->tls_mode = "disabled";
+  cfg->tls_key_type = "ec";
+  cfg->tls_curve = "secp384r1"; /* soup-go's default, "for Python" */
+  cfg->max_message_size = (size_t)64 * 1024 * 1024;
+  cfg->max_key_size = (size_t)64 * 1024;
+  cfg->enrich_json = enrich != NULL && (strcmp(enrich, "1") == 0 ||
+                                        strcasecmp(enrich, "true") == 0);
+  cfg->cert.key_type = SOUPC_KEY_EC;
+  cfg->cert.curve = SOUPC_CURVE_P384;
+  cfg->cert.rsa_bits = 2048;
+}
+
+int server_config_check(struct server_config *cfg, soupc_status *st) {
+  if (strcmp(cfg->tls_mode, "disabled") != 0 &&
+      strcmp(cfg->tls_mode, "auto") != 0 &&
+      strcmp(cfg->tls_mode, "manual") != 0) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "invalid --tls-mode \"%s\": want disabled, auto or manual",
+                     cfg->tls_mode);
+    return -1;
+  }
+  if (soupc_key_type_parse(&cfg->cert.key_type, cfg->tls_key_type) != 0) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "invalid --tls-key-type \"%s\": want ec or rsa",
+                     cfg->tls_key_type);
+    return -1;
+  }
+  /* "auto" is soup-go's "let the protocol choose"; we keep the default. */
+  if (strcasecmp(cfg->tls_curve, "auto") != 0 &&
+      soupc_curve_parse(&cfg->cert.curve, cfg->tls_curve) != 0) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "invalid --tls-curve \"%s\": want secp256r1, secp384r1 or "
+                     "secp521r1 (or P-256, P-384, P-521)",
+                     cfg->tls_curve);
+    return -1;
+  }
+  if (cfg->tls_key_bits != NULL) {
+    char *end;
+    long bits;
+    errno = 0;
+    bits = strtol(cfg->tls_key_bits, &end, 10);
+    if (errno != 0 || *end != '\0' || soupc_rsa_bits_check((int)bits) != 0) {
+      soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                       "invalid --tls-key-bits \"%s\": want 2048, 3072 or 4096",
+                       cfg->tls_key_bits);
+      return -1;
+    }
+    cfg->cert.rsa_bits = (int)bits;
+  }
+  if (strcmp(cfg->tls_mode, "manual") == 0 &&
+      (cfg->cert_file == NULL || cfg->key_file == NULL)) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "--tls-mode manual needs --cert-file and --key-file");
+    return -1;
+  }
+  if (strcmp(cfg->tls_mode, "manual") != 0 &&
+      (cfg->cert_file != NULL || cfg->key_file != NULL)) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "--cert-file and --key-file need --tls-mode manual");
+    return -1;
+  }
+  if (strcmp(cfg->tls_mode, "disabled") == 0 && cfg->client_ca_file != NULL &&
+      cfg->standalone) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "--client-ca-file needs --tls-mode auto or manual");
+    return -1;
+  }
+  return 0;
+}
+
+int server_read_pem(char **out, const char *path, const char *what,
+                    soupc_status *st) {
+  size_t len;
+
+  if (cli_read_file(out, &len, path) != 0) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT, "cannot read %s %s: %s",
+                     what, path, strerror(errno));
+    return -1;
+  }
+  if (strstr(*out, "-----BEGIN ") == NULL) {
+    free(*out);
+    *out = NULL;
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT, "%s %s is not PEM", what,
+                     path);
+    return -1;
+  }
+  return 0;
+}
+
+void server_export_tls_env(const struct server_config *cfg, const char *mode) {
+  char bits[16];
+
+  setenv("TLS_MODE", mode, 1);
+  if (strcmp(mode, "disabled") == 0) {
+    return;
+  }
+  if (cfg->cert.key_type == SOUPC_KEY_RSA) {
+    setenv("TLS_KEY_TYPE", "rsa", 1);
+    snprintf(bits, sizeof(bits), "%d", cfg->cert.rsa_bits);
+    setenv("TLS_KEY_SIZE", bits, 1);
+  } else {
+    setenv("TLS_KEY_TYPE", "ec", 1);
+    setenv("TLS_CURVE", soupc_curve_name(cfg->cert.curve), 1);
+  }
+}

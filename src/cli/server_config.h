@@ -1,0 +1,51 @@
+/* The KV server's configuration, shared by standalone and plugin mode. */
+#ifndef SOUPC_CLI_SERVER_CONFIG_H
+#define SOUPC_CLI_SERVER_CONFIG_H
+
+#include <stddef.h>
+
+#include "soupc/cert.h"
+#include "soupc/soupc.h"
+
+struct server_config {
+  int standalone;
+  int port;             /* standalone TCP port */
+  const char *listen;   /* standalone address; NULL = 127.0.0.1:<port> */
+  int transport_tcp;    /* plugin mode: TCP instead of a unix socket */
+  const char *tls_mode; /* "disabled", "auto" or "manual" */
+  const char *tls_key_type;
+  const char *tls_curve;
+  const char *tls_key_bits;
+  const char *cert_file;
+  const char *key_file;
+  const char *client_ca_file;
+  const char *storage_dir; /* NULL = the default rule */
+  size_t max_message_size; /* bytes */
+  size_t max_key_size;     /* bytes */
+  int sync_none;
+  int enrich_json;
+  int workers; /* 0 = one per core */
+  const char *log_level;
+  /* Parsed by server_config_check(). */
+  soupc_cert_options cert; /* key type, curve, bits for generated certs */
+};
+
+void server_config_init(struct server_config *cfg);
+
+/* Validates mode, key type, curve and bits, and that manual-mode files are
+ * given. @return 0 or -1 with a one-line message in @p st. */
+int server_config_check(struct server_config *cfg, soupc_status *st);
+
+/* Reads a whole text file (PEM) for TLS. @return 0 or -1 with @p st set to
+ * a message naming @p what and @p path. */
+int server_read_pem(char **out, const char *path, const char *what,
+                    soupc_status *st);
+
+/* Exports TLS_MODE / TLS_KEY_TYPE / TLS_CURVE / TLS_KEY_SIZE as soup-go does
+ * (rpc-spec.md §3.2); JSON enrichment reports them. */
+void server_export_tls_env(const struct server_config *cfg, const char *mode);
+
+int server_run_standalone(const struct server_config *cfg);
+int server_run_plugin(const struct server_config *cfg);
+
+#endif

@@ -1,0 +1,100 @@
+/* Plugin mode: proto.KV served through plugin.h (go-plugin-protocol.md
+ * §6.1). The store is opened only once the cookie and TLS checks have
+ * passed, so running the binary by hand creates nothing. */
+#include "cli/server_config.h"
+
+#include "cli/cli_util.h"
+#include "cli/server_store.h"
+#include "soupc/plugin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct plugin_ctx {
+  const struct server_config *cfg;
+  struct server_store store;
+};
+
+/* soup-go leaves TLS_MODE & co. to the parent in plugin mode, so its
+ * enrichment often says "unknown" (rpc-spec.md §3.1); we know the truth. */
+static void export_plugin_tls_env(const soupc_plugin_info *info) {
+  char bits[16];
+
+  setenv("TLS_MODE", info->tls_mode, 1);
+  if (info->tls_key_type[0] != '\0') {
+    setenv("TLS_KEY_TYPE", info->tls_key_type, 1);
+  }
+  if (info->tls_curve[0] != '\0') {
+    setenv("TLS_CURVE", info->tls_curve, 1);
+  }
+  if (info->tls_rsa_bits > 0) {
+    snprintf(bits, sizeof(bits), "%d", info->tls_rsa_bits);
+    setenv("TLS_KEY_SIZE", bits, 1);
+  }
+}
+
+static int register_kv(soupc_server *srv, const soupc_plugin_info *info,
+                       void *user_data) {
+  struct plugin_ctx *ctx = user_data;
+  soupc_status st;
+  int rv;
+
+  export_plugin_tls_env(info);
+  if (server_store_open(&ctx->store, ctx->cfg, &st) != 0) {
+    soupc_log(SOUPC_LOG_ERROR, "kv", "%s", st.message);
+    return SOUPC_ERR_STORE;
+  }
+  rv = server_store_register(&ctx->store, srv);
+  if (rv != 0) {
+    return rv;
+  }
+  soupc_log(SOUPC_LOG_INFO, "kv", "serving proto.KV from %s (sync %s)",
+            ctx->store.dir, ctx->cfg->sync_none ? "none" : "full");
+  return 0;
+}
+
+static void close_store(void *user_data) {
+  struct plugin_ctx *ctx = user_data;
+
+  server_store_close(&ctx->store);
+}
+
+int server_run_plugin(const struct server_config *cfg) {
+  soupc_plugin_serve_options opts = {0};
+  struct plugin_ctx ctx = {0};
+  const char *ignore = getenv("SOUPC_PLUGIN_IGNORE_SHUTDOWN");
+  const char *cookie_key = getenv("PLUGIN_MAGIC_COOKIE_KEY");
+  soupc_status st;
+  int rv;
+
+  ctx.cfg = cfg;
+  /* TofuSoup's handshake config: BASIC_PLUGIN=hello (rpc-spec.md §7.1). */
+  opts.cookie_key =
+      cookie_key != NULL && *cookie_key != '\0' ? cookie_key : "BASIC_PLUGIN";
+  opts.cookie_value = "hello";
+  opts.tls_mode = cfg->tls_mode;
+  opts.tls_key_type = cfg->tls_key_type;
+  opts.tls_curve = cfg->tls_curve;
+  opts.tls_rsa_bits = cfg->cert.rsa_bits;
+  opts.cert_file = cfg->cert_file;
+  opts.key_file = cfg->key_file;
+  opts.network = cfg->transport_tcp ? "tcp" : "unix";
+  opts.max_message_size = cfg->max_message_size;
+  opts.workers = cfg->workers;
+  opts.log_level = cfg->log_level != NULL ? cfg->log_level : getenv("LOG_LEVEL");
+  /* rpc-spec.md §7.5: a reattaching CLI calls Shutdown on every exit; this
+   * opt-out keeps one plugin alive across many CLI calls. */
+  opts.ignore_shutdown = ignore != NULL && strcmp(ignore, "1") == 0;
+  opts.on_stop = close_store;
+
+  rv = soupc_plugin_serve(&opts, register_kv, &ctx, &st);
+  server_store_close(&ctx.store);
+  if (rv == 0) {
+    return CLI_OK;
+  }
+  if (rv == SOUPC_ERR_COOKIE) {
+    return CLI_FAIL; /* go-plugin's message is already on stderr */
+  }
+  return cli_fail("%s", st.message);
+}

@@ -1,0 +1,25 @@
+/* The store + KV service pair behind both server modes. */
+#ifndef SOUPC_CLI_SERVER_STORE_H
+#define SOUPC_CLI_SERVER_STORE_H
+
+#include "cli/server_config.h"
+#include "soupc/rpc.h"
+
+struct server_store {
+  char *dir;                 /* resolved storage directory (malloc'd) */
+  struct store *store;       /* open LMDB store */
+  struct kv_service *kv;     /* proto.KV on it */
+};
+
+/* Resolves the directory (--storage-dir, else the default rule), opens the
+ * store and creates the service. @return 0 or -1 with @p st set. */
+int server_store_open(struct server_store *ss, const struct server_config *cfg,
+                      soupc_status *st);
+
+/* Registers proto.KV on @p srv. @return 0 or a soupc_err. */
+int server_store_register(struct server_store *ss, soupc_server *srv);
+
+/* Frees the service, closes the store (pending Puts complete). Idempotent. */
+void server_store_close(struct server_store *ss);
+
+#endif

@@ -1,0 +1,207 @@
+/* proto.KV Get/Put on the LMDB store. Get runs on the worker thread that
+ * owns the call (an LMDB read transaction, no lock). Put queues into the
+ * store's group commit and finishes the call from the commit thread once the
+ * transaction is durable. */
+#include "kv/kv.h"
+
+#include "base/alloc.h"
+#include "kv_bytes.pb-c.h"
+
+#include <string.h>
+#include <time.h>
+
+struct kv_service {
+  struct store *store;     /* borrowed */
+  size_t max_key_size;     /* bytes */
+  int enrich_json;         /* opt-in enrichment */
+  struct timespec started; /* CLOCK_MONOTONIC, for received_at */
+  struct kv_enrich_config enrich;
+};
+
+static void *pb_alloc(void *data, size_t size) {
+  (void)data;
+  return soupc__malloc(size);
+}
+
+static void pb_free(void *data, void *ptr) {
+  (void)data;
+  soupc__free(ptr);
+}
+
+/* protobuf-c allocates through soup-c's allocator (STYLE.md). */
+static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
+
+int soupc__kv_service_new(struct kv_service **out, struct store *store,
+                          const struct kv_options *opts) {
+  struct kv_service *kv = soupc__calloc(1, sizeof(*kv));
+
+  if (kv == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  kv->store = store;
+  kv->max_key_size = opts != NULL && opts->max_key_size > 0
+                         ? opts->max_key_size
+                         : KV_DEFAULT_MAX_KEY_SIZE;
+  kv->enrich_json = opts != NULL && opts->enrich_json;
+  clock_gettime(CLOCK_MONOTONIC, &kv->started);
+  if (kv->enrich_json) {
+    soupc__kv_enrich_config_load(&kv->enrich);
+  }
+  *out = kv;
+  return 0;
+}
+
+void soupc__kv_service_free(struct kv_service *kv) {
+  soupc__free(kv);
+}
+
+static double seconds_since(const struct timespec *start) {
+  struct timespec now;
+
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - start->tv_sec) +
+         (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Applies the key rules, and the key-handling mutants of the conformance
+ * suite's self-test (conformance/mutants.md). */
+static int check_key(struct kv_service *kv, ProtobufCBinaryData *key,
+                     soupc_status *st) {
+#ifdef SOUPC_MUTANT_NUL_KEY
+  const uint8_t *nul = memchr(key->data, '\0', key->len);
+  if (nul != NULL) {
+    key->len = (size_t)(nul - key->data);
+  }
+#endif
+  return soupc__kv_key_validate(key->data, key->len, kv->max_key_size, st);
+}
+
+static void handle_get(soupc_call *call, const uint8_t *req, size_t req_len,
+                       void *user_data) {
+  struct kv_service *kv = user_data;
+  Proto__GetRequest *msg;
+  Proto__GetResponse resp = PROTO__GET_RESPONSE__INIT;
+  soupc_status st;
+  uint8_t *value = NULL, *enriched = NULL, *packed = NULL;
+  size_t value_len = 0, enriched_len = 0, packed_len;
+  int rv;
+
+  msg = proto__get_request__unpack(&pb_allocator, req_len, req);
+  if (msg == NULL) {
+    soupc_call_fail(call, SOUPC_GRPC_INVALID_ARGUMENT,
+                    "GetRequest is not a valid protobuf message");
+    return;
+  }
+  if (check_key(kv, &msg->key, &st) != 0) {
+    soupc_call_fail(call, st.code, "%s", st.message);
+    goto done;
+  }
+  rv = soupc__store_get(kv->store, &value, &value_len, msg->key.data,
+                        msg->key.len);
+  if (rv == SOUPC_ERR_NOT_FOUND) {
+#ifdef SOUPC_MUTANT_OK_NOT_FOUND
+    soupc_call_reply(call, NULL, 0);
+#else
+    char desc[128];
+    soupc__kv_key_describe(desc, sizeof(desc), msg->key.data, msg->key.len);
+    soupc_call_fail(call, SOUPC_GRPC_NOT_FOUND, "key not found: %s", desc);
+#endif
+    goto done;
+  }
+  if (rv != 0) {
+    soupc_call_fail(call, soupc_err_to_grpc(rv), "reading the store: %s",
+                    soupc_strerror(rv));
+    goto done;
+  }
+  resp.value.data = value;
+  resp.value.len = value_len;
+  if (kv->enrich_json) {
+    struct kv_enrich_info info = {&kv->enrich, soupc_call_peer(call),
+                                  seconds_since(&kv->started)};
+    rv = soupc__kv_enrich_json(&enriched, &enriched_len, value, value_len,
+                               &info);
+    if (rv == 1) {
+      resp.value.data = enriched;
+      resp.value.len = enriched_len;
+    }
+  }
+  packed_len = proto__get_response__get_packed_size(&resp);
+  packed = soupc__malloc(packed_len);
+  if (packed == NULL) {
+    soupc_call_fail(call, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                    "out of memory packing a %zu-byte value", value_len);
+    goto done;
+  }
+  proto__get_response__pack(&resp, packed);
+  soupc_call_reply(call, packed, packed_len);
+
+done:
+  soupc__free(packed);
+  soupc__free(enriched);
+  soupc__free(value);
+  proto__get_request__free_unpacked(msg, &pb_allocator);
+}
+
+/* Runs on the store's commit thread once the Put is durable (or failed). */
+static void put_done(int rv, void *user_data) {
+  soupc_call *call = user_data;
+
+  if (rv == 0) {
+    soupc_call_reply(call, NULL, 0);
+  } else if (rv == SOUPC_ERR_STORE_FULL) {
+    soupc_call_fail(call, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                    "the store is full (LMDB map size reached)");
+  } else {
+    soupc_call_fail(call, SOUPC_GRPC_INTERNAL, "committing the Put: %s",
+                    soupc_strerror(rv));
+  }
+}
+
+static void handle_put(soupc_call *call, const uint8_t *req, size_t req_len,
+                       void *user_data) {
+  struct kv_service *kv = user_data;
+  Proto__PutRequest *msg;
+  soupc_status st;
+  size_t value_len;
+  int rv;
+
+  msg = proto__put_request__unpack(&pb_allocator, req_len, req);
+  if (msg == NULL) {
+    soupc_call_fail(call, SOUPC_GRPC_INVALID_ARGUMENT,
+                    "PutRequest is not a valid protobuf message");
+    return;
+  }
+  if (check_key(kv, &msg->key, &st) != 0) {
+    soupc_call_fail(call, st.code, "%s", st.message);
+    goto done;
+  }
+  value_len = msg->value.len;
+#ifdef SOUPC_MUTANT_TRUNCATE_64K
+  if (value_len > 65536) {
+    value_len = 65536;
+  }
+#endif
+#ifdef SOUPC_MUTANT_DROP_PUT
+  soupc_call_reply(call, NULL, 0);
+  goto done;
+#endif
+  rv = soupc__store_put_async(kv->store, msg->key.data, msg->key.len,
+                              msg->value.data, value_len, put_done, call);
+  if (rv != 0) {
+    soupc_call_fail(call, soupc_err_to_grpc(rv), "queueing the Put: %s",
+                    soupc_strerror(rv));
+  }
+
+done:
+  proto__put_request__free_unpacked(msg, &pb_allocator);
+}
+
+int soupc__kv_service_register(struct kv_service *kv, soupc_server *srv) {
+  int rv;
+
+  rv = soupc_server_add_unary(srv, "/proto.KV/Get", handle_get, kv);
+  if (rv != 0) {
+    return rv;
+  }
+  return soupc_server_add_unary(srv, "/proto.KV/Put", handle_put, kv);
+}

@@ -1,0 +1,119 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "kv/kv.h"
+
+static struct kv_enrich_config config;
+
+static int enrich(const char *value, char **out) {
+  struct kv_enrich_info info = {&config, "127.0.0.1:5555", 1.5};
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  int rv;
+
+  rv = soupc__kv_enrich_json(&buf, &len, (const uint8_t *)value, strlen(value),
+                             &info);
+  if (rv == 1) {
+    *out = soupc__strndup((const char *)buf, len);
+    soupc__free(buf);
+  }
+  return rv;
+}
+
+static int setup(void **state) {
+  (void)state;
+  unsetenv("TLS_MODE");
+  unsetenv("PLUGIN_SERVER_CERT");
+  setenv("TLS_KEY_TYPE", "ec", 1);
+  setenv("TLS_CURVE", "secp384r1", 1);
+  setenv("COMBO_ID", "c-c", 1);
+  soupc__kv_enrich_config_load(&config);
+  return 0;
+}
+
+static void object_gets_a_server_handshake_last(void **state) {
+  char *out = NULL;
+
+  (void)state;
+  assert_int_equal(enrich("{\"b\":1,\"a\":[true,null,\"x\"]}", &out), 1);
+  assert_non_null(out);
+  /* Member order and the other values are kept. */
+  assert_memory_equal(out, "{\"b\":1,\"a\":[true,null,\"x\"],", 27);
+  assert_non_null(strstr(out, "\"server_handshake\":{\"endpoint\":"
+                              "\"127.0.0.1:5555\""));
+  assert_non_null(strstr(out, "\"server_language\":\"c\""));
+  assert_non_null(strstr(out, "\"tls_mode\":\"unknown\""));
+  assert_non_null(strstr(out, "\"protocol_version\":\"1\""));
+  assert_non_null(strstr(out, "\"combo_id\":\"c-c\""));
+  assert_non_null(strstr(out, "\"crypto_config\":{\"key_type\":\"ec\","
+                              "\"curve\":\"secp384r1\",\"key_size\":384}"));
+  assert_non_null(strstr(out, "\"cert_fingerprint\":null"));
+  soupc__free(out);
+}
+
+static void existing_server_handshake_is_replaced(void **state) {
+  char *out = NULL;
+  const char *first;
+
+  (void)state;
+  assert_int_equal(enrich("{\"server_handshake\":5,\"k\":\"v\"}", &out), 1);
+  first = strstr(out, "server_handshake");
+  assert_non_null(first);
+  assert_null(strstr(first + 1, "server_handshake"));
+  assert_null(strstr(out, ":5"));
+  soupc__free(out);
+}
+
+static void big_number_text_is_kept_exactly(void **state) {
+  char *out = NULL;
+
+  (void)state;
+  assert_int_equal(enrich("{\"n\":12345678901234567890}", &out), 1);
+  assert_non_null(strstr(out, "\"n\":12345678901234567890,"));
+  soupc__free(out);
+}
+
+static void non_objects_pass_through(void **state) {
+  char *out = NULL;
+
+  (void)state;
+  /* soup-go panics on a stored `null` (rpc-spec.md §5.3). */
+  assert_int_equal(enrich("null", &out), 0);
+  assert_int_equal(enrich("[1,2]", &out), 0);
+  assert_int_equal(enrich("\"s\"", &out), 0);
+  assert_int_equal(enrich("42", &out), 0);
+  assert_int_equal(enrich("{not json", &out), 0);
+  assert_int_equal(enrich("{\"a\":1} trailing", &out), 0);
+  assert_int_equal(enrich("", &out), 0);
+  assert_null(out);
+}
+
+static void value_with_nul_byte_passes_through(void **state) {
+  struct kv_enrich_info info = {&config, NULL, 0};
+  uint8_t *buf = NULL;
+  size_t len = 0;
+
+  (void)state;
+  assert_int_equal(soupc__kv_enrich_json(&buf, &len,
+                                         (const uint8_t *)"{\"a\":\0}", 7,
+                                         &info),
+                   0);
+  assert_null(buf);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(object_gets_a_server_handshake_last),
+      cmocka_unit_test(existing_server_handshake_is_replaced),
+      cmocka_unit_test(big_number_text_is_kept_exactly),
+      cmocka_unit_test(non_objects_pass_through),
+      cmocka_unit_test(value_with_nul_byte_passes_through),
+  };
+  return cmocka_run_group_tests(tests, setup, NULL);
+}
