@@ -38,8 +38,8 @@ int cli_getopt(int argc, char **argv, const char *shortopts,
   opterr = 0;
   c = getopt_long(argc, argv, shortopts, longopts, NULL);
   if (c == '?' || c == ':') {
-    const char *arg = optind - 1 >= 1 && optind - 1 < argc ? argv[optind - 1]
-                                                           : argv[prev];
+    const char *arg =
+        optind - 1 >= 1 && optind - 1 < argc ? argv[optind - 1] : argv[prev];
     if (c == ':' || (optopt != 0 && strchr(shortopts, optopt) != NULL)) {
       cli_usage_error(cmd, "flag needs an argument: %s", arg);
     } else {
@@ -171,7 +171,6 @@ int cli_set_log_level(const char *flag_value, int json) {
   if (value != NULL && soupc_log_level_parse(&level, value) != 0) {
     return -1;
   }
-  soupc_log_configure(level,
-                      json ? SOUPC_LOG_HCLOG_JSON : SOUPC_LOG_TEXT);
+  soupc_log_configure(level, json ? SOUPC_LOG_HCLOG_JSON : SOUPC_LOG_TEXT);
   return 0;
 }

@@ -7,7 +7,11 @@
 #include <stdint.h>
 
 /* Exit codes of every client-side command. */
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+enum {
+  CLI_OK = 0,
+  CLI_FAIL = 1,
+  CLI_USAGE = 2
+};
 
 /* Prints "Error: <msg>" and "Run '<cmd> --help' for usage." to stderr and
  * returns CLI_USAGE. */

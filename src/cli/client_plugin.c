@@ -20,8 +20,10 @@ static soupc_log_level line_level(const char *line, size_t len) {
   static const struct {
     const char *name;
     soupc_log_level level;
-  } levels[] = {{"error", SOUPC_LOG_ERROR}, {"warn", SOUPC_LOG_WARN},
-                {"info", SOUPC_LOG_INFO},   {"debug", SOUPC_LOG_DEBUG},
+  } levels[] = {{"error", SOUPC_LOG_ERROR},
+                {"warn", SOUPC_LOG_WARN},
+                {"info", SOUPC_LOG_INFO},
+                {"debug", SOUPC_LOG_DEBUG},
                 {"trace", SOUPC_LOG_TRACE}};
   const char *p;
   size_t i;
@@ -33,7 +35,8 @@ static soupc_log_level line_level(const char *line, size_t len) {
   p += sizeof(key) - 1;
   for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
     size_t n = strlen(levels[i].name);
-    if ((size_t)(line + len - p) > n && strncasecmp(p, levels[i].name, n) == 0) {
+    if ((size_t)(line + len - p) > n &&
+        strncasecmp(p, levels[i].name, n) == 0) {
       return levels[i].level;
     }
   }

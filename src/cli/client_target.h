@@ -26,10 +26,10 @@ struct client_options {
 };
 
 struct client_target {
-  soupc_channel *channel;         /* what calls go through */
+  soupc_channel *channel;  /* what calls go through */
   soupc_plugin_host *host; /* a launched or reattached plugin */
-  int reattached;                 /* host came from a handshake line */
-  int channel_borrowed;           /* channel belongs to host */
+  int reattached;          /* host came from a handshake line */
+  int channel_borrowed;    /* channel belongs to host */
   int64_t timeout_ms;
 };
 

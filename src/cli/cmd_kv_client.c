@@ -195,8 +195,7 @@ static int run(int argc, char **argv, int is_put) {
     if (value_file != NULL || strcmp(src, "-") == 0) {
       if (cli_read_file(&value_buf, &value_len, src) != 0) {
         return cli_fail("cannot read the value from %s: %s",
-                        strcmp(src, "-") == 0 ? "stdin" : src,
-                        strerror(errno));
+                        strcmp(src, "-") == 0 ? "stdin" : src, strerror(errno));
       }
       value = (const uint8_t *)value_buf;
     } else {
@@ -245,9 +244,8 @@ static int run(int argc, char **argv, int is_put) {
         rv = cli_fail("the server's GetResponse is not a valid message");
         goto done;
       }
-      if (msg->value.len > 0 &&
-          fwrite(msg->value.data, 1, msg->value.len, stdout) !=
-              msg->value.len) {
+      if (msg->value.len > 0 && fwrite(msg->value.data, 1, msg->value.len,
+                                       stdout) != msg->value.len) {
         rv = cli_fail("writing the value to stdout: %s", strerror(errno));
       }
       proto__get_response__free_unpacked(msg, NULL);

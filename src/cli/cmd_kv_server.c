@@ -5,7 +5,6 @@
 #include "cli/commands.h"
 #include "cli/server_config.h"
 
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -139,8 +139,8 @@ int main(int argc, char **argv) {
     if (strncmp(commands[i].path, prefix, plen) == 0 &&
         commands[i].path[plen] == ' ') {
       print_group_help(prefix);
-      return (w < argc && (strcmp(argv[w], "--help") == 0 ||
-                           strcmp(argv[w], "-h") == 0))
+      return (w < argc &&
+              (strcmp(argv[w], "--help") == 0 || strcmp(argv[w], "-h") == 0))
                  ? 0
                  : CLI_USAGE;
     }

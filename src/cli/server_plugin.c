@@ -82,7 +82,8 @@ int server_run_plugin(const struct server_config *cfg) {
   opts.network = cfg->transport_tcp ? "tcp" : "unix";
   opts.max_message_size = cfg->max_message_size;
   opts.workers = cfg->workers;
-  opts.log_level = cfg->log_level != NULL ? cfg->log_level : getenv("LOG_LEVEL");
+  opts.log_level =
+      cfg->log_level != NULL ? cfg->log_level : getenv("LOG_LEVEL");
   /* rpc-spec.md §7.5: a reattaching CLI calls Shutdown on every exit; this
    * opt-out keeps one plugin alive across many CLI calls. */
   opts.ignore_shutdown = ignore != NULL && strcmp(ignore, "1") == 0;

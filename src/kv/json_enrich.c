@@ -103,9 +103,8 @@ static void gen_handshake(yajl_gen g, const struct kv_enrich_info *info) {
   strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
   yajl_gen_map_open(g);
   gen_cstr(g, "endpoint");
-  gen_cstr(g, info->endpoint != NULL && *info->endpoint != '\0'
-                  ? info->endpoint
-                  : "unknown");
+  gen_cstr(g, info->endpoint != NULL && *info->endpoint != '\0' ? info->endpoint
+                                                                : "unknown");
   gen_cstr(g, "protocol_version");
   gen_cstr(g, cfg->protocol_version);
   gen_cstr(g, "tls_mode");
@@ -146,7 +145,8 @@ static void gen_handshake(yajl_gen g, const struct kv_enrich_info *info) {
 }
 
 /* Re-emits a parsed value; @p top adds the handshake to the top object. */
-static void gen_value(yajl_gen g, yajl_val v, const struct kv_enrich_info *top) {
+static void gen_value(yajl_gen g, yajl_val v,
+                      const struct kv_enrich_info *top) {
   size_t i;
 
   switch (v->type) {

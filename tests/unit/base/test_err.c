@@ -8,14 +8,26 @@
 #include "soupc/soupc.h"
 
 static void every_error_code_has_a_name(void **state) {
-  static const int codes[] = {
-      SOUPC_OK,           SOUPC_ERR_INVALID_ARGUMENT, SOUPC_ERR_NOT_FOUND,
-      SOUPC_ERR_TOO_LARGE, SOUPC_ERR_IO,              SOUPC_ERR_UNSUPPORTED,
-      SOUPC_ERR_CLOSED,   SOUPC_ERR_DEADLINE,         SOUPC_ERR_CONNECT,
-      SOUPC_ERR_TLS,      SOUPC_ERR_PROTOCOL,         SOUPC_ERR_HANDSHAKE,
-      SOUPC_ERR_COOKIE,   SOUPC_ERR_PLUGIN_EXITED,    SOUPC_ERR_STORE_FULL,
-      SOUPC_ERR_STORE,    SOUPC_ERR_CTY_DECODE,       SOUPC_ERR_CTY_TYPE,
-      SOUPC_ERR_NOMEM,    SOUPC_ERR_INTERNAL};
+  static const int codes[] = {SOUPC_OK,
+                              SOUPC_ERR_INVALID_ARGUMENT,
+                              SOUPC_ERR_NOT_FOUND,
+                              SOUPC_ERR_TOO_LARGE,
+                              SOUPC_ERR_IO,
+                              SOUPC_ERR_UNSUPPORTED,
+                              SOUPC_ERR_CLOSED,
+                              SOUPC_ERR_DEADLINE,
+                              SOUPC_ERR_CONNECT,
+                              SOUPC_ERR_TLS,
+                              SOUPC_ERR_PROTOCOL,
+                              SOUPC_ERR_HANDSHAKE,
+                              SOUPC_ERR_COOKIE,
+                              SOUPC_ERR_PLUGIN_EXITED,
+                              SOUPC_ERR_STORE_FULL,
+                              SOUPC_ERR_STORE,
+                              SOUPC_ERR_CTY_DECODE,
+                              SOUPC_ERR_CTY_TYPE,
+                              SOUPC_ERR_NOMEM,
+                              SOUPC_ERR_INTERNAL};
   size_t i;
 
   (void)state;

@@ -100,9 +100,8 @@ static void value_with_nul_byte_passes_through(void **state) {
   size_t len = 0;
 
   (void)state;
-  assert_int_equal(soupc__kv_enrich_json(&buf, &len,
-                                         (const uint8_t *)"{\"a\":\0}", 7,
-                                         &info),
+  assert_int_equal(soupc__kv_enrich_json(
+                       &buf, &len, (const uint8_t *)"{\"a\":\0}", 7, &info),
                    0);
   assert_null(buf);
 }

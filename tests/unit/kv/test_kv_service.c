@@ -76,8 +76,8 @@ static int teardown(void **state) {
   return 0;
 }
 
-static int put(soupc_channel *ch, const void *key, size_t klen,
-               const void *val, size_t vlen, soupc_status *st) {
+static int put(soupc_channel *ch, const void *key, size_t klen, const void *val,
+               size_t vlen, soupc_status *st) {
   Proto__PutRequest req = PROTO__PUT_REQUEST__INIT;
   uint8_t buf[4096], *resp = NULL;
   size_t resp_len = 0, len;
@@ -170,8 +170,7 @@ static void bad_keys_are_invalid_argument(void **state) {
   soupc_status st;
 
   memset(big, 'k', sizeof(big));
-  assert_int_equal(put(f->ch, "", 0, "v", 1, &st),
-                   SOUPC_GRPC_INVALID_ARGUMENT);
+  assert_int_equal(put(f->ch, "", 0, "v", 1, &st), SOUPC_GRPC_INVALID_ARGUMENT);
   assert_non_null(strstr(st.message, "empty"));
   assert_int_equal(put(f->ch, "\xc3\x28", 2, "v", 1, &st),
                    SOUPC_GRPC_INVALID_ARGUMENT);
@@ -247,7 +246,8 @@ static void enrichment_adds_server_handshake_to_objects_only(void **state) {
 
   assert_int_equal(put(f->ch, "j", 1, "{\"a\":1}", 7, &st), SOUPC_GRPC_OK);
   assert_int_equal(get(f->ch, "j", 1, &out, &out_len, &st), SOUPC_GRPC_OK);
-  assert_non_null(strstr(out, "\"server_handshake\":{\"endpoint\":\"127.0.0.1:"));
+  assert_non_null(
+      strstr(out, "\"server_handshake\":{\"endpoint\":\"127.0.0.1:"));
   assert_non_null(strstr(out, "\"server_language\":\"c\""));
   free(out);
   assert_int_equal(put(f->ch, "n", 1, "null", 4, &st), SOUPC_GRPC_OK);
