@@ -1,6 +1,8 @@
 """Crash recovery: kill -9 soup-c during a stream of concurrent durable
 Puts; after a restart the store opens cleanly and holds every acknowledged
-Put (with its last acknowledged value)."""
+Put. The oracle: a key holds its last acknowledged value, or the value of
+the one Put to it that was in flight when the server died (that Put may or
+may not have committed before the kill; either is correct)."""
 
 import os
 import random
@@ -18,34 +20,44 @@ ROUNDS = int(os.environ.get("RECOVERY_ROUNDS", "4"))
 WRITERS = 8
 
 
-def writer(server, wid, acked, stop):
+def writer(server, wid, acked, in_flight, stop):
+    """Each key has one writer, so its Puts are sequential."""
     kv = lib.KVClient(server.channel())
     n = 0
     while not stop.is_set():
         key = f"w{wid}-k{n % 50}"
         value = f"{wid}:{n}:".encode() + os.urandom(random.choice((0, 10, 3000)))
+        in_flight[key] = value
         try:
             kv.put(key, value, timeout=10)
         except grpc.RpcError:
-            return  # the server died; this Put was not acknowledged
+            return  # the server died; this Put may or may not have committed
+        del in_flight[key]
         acked[key] = value  # acknowledged: it must survive
         n += 1
 
 
+def check(kv, allowed, when):
+    for key, values in allowed.items():
+        got = kv.get(key)
+        assert got in values, f"{when}: {key!r} holds none of its allowed values"
+
+
 def test_every_acknowledged_put_survives_kill_9(tmp_path):
     store = str(tmp_path / "store")
-    acked = {}
+    allowed = {}  # key -> the values it may hold now
     rng = random.Random(int(os.environ.get("RECOVERY_SEED", "1")))
     total = 0
     for rnd in range(ROUNDS):
         srv = lib.Server(store)
         # Everything acknowledged in earlier rounds is still there.
         kv = lib.KVClient(srv.channel())
-        for key, value in acked.items():
-            assert kv.get(key) == value, f"round {rnd}: lost {key!r}"
+        check(kv, allowed, f"round {rnd}")
         stop = threading.Event()
         per_writer = [dict() for _ in range(WRITERS)]
-        threads = [threading.Thread(target=writer, args=(srv, i, per_writer[i], stop))
+        pending = [dict() for _ in range(WRITERS)]
+        threads = [threading.Thread(target=writer,
+                                    args=(srv, i, per_writer[i], pending[i], stop))
                    for i in range(WRITERS)]
         for t in threads:
             t.start()
@@ -54,9 +66,12 @@ def test_every_acknowledged_put_survives_kill_9(tmp_path):
         stop.set()
         for t in threads:
             t.join(timeout=30)
-        for d in per_writer:
-            total += len(d)
-            acked.update(d)
+        for acked, maybe in zip(per_writer, pending):
+            total += len(acked)
+            for key, value in acked.items():
+                allowed[key] = {value}
+            for key, value in maybe.items():
+                allowed.setdefault(key, set()).add(value)
     assert total > 0, "no Put was acknowledged before the kills"
     # mdb_stat (lmdb-utils) opens the environment independently.
     r = subprocess.run(["mdb_stat", store], capture_output=True, text=True)
@@ -64,8 +79,7 @@ def test_every_acknowledged_put_survives_kill_9(tmp_path):
     srv = lib.Server(store)
     try:
         kv = lib.KVClient(srv.channel())
-        for key, value in acked.items():
-            assert kv.get(key) == value, f"lost {key!r} after the last kill"
+        check(kv, allowed, "after the last kill")
     finally:
         assert srv.stop() == 0
-    print(f"{ROUNDS} kills, {total} acknowledged Puts, {len(acked)} keys verified")
+    print(f"{ROUNDS} kills, {total} keys acknowledged, {len(allowed)} keys verified")
