@@ -7,8 +7,14 @@
 #include "base/alloc.h"
 #include "kv_bytes.pb-c.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
+
+/* Bytes of Puts queued for the commit thread at once. The store's queue
+ * itself is unbounded; past this budget a Put is refused with
+ * RESOURCE_EXHAUSTED (retryable) instead of growing memory without limit. */
+#define KV_MAX_INFLIGHT_BYTES ((size_t)1024 * 1024 * 1024)
 
 struct kv_service {
   struct store *store;     /* borrowed */
@@ -16,6 +22,14 @@ struct kv_service {
   int enrich_json;         /* opt-in enrichment */
   struct timespec started; /* CLOCK_MONOTONIC, for received_at */
   struct kv_enrich_config enrich;
+  atomic_size_t inflight_bytes; /* key + value bytes queued, not committed */
+};
+
+/* One queued Put: the call to finish and the bytes it holds. */
+struct put_op {
+  soupc_call *call;
+  struct kv_service *kv;
+  size_t bytes;
 };
 
 static void *pb_alloc(void *data, size_t size) {
@@ -144,7 +158,11 @@ done:
 
 /* Runs on the store's commit thread once the Put is durable (or failed). */
 static void put_done(int rv, void *user_data) {
-  soupc_call *call = user_data;
+  struct put_op *op = user_data;
+  soupc_call *call = op->call;
+
+  atomic_fetch_sub(&op->kv->inflight_bytes, op->bytes);
+  soupc__free(op);
 
   if (rv == 0) {
     soupc_call_reply(call, NULL, 0);
@@ -161,8 +179,9 @@ static void handle_put(soupc_call *call, const uint8_t *req, size_t req_len,
                        void *user_data) {
   struct kv_service *kv = user_data;
   Proto__PutRequest *msg;
+  struct put_op *op;
   soupc_status st;
-  size_t value_len;
+  size_t value_len, queued;
   int rv;
 
   msg = proto__put_request__unpack(&pb_allocator, req_len, req);
@@ -185,9 +204,29 @@ static void handle_put(soupc_call *call, const uint8_t *req, size_t req_len,
   soupc_call_reply(call, NULL, 0);
   goto done;
 #endif
+  op = soupc__malloc(sizeof(*op));
+  if (op == NULL) {
+    soupc_call_fail(call, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    goto done;
+  }
+  op->call = call;
+  op->kv = kv;
+  op->bytes = msg->key.len + value_len;
+  queued = atomic_fetch_add(&kv->inflight_bytes, op->bytes);
+  if (queued > 0 && queued + op->bytes > KV_MAX_INFLIGHT_BYTES) {
+    atomic_fetch_sub(&kv->inflight_bytes, op->bytes);
+    soupc__free(op);
+    soupc_call_fail(call, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                    "server busy: %zu bytes of Puts are waiting to commit "
+                    "(limit %zu); retry",
+                    queued, KV_MAX_INFLIGHT_BYTES);
+    goto done;
+  }
   rv = soupc__store_put_async(kv->store, msg->key.data, msg->key.len,
-                              msg->value.data, value_len, put_done, call);
+                              msg->value.data, value_len, put_done, op);
   if (rv != 0) {
+    atomic_fetch_sub(&kv->inflight_bytes, op->bytes);
+    soupc__free(op);
     soupc_call_fail(call, soupc_err_to_grpc(rv), "queueing the Put: %s",
                     soupc_strerror(rv));
   }
