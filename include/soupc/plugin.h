@@ -1,0 +1,377 @@
+/**
+ * @file plugin.h
+ * HashiCorp go-plugin (gRPC protocol) for C: serve gRPC services as a plugin
+ * that any go-plugin host can launch, and launch or reattach to plugins as a
+ * host. The wire contract is docs go-plugin-protocol.md; the lifecycle and
+ * the kill sequence are described in docs/internals/plugin.md.
+ *
+ * Plugin side: soupc_plugin_serve() does the whole lifecycle (cookie,
+ * version, TLS, listener, side services, handshake line, signals, stop).
+ * Host side: soupc_plugin_host_launch() / soupc_plugin_host_reattach() give
+ * a connected soupc_channel for the app's RPCs; soupc_plugin_host_kill()
+ * ends the plugin and frees everything.
+ */
+#ifndef SOUPC_PLUGIN_H
+#define SOUPC_PLUGIN_H
+
+#include <sys/types.h>
+
+#include "soupc/rpc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* The handshake line                                                  */
+/* ------------------------------------------------------------------ */
+
+/**
+ * A parsed handshake line
+ * ("CORE|APP|NETWORK|ADDR|PROTOCOL[|CERT[|MUX]]"). Filled by
+ * soupc_plugin_handshake_parse(); the caller owns the struct and releases
+ * what it holds with soupc_plugin_handshake_dispose().
+ */
+typedef struct soupc_plugin_handshake {
+  int core_version; /**< always 1 after a successful parse */
+  int app_version;  /**< field 2, >= 0 */
+  char network[8];  /**< "unix" or "tcp" */
+  char *address;    /**< socket path, or "HOST:PORT" */
+  /** A soupc_channel_open() address: "unix:/path" or "HOST:PORT". */
+  char *dial_address;
+  char protocol[8];  /**< "grpc" (netrpc is rejected) */
+  uint8_t *cert_der; /**< field 6 decoded, or NULL when empty/short */
+  size_t cert_der_len;
+  char *cert_pem; /**< @c cert_der as PEM, or NULL */
+  /** Field 7: -1 absent, 0 "false", 1 "true". Never acted on: soup-c does
+   * not implement go-plugin's yamux multiplexing. */
+  int mux;
+} soupc_plugin_handshake;
+
+/**
+ * Parses a handshake line the way a tolerant host does
+ * (go-plugin-protocol.md §2.4, §6.2.4): surrounding whitespace is trimmed;
+ * 5 to 7 '|'-separated fields; field 1 must be "1"; field 3 "unix" or "tcp";
+ * field 5 "grpc"; field 6, if longer than 50 characters (go-plugin's rule),
+ * is standard base64 with or without '=' padding and must hold one DER
+ * certificate.
+ *
+ * @param out  zeroed and filled on success; untouched on error
+ * @param line the line, not necessarily NUL-terminated
+ * @return 0, SOUPC_ERR_HANDSHAKE (the line is malformed; @p st says which
+ *         field and why, e.g. "garbled handshake line: field 1 (core
+ *         version) is \"2\"; expected 1"), SOUPC_ERR_UNSUPPORTED (protocol
+ *         netrpc), SOUPC_ERR_NOMEM.
+ */
+SOUPC_EXTERN int soupc_plugin_handshake_parse(soupc_plugin_handshake *out,
+                                              const char *line, size_t len,
+                                              soupc_status *st);
+
+/** Frees what soupc_plugin_handshake_parse() allocated and zeroes @p hs.
+ * Accepts NULL and a zeroed struct. */
+SOUPC_EXTERN void soupc_plugin_handshake_dispose(soupc_plugin_handshake *hs);
+
+/* ------------------------------------------------------------------ */
+/* Plugin side                                                         */
+/* ------------------------------------------------------------------ */
+
+/** How a served plugin secures its listener (see soupc_plugin_info). */
+typedef enum {
+  SOUPC_PLUGIN_TLS_NONE = 0, /**< plaintext h2c, empty field 6 */
+  /** PLUGIN_CLIENT_CERT was set: own cert, client cert required and
+   * verified against that PEM (go-plugin AutoMTLS, §3.3). */
+  SOUPC_PLUGIN_TLS_AUTOMTLS = 1,
+  /** tls_mode "auto" without PLUGIN_CLIENT_CERT: own cert, no client auth */
+  SOUPC_PLUGIN_TLS_AUTO = 2,
+  /** tls_mode "manual": cert/key from files; client auth only when
+   * PLUGIN_CLIENT_CERT is set */
+  SOUPC_PLUGIN_TLS_MANUAL = 3
+} soupc_plugin_tls;
+
+/**
+ * What soupc_plugin_serve() decided, for the application (for example the
+ * KV service's JSON enrichment: TLS mode, key type, curve). Every pointer is
+ * borrowed and stays valid until soupc_plugin_serve() returns.
+ */
+typedef struct soupc_plugin_info {
+  int app_version;          /**< negotiated, printed in field 2 */
+  soupc_plugin_tls tls;     /**< what the listener serves */
+  const char *tls_mode;     /**< "disabled", "auto", "manual" or "automtls" */
+  const char *tls_key_type; /**< "ec", "rsa", or "" without TLS */
+  /** "secp256r1" / "secp384r1" / "secp521r1" for EC, "" otherwise */
+  const char *tls_curve;
+  int tls_rsa_bits;            /**< RSA only, else 0 */
+  const char *server_cert_pem; /**< our certificate, NULL without TLS */
+  /** The host's PLUGIN_CLIENT_CERT, NULL when unset */
+  const char *client_cert_pem;
+  const char *network; /**< "unix" or "tcp" */
+  const char *address; /**< socket path or "127.0.0.1:PORT" (field 4) */
+  /** The complete handshake line without its '\n' (useful for reattach:
+   * soup-c's --address accepts it) */
+  const char *handshake_line;
+} soupc_plugin_info;
+
+/**
+ * Registers the application's services on @p srv. Runs once, on the thread
+ * that called soupc_plugin_serve(), after the side services are registered
+ * and the listener is bound, and before the server starts and before the
+ * handshake is printed.
+ * @return 0, or a negative soupc_err to abort serving (no handshake is
+ *         printed; soupc_plugin_serve() returns that error).
+ */
+typedef int (*soupc_plugin_register_fn)(soupc_server *srv,
+                                        const soupc_plugin_info *info,
+                                        void *user_data);
+
+/** Options for soupc_plugin_serve(). Zero-initialise, then set fields. */
+typedef struct soupc_plugin_serve_options {
+  /** The magic cookie (required), e.g. "BASIC_PLUGIN" / "hello". */
+  const char *cookie_key;
+  const char *cookie_value;
+  /** App protocol versions this plugin serves; NULL or 0 = {1}. */
+  const int *app_versions;
+  size_t n_app_versions;
+  /** NULL, "" or "disabled": plaintext unless PLUGIN_CLIENT_CERT is set
+   * (then AutoMTLS); "auto": TLS with a generated cert; "manual": TLS with
+   * @c cert_file / @c key_file. Anything else is an error. */
+  const char *tls_mode;
+  /** "ec" (default) or "rsa", for generated certificates. */
+  const char *tls_key_type;
+  /** EC curve for generated certificates; NULL or "auto" = secp384r1. Any
+   * name soupc_curve_parse() accepts. */
+  const char *tls_curve;
+  /** RSA key size: 2048 (default), 3072 or 4096. */
+  int tls_rsa_bits;
+  /** PEM files for tls_mode "manual". */
+  const char *cert_file;
+  const char *key_file;
+  /** NULL or "unix" (default, like Go plugins), or "tcp" (127.0.0.1 within
+   * PLUGIN_MIN_PORT..PLUGIN_MAX_PORT). */
+  const char *network;
+  /** Passed to soupc_server_new(); 0 = defaults. */
+  size_t max_message_size;
+  int workers;
+  /** Log level for the hclog JSON lines on stderr; NULL = "info". */
+  const char *log_level;
+  /** Non-zero: leave fd 1 and fd 2 alone (no GRPCStdio capture; the stream
+   * is still served and ends with OK when the plugin stops). */
+  int no_stdio_capture;
+  /** Non-zero: GRPCController/Shutdown replies but does not stop the
+   * plugin (rpc-spec.md §7.5: reattaching CLIs call it on every exit). */
+  int ignore_shutdown;
+  /** Called once after the server has stopped and the socket is removed,
+   * on the serving thread, before soupc_plugin_serve() returns 0. May be
+   * NULL. Receives the user_data given to soupc_plugin_serve(). */
+  void (*on_stop)(void *user_data);
+} soupc_plugin_serve_options;
+
+/**
+ * Serves as a go-plugin gRPC plugin until the host calls
+ * GRPCController/Shutdown or the process gets SIGTERM
+ * (go-plugin-protocol.md §6.1):
+ * checks the cookie, negotiates PLUGIN_PROTOCOL_VERSIONS, decides TLS,
+ * listens, registers grpc.health.v1.Health, plugin.GRPCController,
+ * plugin.GRPCStdio and plugin.GRPCBroker, calls @p register_services,
+ * starts serving, then prints the handshake line on stdout.
+ *
+ * Process-wide effects while it runs: logs are hclog JSON on stderr
+ * (soupc_log_configure()); SIGINT is ignored (logged at trace), SIGPIPE is
+ * ignored, SIGTERM stops gracefully (the previous dispositions are restored
+ * before returning); from just before the server starts until it stops,
+ * fd 1 and fd 2 are pipes drained by a thread and forwarded on GRPCStdio
+ * (up to 64 KiB is kept until a host subscribes; stderr is also copied to
+ * the real stderr, so the host's log parser sees our hclog lines); the
+ * handshake line itself goes to the real stdout. Writes to fd 1/2 never
+ * block on the host. Call it from the main thread, before other threads
+ * exist, and only once per process.
+ *
+ * @param register_services may be NULL (only the side services are served)
+ * @param user_data passed to @p register_services and @c opts->on_stop
+ * @return 0 after a clean stop (the caller exits 0);
+ *         SOUPC_ERR_COOKIE: the cookie did not match; go-plugin's text is
+ *         already on stderr (the caller exits 1);
+ *         SOUPC_ERR_INVALID_ARGUMENT: bad options (mode, curve, key type,
+ *         empty cookie, bad PLUGIN_MIN_PORT/MAX_PORT), nothing printed on
+ *         stdout; SOUPC_ERR_TLS: certificate generation or files failed;
+ *         SOUPC_ERR_IO: no socket could be bound; any error returned by
+ *         @p register_services. @p st has a one-line reason for all but 0.
+ *         No handshake line is printed on any error.
+ */
+SOUPC_EXTERN int soupc_plugin_serve(const soupc_plugin_serve_options *opts,
+                                    soupc_plugin_register_fn register_services,
+                                    void *user_data, soupc_status *st);
+
+/* ------------------------------------------------------------------ */
+/* Host side                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct soupc_plugin_host soupc_plugin_host;
+
+/** Where a piece of plugin output came from. */
+typedef enum {
+  /** One line of the plugin's stderr pipe (its hclog lines), without the
+   * '\n'. */
+  SOUPC_PLUGIN_OUTPUT_STDERR_LINE = 0,
+  /** Data the plugin wrote to its stdout, via GRPCStdio. */
+  SOUPC_PLUGIN_OUTPUT_STDIO_STDOUT = 1,
+  /** Data the plugin wrote to its stderr, via GRPCStdio. */
+  SOUPC_PLUGIN_OUTPUT_STDIO_STDERR = 2
+} soupc_plugin_output;
+
+/**
+ * Receives plugin output. Runs on the host's pump thread (stderr lines) or
+ * on the channel's I/O thread (GRPCStdio); it must not block or call back
+ * into the host. @p data is borrowed for the call.
+ */
+typedef void (*soupc_plugin_output_fn)(soupc_plugin_output kind,
+                                       const char *data, size_t len,
+                                       void *user_data);
+
+/** Options for the host. Zero-initialise, then set fields. */
+typedef struct soupc_plugin_host_options {
+  /** Launch: the plugin executable (a name without '/' is looked up in
+   * PATH). */
+  const char *path;
+  /** Launch: argv for the plugin, NULL-terminated; NULL = {path, NULL}. */
+  const char *const *argv;
+  /** Launch: extra "KEY=VALUE" entries, NULL-terminated; they override the
+   * inherited environment. */
+  const char *const *env;
+  /** Launch: the magic cookie (required). */
+  const char *cookie_key;
+  const char *cookie_value;
+  /** App versions we speak; NULL or 0 = {1}. The plugin's choice must be
+   * one of them. */
+  const int *versions;
+  size_t n_versions;
+  /** Non-zero turns AutoMTLS off (launch: no PLUGIN_CLIENT_CERT; reattach:
+   * no generated client certificate). AutoMTLS is on by default. */
+  int no_automtls;
+  /** Curve of the generated host certificate; the zero value is
+   * SOUPC_CURVE_P256, which every peer (Go, OpenSSL, BoringSSL/grpcio)
+   * handles. go-plugin itself uses P-521. */
+  int curve; /* a soupc_curve */
+  /** A client certificate and key (PEM text, copied) to present instead of
+   * a generated one. Reattaching to an AutoMTLS plugin needs the pair whose
+   * certificate was in that plugin's PLUGIN_CLIENT_CERT. */
+  const char *client_cert_pem;
+  const char *client_key_pem;
+  /** Launch: how long to wait for the handshake line; 0 = 60000 ms (go-plugin
+   * StartTimeout). */
+  int handshake_timeout_ms;
+  /** Non-zero: copy each stderr line of the plugin to our fd 2, raw. */
+  int forward_stderr;
+  /** Non-zero: log each stderr line through soupc_log() the way a go-plugin
+   * host does (§2.6), under the module named after the plugin's basename:
+   * an hclog JSON line at its "@level" with its "@message" and the other
+   * keys as k=v; other lines by their "[LEVEL]" prefix, else at debug. Our
+   * own log level filters them. */
+  int log_stderr;
+  /** Optional sink for plugin output (see soupc_plugin_output_fn). */
+  soupc_plugin_output_fn on_output;
+  void *output_user_data;
+  /** Passed to soupc_channel_open(); 0 = defaults. */
+  size_t max_message_size;
+  int connect_timeout_ms;
+  /** Non-zero: do not open GRPCStdio/StreamStdio. */
+  int no_stdio_stream;
+  /** Launch: non-zero sets PLUGIN_UNIX_SOCKET_DIR to a 0700 directory we
+   * create and remove; the zero default does so too. Set to -1 to leave the
+   * variable alone (the plugin then uses $TMPDIR or /tmp). */
+  int socket_dir;
+} soupc_plugin_host_options;
+
+/**
+ * Launches a plugin and connects to it (go-plugin-protocol.md §6.2): builds
+ * the environment, spawns it (stdin /dev/null, stdout and stderr pipes, the
+ * child gets SIGKILL if the launching thread dies), reads the handshake line
+ * within the timeout, checks it, dials (TLS when the line has a cert), then
+ * opens GRPCStdio/StreamStdio and GRPCBroker/StartStream. A pump thread keeps
+ * draining stdout and stderr for the life of the plugin.
+ *
+ * If SIGPIPE still has its default disposition it is set to ignored
+ * (process-wide, as gRPC C-core does): a plugin that closes its TLS
+ * connection first must not kill the host.
+ *
+ * On every error the child has been killed and reaped and the socket
+ * directory removed before this returns. The child is also SIGKILLed by the
+ * kernel if the thread that launched it exits (PR_SET_PDEATHSIG), so launch
+ * from a thread that outlives the plugin (normally the main thread).
+ * The child's environment (§6.2.1): ours, minus PLUGIN_MULTIPLEX_GRPC, plus
+ * the cookie, PLUGIN_MIN_PORT=10000, PLUGIN_MAX_PORT=25000,
+ * PLUGIN_PROTOCOL_VERSIONS, PLUGIN_CLIENT_CERT (AutoMTLS) and
+ * PLUGIN_UNIX_SOCKET_DIR, then @c opts->env, which wins over all of them.
+ *
+ * @param out written only on success; free with soupc_plugin_host_kill()
+ * @return 0; SOUPC_ERR_NOT_FOUND ("plugin not found: X");
+ *         SOUPC_ERR_INVALID_ARGUMENT ("plugin is not executable: X", missing
+ *         cookie); SOUPC_ERR_PLUGIN_EXITED ("plugin exited before its
+ *         handshake (exit status N): <last stderr line>");
+ *         SOUPC_ERR_HANDSHAKE ("garbled handshake line: ...", incompatible
+ *         core or app version); SOUPC_ERR_DEADLINE ("timed out after N ms
+ *         waiting for the plugin's handshake"); SOUPC_ERR_CONNECT,
+ *         SOUPC_ERR_TLS (dial); SOUPC_ERR_IO; SOUPC_ERR_NOMEM.
+ */
+SOUPC_EXTERN int soupc_plugin_host_launch(soupc_plugin_host **out,
+                                          const soupc_plugin_host_options *opts,
+                                          soupc_status *st);
+
+/**
+ * Connects to a plugin that is already running, from its handshake line
+ * (5 to 7 fields, cert padded or not). There is no process to manage. If the
+ * line has a cert, TLS is used with that cert as the only root, presenting
+ * @c opts->client_cert_pem/key if given, else (unless no_automtls) a freshly
+ * generated certificate, which a plugin started with PLUGIN_CLIENT_CERT will
+ * refuse. Only versions, curve, client cert, output, message size and
+ * connect timeout are read from @p opts (which may be NULL).
+ *
+ * @return 0, SOUPC_ERR_HANDSHAKE / SOUPC_ERR_UNSUPPORTED (line),
+ *         SOUPC_ERR_CONNECT, SOUPC_ERR_TLS, SOUPC_ERR_NOMEM.
+ */
+SOUPC_EXTERN int
+soupc_plugin_host_reattach(soupc_plugin_host **out, const char *handshake_line,
+                           const soupc_plugin_host_options *opts,
+                           soupc_status *st);
+
+/** @return the connected channel for app RPCs; borrowed until the host is
+ * killed or closed. Thread-safe like any soupc_channel. */
+SOUPC_EXTERN soupc_channel *soupc_plugin_host_channel(soupc_plugin_host *host);
+
+/** @return the parsed handshake; borrowed until the host is freed. */
+SOUPC_EXTERN const soupc_plugin_handshake *
+soupc_plugin_host_handshake(const soupc_plugin_host *host);
+
+/** @return the plugin's pid, or 0 for a reattached plugin. */
+SOUPC_EXTERN pid_t soupc_plugin_host_pid(const soupc_plugin_host *host);
+
+/**
+ * go-plugin's Ping: grpc.health.v1.Health/Check {service:"plugin"}.
+ * @return the gRPC code (0 = OK); @p st has the message.
+ */
+SOUPC_EXTERN int soupc_plugin_host_ping(soupc_plugin_host *host,
+                                        int64_t timeout_ms, soupc_status *st);
+
+/**
+ * Ends the plugin and frees @p host (go-plugin-protocol.md §6.2.9): cancels
+ * the broker stream, calls GRPCController/Shutdown with a 2 s deadline,
+ * waits up to 2 s for the process to exit, then SIGKILLs and reaps it,
+ * closes the streams and the channel, drains stdout and stderr to EOF and
+ * removes the socket directory. For a reattached plugin only Shutdown and
+ * the closing steps apply. Accepts NULL.
+ * @return 0 if the plugin exited with status 0 by itself (or, reattached,
+ *         acknowledged Shutdown); SOUPC_ERR_PLUGIN_EXITED otherwise.
+ */
+SOUPC_EXTERN int soupc_plugin_host_kill(soupc_plugin_host *host);
+
+/**
+ * Frees @p host without asking the plugin to shut down. A reattached plugin
+ * keeps running; a launched one is still killed as by
+ * soupc_plugin_host_kill(), since nothing else could reap it. Accepts NULL.
+ */
+SOUPC_EXTERN void soupc_plugin_host_close(soupc_plugin_host *host);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOUPC_PLUGIN_H */

@@ -1,0 +1,162 @@
+/* Internal plugin-layer interfaces shared between src/plugin/ modules and
+ * their unit tests. Other layers use include/soupc/plugin.h only. */
+#ifndef SOUPC_PLUGIN_PLUGIN_INT_H
+#define SOUPC_PLUGIN_PLUGIN_INT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "soupc/plugin.h"
+
+/* go-plugin-protocol.md §2.1: the exact texts go-plugin writes to stderr. */
+#define SOUPC__PLUGIN_COOKIE_MISMATCH_TEXT                                     \
+  "This binary is a plugin. These are not meant to be executed directly.\n"    \
+  "Please execute the program that consumes these plugins, which will\n"       \
+  "load any plugins automatically\n"
+#define SOUPC__PLUGIN_COOKIE_MISCONFIGURED_TEXT                                \
+  "Misconfigured ServeConfig given to serve this plugin: no magic cookie\n"    \
+  "key or value was set. Please notify the plugin author and report\n"         \
+  "this as a bug.\n"
+
+/* ---- handshake.c ---- */
+
+/* Formats "1|<ver>|<net>|<addr>|grpc|<cert_b64>" plus "|true"/"|false" when
+ * @p mux >= 0, and a final '\n'. @p cert_b64 may be NULL (empty field 6).
+ * @return 0 or SOUPC_ERR_NOMEM; *out is malloc'd (soupc__free). */
+int soupc__plugin_handshake_format(char **out, int app_version,
+                                   const char *network, const char *address,
+                                   const char *cert_b64, int mux);
+
+/* ---- plugin_env.c ---- */
+
+/* go-plugin-protocol.md §2.1. @return 0 (match), SOUPC_ERR_COOKIE
+ * (mismatch or unset), SOUPC_ERR_INVALID_ARGUMENT (our key or value empty).
+ */
+int soupc__plugin_cookie_check(const char *key, const char *value,
+                               const char *env_value);
+
+/* go-plugin-protocol.md §2.2: the highest of @p mine that is in the
+ * comma-separated @p env_value, else the lowest of @p mine. Each bad entry
+ * is reported through soupc_log (warn). @return 0 on a match,
+ * SOUPC_ERR_NOT_FOUND when falling back (*out is set either way). */
+int soupc__plugin_negotiate_version(int *out, const char *env_value,
+                                    const int *mine, size_t n_mine);
+
+/* Parses PLUGIN_MIN_PORT/PLUGIN_MAX_PORT (either may be NULL or "").
+ * Both empty gives 0..0 (any port). @return 0 or SOUPC_ERR_INVALID_ARGUMENT
+ * with @p st set. */
+int soupc__plugin_port_range(int *min_out, int *max_out, const char *min_s,
+                             const char *max_s, soupc_status *st);
+
+/* The directory for our unix socket: PLUGIN_UNIX_SOCKET_DIR, else TMPDIR,
+ * else /tmp (go-plugin-protocol.md §2.3). Borrowed from the environment. */
+const char *soupc__plugin_socket_dir(void);
+
+/* Resolves PLUGIN_UNIX_SOCKET_GROUP (a name or a numeric gid). @return 0,
+ * SOUPC_ERR_NOT_FOUND with @p st set. */
+int soupc__plugin_group_parse(gid_t *out, const char *group, soupc_status *st);
+
+/* Binds and listens on a fresh unix socket "<dir>/pluginXXXXXX" (Go:
+ * os.CreateTemp + remove + listen), applying the group and mode 0660 when
+ * @p group is non-empty. @p path_out gets the malloc'd path. @return the
+ * listening fd, or a negative soupc_err with @p st set. */
+int soupc__plugin_listen_unix(char **path_out, const char *dir,
+                              const char *group, soupc_status *st);
+
+/* Binds and listens on 127.0.0.1 at the first free port in [min, max]
+ * (0..0 = any). @p port_out gets the port. @return the fd or a negative
+ * soupc_err with @p st set ("couldn't bind plugin TCP listener"). */
+int soupc__plugin_listen_tcp(int *port_out, int min, int max, soupc_status *st);
+
+/* ---- stdio_capture.c ---- */
+
+struct stdio_capture;
+
+/* Replaces fd 1 and fd 2 by pipes drained by a thread. Stderr data is also
+ * copied to the original stderr. Until a StreamStdio call is attached, up to
+ * @p buffer_cap bytes are kept (the oldest are dropped). @return 0,
+ * SOUPC_ERR_IO, SOUPC_ERR_NOMEM. */
+int soupc__stdio_capture_start(struct stdio_capture **out, size_t buffer_cap);
+
+/* The original fd 1 (for the handshake line, which must not be captured).
+ */
+int soupc__stdio_capture_real_stdout(const struct stdio_capture *cap);
+
+/* Attaches a StreamStdio call: buffered data is sent, then live data. A
+ * previously attached call is finished with OK. */
+void soupc__stdio_capture_attach(struct stdio_capture *cap, soupc_call *call);
+
+/* The call was cancelled: forget it if attached. @return non-zero if it was
+ * attached (the caller then finishes it). */
+int soupc__stdio_capture_detach(struct stdio_capture *cap, soupc_call *call);
+
+/* Restores fd 1 and fd 2, drains the pipes to EOF (forwarding what is left),
+ * finishes the attached call with OK, joins the thread and frees. Accepts
+ * NULL. */
+void soupc__stdio_capture_stop(struct stdio_capture *cap);
+
+/* ---- side_services.c ---- */
+
+/* protobuf-c allocations go through src/base/alloc.h (STYLE.md). */
+extern ProtobufCAllocator soupc__plugin_pb_allocator;
+
+struct side_services;
+
+/* Registers Health (Check, Watch), GRPCController, GRPCStdio and
+ * GRPCBroker on @p srv. @p stop_fd is written one byte 's' on Shutdown
+ * (unless @p ignore_shutdown). @return 0 or a soupc_err. */
+int soupc__side_services_new(struct side_services **out, soupc_server *srv,
+                             int stop_fd, int ignore_shutdown);
+
+/* Uses @p cap for StreamStdio (may be NULL: the stream stays open, empty).
+ */
+void soupc__side_services_set_stdio(struct side_services *ss,
+                                    struct stdio_capture *cap);
+
+/* Finishes every held stream (Watch, StreamStdio, StartStream) with OK so
+ * the server can stop promptly. */
+void soupc__side_services_finish_all(struct side_services *ss);
+
+void soupc__side_services_free(struct side_services *ss);
+
+/* ---- process.c ---- */
+
+struct plugin_process {
+  pid_t pid;     /* 0 once reaped */
+  int stdout_fd; /* read ends, -1 when closed */
+  int stderr_fd;
+  int exited;      /* non-zero once reaped */
+  int wait_status; /* waitpid() status when exited */
+};
+
+/* Resolves @p path (PATH lookup when it has no '/'). @return 0 with a
+ * malloc'd *out, SOUPC_ERR_NOT_FOUND ("plugin not found: X"),
+ * SOUPC_ERR_INVALID_ARGUMENT ("plugin is not executable: X"). */
+int soupc__process_resolve(char **out, const char *path, soupc_status *st);
+
+/* fork+exec with stdin /dev/null, stdout/stderr pipes, PR_SET_PDEATHSIG
+ * SIGKILL, default signal dispositions and an empty signal mask.
+ * @p argv and @p envp are NULL-terminated. @return 0, SOUPC_ERR_NOT_FOUND,
+ * SOUPC_ERR_INVALID_ARGUMENT (exec refused), SOUPC_ERR_IO. */
+int soupc__process_spawn(struct plugin_process *proc, const char *exe,
+                         char *const *argv, char *const *envp,
+                         soupc_status *st);
+
+/* Reaps if exited, waiting up to @p timeout_ms (0 = just poll). @return
+ * non-zero once the process has been reaped. */
+int soupc__process_wait(struct plugin_process *proc, int timeout_ms);
+
+/* SIGKILL (if still running) and reap; closes both pipes. Idempotent. */
+void soupc__process_kill(struct plugin_process *proc);
+
+/* Describes a wait status: "exit status 3", "signal 9". */
+void soupc__process_status_text(char *buf, size_t cap, int wait_status);
+
+/* ---- small helpers (plugin_env.c) ---- */
+
+/* Monotonic milliseconds. */
+int64_t soupc__plugin_now_ms(void);
+
+#endif

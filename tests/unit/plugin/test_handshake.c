@@ -1,0 +1,225 @@
+/* src/plugin/handshake.c: the handshake line (go-plugin-protocol.md §2.4,
+ * §6.2.4; rpc-spec.md §7.2-§7.3). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/alloc.h"
+#include "plugin/plugin_int.h"
+#include "soupc/cert.h"
+
+/* A fresh cert whose DER length is not a multiple of 3, so its base64 needs
+ * padding; @p b64 unpadded (malloc'd). */
+static void make_cert(char **b64, uint8_t **der, size_t *der_len) {
+  soupc_cert_options co;
+  soupc_status st;
+  int tries;
+
+  memset(&co, 0, sizeof(co));
+  co.curve = SOUPC_CURVE_P256;
+  co.is_ca = 1;
+  for (tries = 0; tries < 20; tries++) {
+    char *cert = NULL, *key = NULL;
+
+    assert_int_equal(soupc_cert_generate(&cert, &key, &co, &st), 0);
+    assert_int_equal(soupc_cert_pem_to_der(der, der_len, cert), 0);
+    free(cert);
+    free(key);
+    if (*der_len % 3 != 0) {
+      break;
+    }
+    free(*der);
+  }
+  assert_int_equal(soupc_base64_encode_unpadded(b64, *der, *der_len), 0);
+}
+
+static void format_without_tls_keeps_empty_sixth_field(void **state) {
+  char *line = NULL;
+
+  (void)state;
+  assert_int_equal(soupc__plugin_handshake_format(&line, 1, "unix",
+                                                  "/tmp/plugin123", NULL, -1),
+                   0);
+  assert_string_equal(line, "1|1|unix|/tmp/plugin123|grpc|\n");
+  soupc__free(line);
+  assert_int_equal(soupc__plugin_handshake_format(&line, 5, "tcp",
+                                                  "127.0.0.1:10000", "MIIB", 0),
+                   0);
+  assert_string_equal(line, "1|5|tcp|127.0.0.1:10000|grpc|MIIB|false\n");
+  soupc__free(line);
+}
+
+static void six_field_plaintext_line_parses(void **state) {
+  soupc_plugin_handshake hs;
+  soupc_status st;
+  const char *l = "1|3|unix|/tmp/plugin123|grpc|\n";
+
+  (void)state;
+  assert_int_equal(soupc_plugin_handshake_parse(&hs, l, strlen(l), &st), 0);
+  assert_int_equal(hs.core_version, 1);
+  assert_int_equal(hs.app_version, 3);
+  assert_string_equal(hs.network, "unix");
+  assert_string_equal(hs.address, "/tmp/plugin123");
+  assert_string_equal(hs.dial_address, "unix:/tmp/plugin123");
+  assert_string_equal(hs.protocol, "grpc");
+  assert_null(hs.cert_der);
+  assert_null(hs.cert_pem);
+  assert_int_equal(hs.mux, -1);
+  soupc_plugin_handshake_dispose(&hs);
+}
+
+static void five_field_python_line_parses(void **state) {
+  soupc_plugin_handshake hs;
+  soupc_status st;
+  const char *l = "  1|1|tcp|127.0.0.1:1234|grpc\r\n";
+
+  (void)state;
+  assert_int_equal(soupc_plugin_handshake_parse(&hs, l, strlen(l), &st), 0);
+  assert_string_equal(hs.network, "tcp");
+  assert_string_equal(hs.dial_address, "127.0.0.1:1234");
+  assert_null(hs.cert_pem);
+  soupc_plugin_handshake_dispose(&hs);
+}
+
+static void seven_field_line_records_mux_flag(void **state) {
+  soupc_plugin_handshake hs;
+  soupc_status st;
+  const char *l = "1|1|unix|/tmp/p|grpc||true";
+
+  (void)state;
+  assert_int_equal(soupc_plugin_handshake_parse(&hs, l, strlen(l), &st), 0);
+  assert_int_equal(hs.mux, 1);
+  soupc_plugin_handshake_dispose(&hs);
+}
+
+static void cert_parses_with_and_without_base64_padding(void **state) {
+  soupc_plugin_handshake hs;
+  soupc_status st;
+  uint8_t *der = NULL;
+  size_t der_len = 0;
+  char *b64 = NULL;
+  char line[4096];
+
+  (void)state;
+  make_cert(&b64, &der, &der_len);
+  snprintf(line, sizeof(line), "1|1|tcp|127.0.0.1:10000|grpc|%s\n", b64);
+  assert_int_equal(soupc_plugin_handshake_parse(&hs, line, strlen(line), &st),
+                   0);
+  assert_int_equal(hs.cert_der_len, der_len);
+  assert_memory_equal(hs.cert_der, der, der_len);
+  assert_non_null(strstr(hs.cert_pem, "BEGIN CERTIFICATE"));
+  soupc_plugin_handshake_dispose(&hs);
+
+  /* pyvider and soup-go's reattach path use padded base64. */
+  {
+    size_t blen = strlen(b64), pad = (4 - blen % 4) % 4;
+
+    assert_true(pad > 0);
+    snprintf(line, sizeof(line), "1|1|tcp|127.0.0.1:10000|grpc|%s%.*s", b64,
+             (int)pad, "==");
+    assert_int_equal(soupc_plugin_handshake_parse(&hs, line, strlen(line), &st),
+                     0);
+    assert_int_equal(hs.cert_der_len, der_len);
+    assert_memory_equal(hs.cert_der, der, der_len);
+    soupc_plugin_handshake_dispose(&hs);
+  }
+  free(b64);
+  free(der);
+}
+
+static void short_cert_field_is_ignored_like_go_plugin(void **state) {
+  soupc_plugin_handshake hs;
+  soupc_status st;
+  const char *l = "1|1|unix|/tmp/p|grpc|notacert";
+
+  (void)state;
+  assert_int_equal(soupc_plugin_handshake_parse(&hs, l, strlen(l), &st), 0);
+  assert_null(hs.cert_der);
+  soupc_plugin_handshake_dispose(&hs);
+}
+
+static void expect_garbled(const char *l, int err, const char *needle) {
+  soupc_plugin_handshake hs;
+  soupc_status st;
+
+  memset(&hs, 0x5a, sizeof(hs));
+  soupc_status_clear(&st);
+  assert_int_equal(soupc_plugin_handshake_parse(&hs, l, strlen(l), &st), err);
+  if (strstr(st.message, needle) == NULL) {
+    fail_msg("message \"%s\" lacks \"%s\"", st.message, needle);
+  }
+  /* untouched on error */
+  assert_int_equal(hs.core_version, 0x5a5a5a5a);
+}
+
+static void garbage_is_rejected_with_a_clear_message(void **state) {
+  char longcert[200];
+
+  (void)state;
+  expect_garbled("", SOUPC_ERR_HANDSHAKE, "empty");
+  expect_garbled("hello world\n", SOUPC_ERR_HANDSHAKE, "1 '|'-separated field");
+  expect_garbled("1|1|unix|/tmp/p", SOUPC_ERR_HANDSHAKE, "4 '|'-separated");
+  expect_garbled("2|1|unix|/tmp/p|grpc|", SOUPC_ERR_HANDSHAKE,
+                 "field 1 (core protocol version) is \"2\"");
+  expect_garbled("1|x|unix|/tmp/p|grpc|", SOUPC_ERR_HANDSHAKE, "field 2");
+  expect_garbled("1|-1|unix|/tmp/p|grpc|", SOUPC_ERR_HANDSHAKE, "field 2");
+  expect_garbled("1|1|udp|/tmp/p|grpc|", SOUPC_ERR_HANDSHAKE,
+                 "field 3 (network) is \"udp\"");
+  expect_garbled("1|1|tcp|localhost|grpc|", SOUPC_ERR_HANDSHAKE, "HOST:PORT");
+  expect_garbled("1|1|tcp|127.0.0.1:99999|grpc|", SOUPC_ERR_HANDSHAKE,
+                 "field 4");
+  expect_garbled("1|1|unix||grpc|", SOUPC_ERR_HANDSHAKE, "socket path");
+  expect_garbled("1|1|unix|/tmp/p|http|", SOUPC_ERR_HANDSHAKE, "field 5");
+  expect_garbled("1|1|unix|/tmp/p|netrpc|", SOUPC_ERR_UNSUPPORTED, "netrpc");
+  expect_garbled("1|1|unix|/tmp/p|grpc||maybe", SOUPC_ERR_HANDSHAKE, "field 7");
+  expect_garbled("1|1|unix|/tmp/p|grpc||true|x", SOUPC_ERR_HANDSHAKE,
+                 "more than 7");
+  memset(longcert, 'A', sizeof(longcert));
+  memcpy(longcert, "1|1|unix|/tmp/p|grpc|", 21);
+  longcert[sizeof(longcert) - 1] = '\0';
+  expect_garbled(longcert, SOUPC_ERR_HANDSHAKE, "not a DER certificate");
+  longcert[60] = '*';
+  expect_garbled(longcert, SOUPC_ERR_HANDSHAKE, "not base64");
+}
+
+static void parse_survives_every_allocation_failure(void **state) {
+  soupc_plugin_handshake hs;
+  soupc_status st;
+  const char *l = "1|1|unix|/tmp/plugin1|grpc|";
+  long n;
+
+  (void)state;
+  for (n = 1; n < 10; n++) {
+    int rv;
+
+    soupc__alloc_fail_at(n);
+    rv = soupc_plugin_handshake_parse(&hs, l, strlen(l), &st);
+    soupc__alloc_fail_at(0);
+    if (rv == 0) {
+      soupc_plugin_handshake_dispose(&hs);
+      break;
+    }
+    assert_int_equal(rv, SOUPC_ERR_NOMEM);
+  }
+  assert_true(n < 10);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(format_without_tls_keeps_empty_sixth_field),
+      cmocka_unit_test(six_field_plaintext_line_parses),
+      cmocka_unit_test(five_field_python_line_parses),
+      cmocka_unit_test(seven_field_line_records_mux_flag),
+      cmocka_unit_test(cert_parses_with_and_without_base64_padding),
+      cmocka_unit_test(short_cert_field_is_ignored_like_go_plugin),
+      cmocka_unit_test(garbage_is_rejected_with_a_clear_message),
+      cmocka_unit_test(parse_survives_every_allocation_failure),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
