@@ -50,8 +50,14 @@ static void on_plugin_output(soupc_plugin_output kind, const char *data,
                              size_t len, void *user_data) {
   (void)user_data;
   if (kind == SOUPC_PLUGIN_OUTPUT_STDERR_LINE) {
-    if (soupc_log_enabled(line_level(data, len))) {
-      soupc_log(line_level(data, len), "plugin", "%.*s", (int)len, data);
+    soupc_log_level level = line_level(data, len);
+    /* The plugin's own info chatter is debug detail for a CLI user; its
+     * warnings and errors are shown at the default level. */
+    if (level == SOUPC_LOG_INFO) {
+      level = SOUPC_LOG_DEBUG;
+    }
+    if (soupc_log_enabled(level)) {
+      soupc_log(level, "plugin", "%.*s", (int)len, data);
     }
     return;
   }

@@ -122,7 +122,7 @@ int cmd_rpc_cert_generate(int argc, char **argv) {
   opts.key_type = SOUPC_KEY_EC;
   opts.curve = SOUPC_CURVE_P384; /* rpc-spec.md §12: --tls-curve default */
   optind = 1;
-  while ((c = cli_getopt(argc, argv, "h", longopts, cmd)) != -1) {
+  while ((c = cli_getopt(argc, argv, ":h", longopts, cmd)) != -1) {
     switch (c) {
     case 'h':
       print_help(cmd);
@@ -203,6 +203,7 @@ int cmd_rpc_cert_generate(int argc, char **argv) {
   }
   if (write_file(out_cert, cert_pem, 0644) != 0) {
     rc = cli_fail("writing certificate %s: %s", out_cert, strerror(errno));
+    unlink(out_key); /* a key without its certificate is of no use */
     goto done;
   }
   if (opts.key_type == SOUPC_KEY_RSA) {
