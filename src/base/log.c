@@ -89,7 +89,11 @@ void soupc_log(soupc_log_level level, const char *module, const char *fmt,
   va_end(ap);
   clock_gettime(CLOCK_REALTIME, &ts);
   gmtime_r(&ts.tv_sec, &tm);
-  strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+  /* Not strftime(): glibc's strftime calls tzset(), which reads
+   * /etc/localtime on the first log line of every process. */
+  snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d",
+           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+           tm.tm_sec);
 
   if (atomic_load(&log_format) == SOUPC_LOG_HCLOG_JSON) {
     n = snprintf(line, sizeof(line),

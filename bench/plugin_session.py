@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+"""Time whole go-plugin sessions: launch, handshake, AutoMTLS, one Put, one
+Get, shutdown. Cases, in one run:
+
+  go-host -> soup-c      goplugin-host (hashicorp/go-plugin 1.0.1) driving `soup-c rpc kv server`
+  go-host -> go plugin   the same host driving goplugin-kv (plugin.Serve, the Go reference)
+  soup-c -> soup-c put   `soup-c rpc kv put` with soup-c as its own plugin (one CLI call = one session)
+  soup-c -> soup-c get   `soup-c rpc kv get`, likewise
+  soup-c -> go plugin    `soup-c rpc kv put` driving goplugin-kv (for reference)
+
+goplugin-host times its sessions in-process (--bench). The soup-c CLI cases are
+timed here around the whole process, so they include one fork/exec of the CLI
+itself (the "spawn baseline" row estimates that cost). For the go-host cases
+the table also shows the median phases: start = launch + handshake + AutoMTLS
+cert generation + Dispense; put+get includes the TLS handshake (go-plugin
+dials lazily); kill = Shutdown and wait for exit. Build soup-c as Release for
+numbers that mean anything.
+
+Prints a table with median and p90 and the soup-c/Go ratio. It only
+measures; targets are printed, never asserted (exit status 0 unless a case
+fails to run).
+
+Usage: bench/plugin_session.py [--soupc PATH] [--peers DIR] [-n N] [--warmup W]
+                               [--no-automtls] [--json FILE]
+The Go peers are built with peers/go/build.sh DIR (default DIR: peers/go/bin).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def quantile(xs, q):
+    xs = sorted(xs)
+    if len(xs) == 1:
+        return xs[0]
+    pos = q * (len(xs) - 1)
+    lo = int(pos)
+    if lo + 1 >= len(xs):
+        return xs[-1]
+    return xs[lo] + (pos - lo) * (xs[lo + 1] - xs[lo])
+
+
+PHASES = {}  # id(samples) -> {"start": [...], "rpc": [...], "kill": [...]}
+
+
+def go_host_case(host, plugin_argv, n, warmup, automtls, env):
+    argv = [host, "--bench", str(n), "--warmup", str(warmup), "--strict-exit"]
+    if not automtls:
+        argv.append("--no-automtls")
+    r = subprocess.run(argv + ["--"] + plugin_argv, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60 + n * 10)
+    if r.returncode != 0:
+        raise RuntimeError("%s failed (rc %d): %s" % (" ".join(argv), r.returncode,
+                                                       r.stderr.decode(errors="replace").strip()))
+    # "session I TOTAL start=.. rpc=.. kill=.." (goplugin-host --bench)
+    ms, phases = [], {}
+    for line in r.stdout.decode().splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == "session":
+            ms.append(float(parts[2]))
+            for kv in parts[3:]:
+                k, v = kv.split("=", 1)
+                phases.setdefault(k, []).append(float(v))
+    if len(ms) != n:
+        raise RuntimeError("expected %d sessions, got %d: %r" % (n, len(ms), r.stdout))
+    PHASES[id(ms)] = phases
+    return ms
+
+
+def cli_case(argv, n, warmup, env, expect_stdout=None):
+    ms = []
+    for i in range(warmup + n):
+        t0 = time.perf_counter()
+        r = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=60)
+        dt = (time.perf_counter() - t0) * 1000
+        if r.returncode != 0 or (expect_stdout is not None and
+                                 r.stdout not in (expect_stdout, expect_stdout + b"\n")):
+            raise RuntimeError("%s: rc %d stdout %r stderr %s" % (
+                " ".join(argv), r.returncode, r.stdout, r.stderr.decode(errors="replace").strip()))
+        if i >= warmup:
+            ms.append(dt)
+    return ms
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--soupc", default=os.environ.get("SOUPC_BIN") or os.path.join(ROOT, "build", "soup-c"))
+    ap.add_argument("--peers", default=os.environ.get("SOUPC_GO_PEERS") or os.path.join(ROOT, "peers", "go", "bin"))
+    ap.add_argument("-n", type=int, default=30, help="timed sessions per case (default 30)")
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--no-automtls", action="store_true", help="sessions without AutoMTLS")
+    ap.add_argument("--json", help="also write the raw samples here")
+    ap.add_argument("--skip", action="append", default=[], help="skip a case by key (repeatable)")
+    args = ap.parse_args()
+
+    soupc = os.path.abspath(args.soupc)
+    host = os.path.join(args.peers, "goplugin-host")
+    goplugin = os.path.join(args.peers, "goplugin-kv")
+    for p in (soupc, host, goplugin):
+        if not os.access(p, os.X_OK):
+            sys.exit("missing %s (build soup-c; run peers/go/build.sh %s)" % (p, args.peers))
+
+    work = tempfile.mkdtemp(prefix="soupc-bench-")
+    try:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("PLUGIN_", "TLS_")) and k not in ("BASIC_PLUGIN", "KV_STORAGE_DIR")}
+        env.update(TMPDIR=work, KV_STORAGE_DIR=os.path.join(work, "store"), LOG_LEVEL="error")
+        automtls = not args.no_automtls
+        noauto = [] if automtls else ["--no-automtls"]
+        cases = [
+            ("go_host_soupc", "go-host -> soup-c plugin",
+             lambda: go_host_case(host, [soupc, "rpc", "kv", "server"], args.n, args.warmup, automtls, env)),
+            ("go_host_go", "go-host -> go plugin",
+             lambda: go_host_case(host, [goplugin], args.n, args.warmup, automtls, env)),
+            ("soupc_soupc_put", "soup-c host -> soup-c (put)",
+             lambda: cli_case([soupc, "rpc", "kv", "put", "bench-key", "bench-value", "--plugin", soupc] + noauto,
+                              args.n, args.warmup, env, b"Key bench-key put successfully.")),
+            ("soupc_soupc_get", "soup-c host -> soup-c (get)",
+             lambda: cli_case([soupc, "rpc", "kv", "get", "bench-key", "--plugin", soupc] + noauto,
+                              args.n, args.warmup, env, b"bench-value")),
+            ("soupc_go_put", "soup-c host -> go plugin (put)",
+             lambda: cli_case([soupc, "rpc", "kv", "put", "bench-key", "bench-value", "--plugin", goplugin] + noauto,
+                              args.n, args.warmup, env, b"Key bench-key put successfully.")),
+            ("spawn", "spawn baseline (soup-c --help)",
+             lambda: cli_case([soupc, "--help"], args.n, args.warmup, env)),
+        ]
+        load0 = open("/proc/loadavg").read().split()[:3]
+        results, failures = {}, {}
+        for key, label, fn in cases:
+            if key in args.skip:
+                continue
+            try:
+                results[key] = fn()
+            except Exception as e:  # measure what can be measured; report the rest
+                failures[key] = str(e)
+
+        print("plugin sessions (launch, handshake, %s, put, get, shutdown); n=%d, warm-up=%d"
+              % ("AutoMTLS" if automtls else "no TLS", args.n, args.warmup))
+        print("load average before/after: %s / %s on %d CPUs (the runs are only as quiet as the machine)"
+              % (" ".join(load0), " ".join(open("/proc/loadavg").read().split()[:3]), os.cpu_count()))
+        print("%-34s %5s %10s %10s %10s" % ("case", "n", "median_ms", "p90_ms", "min_ms"))
+        for key, label, _ in cases:
+            if key in results:
+                ms = results[key]
+                ph = PHASES.get(id(ms))
+                extra = ""
+                if ph:
+                    extra = "  (median start %.2f, put+get %.2f, kill %.2f)" % tuple(
+                        quantile(ph[k], 0.5) for k in ("start", "rpc", "kill"))
+                print("%-34s %5d %10.2f %10.2f %10.2f%s" % (label, len(ms), quantile(ms, 0.5),
+                                                            quantile(ms, 0.9), min(ms), extra))
+            elif key in failures:
+                print("%-34s  FAILED: %s" % (label, failures[key][:300]))
+        med = {k: quantile(v, 0.5) for k, v in results.items()}
+        if "go_host_soupc" in med and "go_host_go" in med:
+            ratio = med["go_host_soupc"] / med["go_host_go"]
+            print("ratio soup-c/go under the Go host (median): %.2f  (target <= 0.60: %s)"
+                  % (ratio, "met" if ratio <= 0.6 else "NOT met"))
+        if "soupc_soupc_put" in med:
+            print("soup-c host + soup-c plugin, put session median: %.2f ms  (target <= 10 ms: %s)"
+                  % (med["soupc_soupc_put"], "met" if med["soupc_soupc_put"] <= 10 else "NOT met"))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"automtls": automtls, "n": args.n, "samples_ms": results,
+                           "failures": failures}, f, indent=1)
+        return 1 if failures else 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
