@@ -21,13 +21,21 @@ typedef enum {
 } soupc_curve;
 
 typedef struct soupc_cert_options {
-  soupc_key_type key_type; /* default SOUPC_KEY_EC */
-  soupc_curve curve;       /* EC only */
-  int rsa_bits;            /* RSA only: 2048, 3072 or 4096; 0 = 2048 */
-  const char *common_name; /* NULL = "localhost" */
+  soupc_key_type key_type;  /* default SOUPC_KEY_EC */
+  soupc_curve curve;        /* EC only */
+  int rsa_bits;             /* RSA only: 2048, 3072 or 4096; 0 = 2048 */
+  const char *common_name;  /* NULL = "localhost" */
   const char *organization; /* NULL = "soup-c" */
-  int is_ca;               /* go-plugin AutoMTLS sets IsCA + CertSign */
-  int validity_days;       /* 0 = 365 */
+  /** CA:TRUE and keyCertSign, as go-plugin AutoMTLS certificates are. Set it
+   * for a self-signed certificate that a peer will use as its own trust root
+   * (mTLS, go-plugin). OpenSSL 3 itself accepts a self-signed leaf in the
+   * trust store as an anchor with or without it (a one-certificate chain has
+   * no issuer key-usage check), but OpenSSL 1.1, BoringSSL (grpcio) and
+   * X509_V_FLAG_X509_STRICT (Python >= 3.13's default) check CA and
+   * keyCertSign on roots; a CA certificate passes everywhere and is still a
+   * valid TLS leaf. */
+  int is_ca;
+  int validity_days; /* 0 = 365; at most 36500 */
 } soupc_cert_options;
 
 /** Parses "ec" or "rsa" (case-insensitive). @return 0 or
@@ -47,14 +55,21 @@ SOUPC_EXTERN const char *soupc_curve_name(soupc_curve curve);
 SOUPC_EXTERN int soupc_rsa_bits_check(int bits);
 
 /**
- * Generates a key and a self-signed certificate: SAN DNS:localhost,
- * IP:127.0.0.1, IP:::1; EKU serverAuth+clientAuth; KU digitalSignature
- * (+keyEncipherment for RSA, +keyCertSign for a CA); NotBefore now-30s;
- * 128-bit random positive serial.
+ * Generates a key and a self-signed X.509 v3 certificate: subject and issuer
+ * O=<organization>, CN=<common_name>; SAN DNS:localhost, IP:127.0.0.1,
+ * IP:::1; EKU serverAuth+clientAuth; KU digitalSignature (+keyEncipherment
+ * for RSA, +keyCertSign for a CA), critical; basicConstraints CA:TRUE or
+ * CA:FALSE, critical; subject and authority key identifiers; NotBefore
+ * now-30s, NotAfter now+validity_days; 128-bit random positive serial.
+ * Signed with SHA-256 (RSA, P-256), SHA-384 (P-384) or SHA-512 (P-521).
+ * Thread-safe.
  * @param cert_pem_out malloc'd PEM certificate (free()).
- * @param key_pem_out  malloc'd PEM private key (PKCS#8) (free()).
- * @return 0, SOUPC_ERR_INVALID_ARGUMENT (bad bits), SOUPC_ERR_TLS (OpenSSL
- *         failure, @p st says which step), SOUPC_ERR_NOMEM.
+ * @param key_pem_out  malloc'd PEM private key, PKCS#8 "PRIVATE KEY"
+ *                     (free()). Neither is written on error.
+ * @param st           may be NULL; on error, one line naming the step.
+ * @return 0, SOUPC_ERR_INVALID_ARGUMENT (bad bits, key type, curve or
+ *         days), SOUPC_ERR_TLS (OpenSSL failure, @p st says which step),
+ *         SOUPC_ERR_NOMEM.
  */
 SOUPC_EXTERN int soupc_cert_generate(char **cert_pem_out, char **key_pem_out,
                                      const soupc_cert_options *opts,
@@ -80,12 +95,28 @@ SOUPC_EXTERN int soupc_base64_encode_unpadded(char **out, const uint8_t *data,
 SOUPC_EXTERN int soupc_base64_decode(uint8_t **out, size_t *len_out,
                                      const char *text, size_t text_len);
 
-/** Describes a PEM certificate's public key: @p key_type_out and, for EC,
- * @p curve_out, for RSA @p bits_out (any may be NULL). @return 0 or
- * SOUPC_ERR_INVALID_ARGUMENT. */
+/** Describes the public key of the first certificate in a PEM text:
+ * @p key_type_out, for EC @p curve_out, and @p bits_out (the RSA modulus
+ * size, or 256/384/521 for EC); any may be NULL and @p curve_out is left
+ * alone for RSA. @return 0, SOUPC_ERR_INVALID_ARGUMENT (no certificate) or
+ * SOUPC_ERR_UNSUPPORTED (another key type, e.g. Ed25519, or another
+ * curve). */
 SOUPC_EXTERN int soupc_cert_describe(soupc_key_type *key_type_out,
                                      soupc_curve *curve_out, int *bits_out,
                                      const char *pem);
+
+/** The handshake line's certificate field (go-plugin-protocol.md §3.3):
+ * the DER of the first certificate in @p pem as unpadded standard base64,
+ * malloc'd and NUL-terminated. @return 0, SOUPC_ERR_INVALID_ARGUMENT (no
+ * certificate) or SOUPC_ERR_NOMEM. */
+SOUPC_EXTERN int soupc_cert_to_handshake_field(char **out, const char *pem);
+
+/** The reverse: a handshake certificate field, base64 of DER with or
+ * without padding, as a PEM certificate (malloc'd). @return 0,
+ * SOUPC_ERR_INVALID_ARGUMENT (not base64, or not one DER certificate) or
+ * SOUPC_ERR_NOMEM. */
+SOUPC_EXTERN int soupc_cert_from_handshake_field(char **pem_out,
+                                                 const char *field, size_t len);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,12 @@
  *
  * Addresses: "HOST:PORT" ("127.0.0.1:50051", "[::1]:0", "localhost:8080"),
  * or "unix:/path/to/socket". Port 0 binds an ephemeral port.
+ *
+ * Process-wide effects: the first server or channel calls
+ * evthread_use_pthreads() and, if SIGPIPE still has its default action,
+ * ignores SIGPIPE (a peer that disconnects must not kill the process).
+ * Server and channel threads inherit the caller's signal mask: block the
+ * signals you sigwait() for before creating them.
  */
 #ifndef SOUPC_RPC_H
 #define SOUPC_RPC_H
@@ -148,10 +154,15 @@ SOUPC_EXTERN void soupc_server_shutdown(soupc_server *srv, int grace_ms);
 /** Blocks until the server has shut down and every worker has exited. */
 SOUPC_EXTERN void soupc_server_wait(soupc_server *srv);
 
-/** Shuts down (grace 0) if needed, waits, and frees. Accepts NULL. */
+/** Shuts down (grace 0) if needed, waits, and frees. Accepts NULL.
+ * Every call must have been finished (reply/fail/finish) before this;
+ * after soupc_server_wait() a late finish is still fine (it only releases
+ * the call), after soupc_server_free() it is a use-after-free. */
 SOUPC_EXTERN void soupc_server_free(soupc_server *srv);
 
-/** Finishes a unary call with OK and @p resp (copied). Thread-safe. */
+/** Finishes a unary call with OK and @p resp (copied). Thread-safe. A
+ * response over the size limit becomes RESOURCE_EXHAUSTED. After a deadline
+ * or a client cancel the reply is dropped (the call is still released). */
 SOUPC_EXTERN void soupc_call_reply(soupc_call *call, const uint8_t *resp,
                                    size_t resp_len);
 
@@ -160,8 +171,11 @@ SOUPC_EXTERN void soupc_call_fail(soupc_call *call, int code, const char *fmt,
                                   ...) SOUPC_PRINTF(3, 4);
 
 /**
- * Sends one message on a streaming call (copied). Thread-safe.
- * @return 0, SOUPC_ERR_CLOSED (cancelled or finished), SOUPC_ERR_TOO_LARGE.
+ * Sends one message on a streaming call (copied). Thread-safe. Messages are
+ * queued and written as HTTP/2 flow control allows; there is no bound on
+ * the queue, so a producer should pace itself. Not for unary calls.
+ * @return 0, SOUPC_ERR_CLOSED (cancelled or finished), SOUPC_ERR_TOO_LARGE,
+ *         SOUPC_ERR_NOMEM.
  */
 SOUPC_EXTERN int soupc_call_send(soupc_call *call, const uint8_t *msg,
                                  size_t len);
@@ -205,8 +219,9 @@ SOUPC_EXTERN int soupc_channel_open(soupc_channel **out, const char *address,
                                     soupc_status *st);
 
 /**
- * One unary call, blocking.
- * @param timeout_ms deadline sent as grpc-timeout; 0 = none
+ * One unary call, blocking. @p req is borrowed (not copied) until return.
+ * @param timeout_ms deadline sent as grpc-timeout and also enforced locally
+ *                   (RST_STREAM CANCEL, DEADLINE_EXCEEDED); 0 = none
  * @param resp_out   on OK, a malloc'd copy of the response (free with
  *                   free()); NULL for a 0-byte response. Untouched otherwise.
  * @return the gRPC status code (SOUPC_GRPC_OK = 0); @p st holds code and
@@ -250,7 +265,8 @@ SOUPC_EXTERN int soupc_client_stream_close_send(soupc_client_stream *stream);
 
 /** Cancels the stream (RST_STREAM CANCEL) if still open and frees it once
  * on_close has run; no callback runs after this returns unless called from
- * the I/O thread itself. Accepts NULL. */
+ * the I/O thread itself. If on_close has not run yet it runs now (on the I/O
+ * thread; this call waits for it) with CANCELLED. Accepts NULL. */
 SOUPC_EXTERN void soupc_client_stream_free(soupc_client_stream *stream);
 
 /** @return non-zero while the connection is up (no GOAWAY, no error). */
@@ -261,8 +277,9 @@ SOUPC_EXTERN int soupc_channel_is_open(const soupc_channel *ch);
  * NULL. */
 SOUPC_EXTERN void soupc_channel_free(soupc_channel *ch);
 
-/** Encodes a grpc-timeout header value ("100m", "5S"...) for @p ms; @p buf
- * has at least 16 bytes. Exposed for tests and tools. */
+/** Encodes a grpc-timeout header value ("100m", "5S"...) for @p ms, rounded
+ * up to the coarser unit when 8 digits do not suffice; "0m" for @p ms <= 0.
+ * @p buf has at least 16 bytes. Exposed for tests and tools. */
 SOUPC_EXTERN void soupc_grpc_timeout_format(char *buf, int64_t ms);
 
 /** Parses a grpc-timeout header value into milliseconds (rounded up).

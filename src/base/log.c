@@ -74,7 +74,7 @@ void soupc_log(soupc_log_level level, const char *module, const char *fmt,
                ...) {
   char msg[2048];
   char line[4608];
-  char stamp[40];
+  char stamp[80];
   struct timespec ts;
   struct tm tm;
   size_t used;

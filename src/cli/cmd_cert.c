@@ -158,8 +158,9 @@ int cmd_rpc_cert_generate(int argc, char **argv) {
       out_key = optarg;
       break;
     case OPT_CN:
-      if (optarg[0] == '\0') {
-        return cli_usage_error(cmd, "--common-name must not be empty");
+      /* RFC 5280 ub-common-name: 64 characters. */
+      if (optarg[0] == '\0' || strlen(optarg) > 64) {
+        return cli_usage_error(cmd, "--common-name must be 1 to 64 bytes");
       }
       opts.common_name = optarg;
       break;
