@@ -53,7 +53,9 @@ char *soupc__strndup(const char *s, size_t len) {
   if (copy == NULL) {
     return NULL;
   }
-  memcpy(copy, s, len);
+  if (len > 0) {
+    memcpy(copy, s, len);
+  }
   copy[len] = '\0';
   return copy;
 }

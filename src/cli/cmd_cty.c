@@ -9,7 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_TYPE = 256, OPT_IN, OPT_OUT, OPT_LOG };
+enum {
+  OPT_TYPE = 256,
+  OPT_IN,
+  OPT_OUT,
+  OPT_LOG
+};
 
 static const struct option cty_opts[] = {
     {"type", required_argument, NULL, OPT_TYPE},
@@ -99,9 +104,8 @@ int cmd_cty_convert(int argc, char **argv) {
     return cli_fail("failed to parse type: %s", st.message);
   }
   if (cli_read_file(&in, &in_len, argv[optind]) != 0) {
-    rv = cli_fail(strcmp(argv[optind], "-") == 0
-                      ? "failed to read stdin"
-                      : "failed to read input file");
+    rv = cli_fail(strcmp(argv[optind], "-") == 0 ? "failed to read stdin"
+                                                 : "failed to read input file");
     goto out;
   }
   if (strcmp(a.in_fmt, "json") == 0) {

@@ -125,7 +125,12 @@ int cty_io_write(const char *path, const void *p, size_t len) {
   return rv;
 }
 
-enum { OPT_TYPE = 256, OPT_IN, OPT_OUT, OPT_LOG };
+enum {
+  OPT_TYPE = 256,
+  OPT_IN,
+  OPT_OUT,
+  OPT_LOG
+};
 
 static const struct option wire_opts[] = {
     {"type", required_argument, NULL, OPT_TYPE},
@@ -346,12 +351,10 @@ static int generic_json(yajl_gen g, const msgpack_object *o) {
     return yajl_gen_bool(g, o->via.boolean) == yajl_gen_status_ok ? 0 : -1;
   case MSGPACK_OBJECT_POSITIVE_INTEGER:
     snprintf(num, sizeof(num), "%llu", (unsigned long long)o->via.u64);
-    return yajl_gen_number(g, num, strlen(num)) == yajl_gen_status_ok ? 0
-                                                                      : -1;
+    return yajl_gen_number(g, num, strlen(num)) == yajl_gen_status_ok ? 0 : -1;
   case MSGPACK_OBJECT_NEGATIVE_INTEGER:
     snprintf(num, sizeof(num), "%lld", (long long)o->via.i64);
-    return yajl_gen_number(g, num, strlen(num)) == yajl_gen_status_ok ? 0
-                                                                      : -1;
+    return yajl_gen_number(g, num, strlen(num)) == yajl_gen_status_ok ? 0 : -1;
   case MSGPACK_OBJECT_FLOAT32:
   case MSGPACK_OBJECT_FLOAT64: {
     int prec;
@@ -364,8 +367,7 @@ static int generic_json(yajl_gen g, const msgpack_object *o) {
         break;
       }
     }
-    return yajl_gen_number(g, num, strlen(num)) == yajl_gen_status_ok ? 0
-                                                                      : -1;
+    return yajl_gen_number(g, num, strlen(num)) == yajl_gen_status_ok ? 0 : -1;
   }
   case MSGPACK_OBJECT_STR:
     return yajl_gen_string(g, (const unsigned char *)o->via.str.ptr,

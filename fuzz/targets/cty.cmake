@@ -1,0 +1,7 @@
+# cty parsers of untrusted bytes (STYLE.md): msgpack decoder, JSON readers,
+# type descriptions. Seeds: fuzz/corpus/fuzz_cty_*/ (sha256-named).
+if(TARGET soupc_cty)
+  soupc_add_fuzzer(fuzz_cty_msgpack ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_cty_msgpack.c soupc_cty)
+  soupc_add_fuzzer(fuzz_cty_json ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_cty_json.c soupc_cty)
+  soupc_add_fuzzer(fuzz_cty_type ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_cty_type.c soupc_cty)
+endif()
