@@ -12,7 +12,10 @@
 extern "C" {
 #endif
 
-typedef enum { SOUPC_KEY_EC = 0, SOUPC_KEY_RSA = 1 } soupc_key_type;
+typedef enum {
+  SOUPC_KEY_EC = 0,
+  SOUPC_KEY_RSA = 1
+} soupc_key_type;
 
 typedef enum {
   SOUPC_CURVE_P256 = 0,

@@ -112,7 +112,9 @@ static int get(soupc_channel *ch, const void *key, size_t klen, char **out,
     msg = proto__get_response__unpack(NULL, resp_len, resp);
     assert_non_null(msg);
     *out = malloc(msg->value.len + 1);
-    memcpy(*out, msg->value.data, msg->value.len);
+    if (msg->value.len > 0) {
+      memcpy(*out, msg->value.data, msg->value.len);
+    }
     (*out)[msg->value.len] = '\0';
     *out_len = msg->value.len;
     proto__get_response__free_unpacked(msg, NULL);

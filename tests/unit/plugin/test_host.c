@@ -501,7 +501,8 @@ static void round_trip(const char *tls_mode, int automtls, const char *network,
                    expect_cert);
   if (strcmp(soupc_plugin_host_handshake(h)->network, "tcp") == 0) {
     /* §2.3: inside the PLUGIN_MIN_PORT..PLUGIN_MAX_PORT the host set */
-    int port = atoi(strrchr(soupc_plugin_host_handshake(h)->address, ':') + 1);
+    int port = (int)strtol(
+        strrchr(soupc_plugin_host_handshake(h)->address, ':') + 1, NULL, 10);
 
     assert_true(port >= 10000 && port <= 25000);
   }

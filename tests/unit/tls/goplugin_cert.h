@@ -17,8 +17,7 @@ static const char goplugin_cert_pem[] =
     "3RNPwWYXy8caGdJnCJ39NEAFfuEPCrboOt7o4RUYG/9dBSXz7D9Pno82m1NAQusC\n"
     "QVj0s4U1WdQwJQNFFuCzrbaoMHWkmFWKE+x4AsyKvhiaw+BW3wXOhx8VdYAhRB9Y\n"
     "hFaWh0CLdAn7fOW76L5brbuj\n"
-    "-----END CERTIFICATE-----\n"
-    ;
+    "-----END CERTIFICATE-----\n";
 static const char goplugin_key_pem[] =
     "-----BEGIN EC PRIVATE KEY-----\n"
     "MIHcAgEBBEIBdqr8FAevz223OK80rRJ3CKQUEP3w88IdlIq13TM+NAZW6sujPQ/F\n"
@@ -26,6 +25,5 @@ static const char goplugin_key_pem[] =
     "NRtTbN2KWa8aQRWOUjEq20nQknKpShMW9nDe2cFUVbzEQEotIcSpX+WrOXF4tyoU\n"
     "4n4aB7AyOFIeaYx33QB3GXlv+6eiKKKqseA7FfvGcNhN+Yqv53pa1QwA5E5NYfLL\n"
     "fiC5OqZjW89J+WeQl8tCXNMrgxqbKhNU7KENAWM0Vg==\n"
-    "-----END EC PRIVATE KEY-----\n"
-    ;
+    "-----END EC PRIVATE KEY-----\n";
 #endif
