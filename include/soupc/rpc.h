@@ -151,10 +151,12 @@ SOUPC_EXTERN int soupc_server_start(soupc_server *srv);
  */
 SOUPC_EXTERN void soupc_server_shutdown(soupc_server *srv, int grace_ms);
 
-/** Blocks until the server has shut down and every worker has exited. */
+/** Blocks until the server has shut down and every worker has exited. Not
+ * from a handler (it would wait for its own thread). */
 SOUPC_EXTERN void soupc_server_wait(soupc_server *srv);
 
-/** Shuts down (grace 0) if needed, waits, and frees. Accepts NULL.
+/** Shuts down (grace 0) if needed, waits, and frees. Accepts NULL. Not
+ * from a handler.
  * Every call must have been finished (reply/fail/finish) before this;
  * after soupc_server_wait() a late finish is still fine (it only releases
  * the call), after soupc_server_free() it is a use-after-free. */

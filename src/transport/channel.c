@@ -1,0 +1,1229 @@
+/* The gRPC client channel: one HTTP/2 connection (nghttp2) run by its own
+ * I/O thread. Public functions post operations to that thread and, for
+ * unary calls, wait for the result. See docs/internals/transport.md. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "base/alloc.h"
+#include "tls/tls_context.h"
+#include "transport/addr.h"
+#include "transport/grpc_wire.h"
+#include "transport/h2_mem.h"
+#include "transport/transport.h"
+
+#define OUT_HIGH_WATER ((size_t)512 * 1024)
+#define STREAM_WINDOW (8 * 1024 * 1024)
+#define CONN_WINDOW (64 * 1024 * 1024)
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+
+/* A client call: a blocking unary call or a soupc_client_stream. */
+struct soupc_client_stream {
+  soupc_channel *ch;
+  struct soupc_client_stream *prev, *next; /* ch->calls, I/O thread */
+  int32_t stream_id;                       /* 0 until submitted */
+  int unary;
+  char *path;
+  int64_t deadline_ms; /* absolute CLOCK_MONOTONIC ms, or 0 */
+  struct event *deadline_ev;
+  /* Request side (I/O thread). */
+  struct out_queue outq;
+  struct out_msg borrowed; /* unary: the caller's buffer, no copy */
+  unsigned half_close : 1; /* END_STREAM once outq drains */
+  unsigned deferred : 1;
+  unsigned finalized : 1;
+  unsigned have_override : 1;
+  atomic_int closed; /* finalized, for soupc_client_stream_send() */
+  int refs;          /* streams: user + in flight (I/O thread) */
+  /* Response side (I/O thread). */
+  struct deframer df;
+  int http_status;
+  int grpc_status; /* -1 until seen */
+  char grpc_message[512];
+  soupc_status override; /* a local error that beats the trailers */
+  uint8_t *resp;
+  size_t resp_len;
+  size_t nresp;
+  /* Unary waiter. */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int done;
+  soupc_status status;
+  /* Streams. */
+  soupc_stream_message_fn on_message;
+  soupc_stream_close_fn on_close;
+  void *user_data;
+};
+
+enum cop_kind {
+  COP_SUBMIT,
+  COP_SEND,
+  COP_CLOSE_SEND,
+  COP_FREE,
+  COP_STOP
+};
+
+struct sync_wait {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int done;
+};
+
+struct cop {
+  struct cop *next;
+  enum cop_kind kind;
+  struct soupc_client_stream *call;
+  struct out_msg *msg;
+  struct sync_wait *sync;
+};
+
+struct soupc_channel {
+  size_t max_msg;
+  SSL_CTX *ssl_ctx;
+  int is_tls;
+  char authority[300];
+  struct event_base *base;
+  struct event *wake_ev;
+  struct bufferevent *bev;
+  nghttp2_session *session;
+  pthread_t thread;
+  pthread_t tid;      /* I/O thread id, set before it runs anything else */
+  pthread_mutex_t mu; /* guards ops, stopped, ready, failed */
+  pthread_cond_t ready_cv;
+  struct cop *ops_head, *ops_tail;
+  int stopped;
+  int ready;
+  int failed;
+  int fail_err;
+  soupc_status fail_st;
+  atomic_int open;
+  /* I/O thread only. */
+  int dead;
+  int in_recv;
+  int in_send;
+  char dead_msg[200];
+  struct soupc_client_stream *calls;
+};
+
+static nghttp2_session_callbacks *client_callbacks;
+static pthread_once_t client_callbacks_once = PTHREAD_ONCE_INIT;
+
+static int on_io_thread(const soupc_channel *ch) {
+  return pthread_equal(pthread_self(), ch->tid);
+}
+
+/* ------------------------------------------------------------------ */
+/* Calls                                                                */
+/* ------------------------------------------------------------------ */
+
+static void call_free(struct soupc_client_stream *c) {
+  if (c->deadline_ev != NULL) {
+    event_free(c->deadline_ev);
+  }
+  soupc__deframer_dispose(&c->df);
+  soupc__out_queue_clear(&c->outq, &c->borrowed);
+  soupc__free(c->resp);
+  soupc__free(c->path);
+  pthread_mutex_destroy(&c->mu);
+  pthread_cond_destroy(&c->cv);
+  soupc__free(c);
+}
+
+static void call_unref(struct soupc_client_stream *c) {
+  if (--c->refs == 0) {
+    call_free(c);
+  }
+}
+
+static struct soupc_client_stream *call_new(soupc_channel *ch,
+                                            const char *path) {
+  struct soupc_client_stream *c = soupc__calloc(1, sizeof(*c));
+
+  if (c == NULL) {
+    return NULL;
+  }
+  c->path = soupc__strdup(path);
+  if (c->path == NULL) {
+    soupc__free(c);
+    return NULL;
+  }
+  c->ch = ch;
+  c->grpc_status = -1;
+  atomic_init(&c->closed, 0);
+  soupc__deframer_init(&c->df, ch->max_msg);
+  pthread_mutex_init(&c->mu, NULL);
+  pthread_cond_init(&c->cv, NULL);
+  return c;
+}
+
+/* The final status from what the server sent (gRPC HTTP/2 spec,
+ * "Responses"; grpc-go http2_client.go operateHeaders). */
+static void compute_status(struct soupc_client_stream *c, uint32_t h2_error,
+                           soupc_status *st) {
+  if (c->have_override) {
+    *st = c->override;
+    return;
+  }
+  if (c->grpc_status >= 0) {
+    soupc_status_set(st, c->grpc_status, "%s", c->grpc_message);
+  } else if (c->http_status != 0 && c->http_status != 200) {
+    soupc_status_set(st, soupc__grpc_code_from_http(c->http_status),
+                     "unexpected HTTP status code received from server: %d",
+                     c->http_status);
+    return;
+  } else if (h2_error == NGHTTP2_REFUSED_STREAM) {
+    soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE,
+                     "the server refused the stream (REFUSED_STREAM)");
+    return;
+  } else if (h2_error == NGHTTP2_CANCEL) {
+    soupc_status_set(st, SOUPC_GRPC_CANCELLED,
+                     "stream cancelled by the "
+                     "server");
+    return;
+  } else if (h2_error != NGHTTP2_NO_ERROR) {
+    soupc_status_set(st, SOUPC_GRPC_INTERNAL,
+                     "stream reset by the server (HTTP/2 error %u: %s)",
+                     (unsigned)h2_error, nghttp2_http2_strerror(h2_error));
+    return;
+  } else {
+    soupc_status_set(st, SOUPC_GRPC_INTERNAL,
+                     "the server closed the stream without a grpc-status");
+    return;
+  }
+  if (c->unary && st->code == SOUPC_GRPC_OK && c->nresp != 1) {
+    soupc_status_set(st, SOUPC_GRPC_INTERNAL,
+                     "the server sent %zu response messages to a unary call",
+                     c->nresp);
+  }
+}
+
+/* Ends a call once: detaches it from the session (RST_STREAM CANCEL if
+ * @p reset and the stream may still be open), then wakes the unary waiter
+ * or runs on_close. The I/O thread does not touch a unary call after this. */
+static void call_finalize(struct soupc_client_stream *c, const soupc_status *st,
+                          int reset) {
+  soupc_channel *ch = c->ch;
+
+  if (c->finalized) {
+    return;
+  }
+  c->finalized = 1;
+  atomic_store(&c->closed, 1);
+  if (c->deadline_ev != NULL) {
+    event_del(c->deadline_ev);
+  }
+  if (c->stream_id > 0 && ch->session != NULL) {
+    nghttp2_session_set_stream_user_data(ch->session, c->stream_id, NULL);
+    if (reset && !ch->dead) {
+      nghttp2_submit_rst_stream(ch->session, NGHTTP2_FLAG_NONE, c->stream_id,
+                                NGHTTP2_CANCEL);
+    }
+  }
+  if (c->prev != NULL) {
+    c->prev->next = c->next;
+  } else if (ch->calls == c) {
+    ch->calls = c->next;
+  }
+  if (c->next != NULL) {
+    c->next->prev = c->prev;
+  }
+  c->prev = c->next = NULL;
+  if (c->unary) {
+    /* The waiter frees the call, maybe after soupc_channel_free() has freed
+     * the event_base: release the timer here, on the loop's thread. */
+    if (c->deadline_ev != NULL) {
+      event_free(c->deadline_ev);
+      c->deadline_ev = NULL;
+    }
+    pthread_mutex_lock(&c->mu);
+    c->status = *st;
+    c->done = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return;
+  }
+  if (c->on_close != NULL) {
+    c->refs++;
+    c->on_close(c, st, c->user_data);
+    call_unref(c);
+  }
+  call_unref(c); /* the in-flight reference */
+}
+
+static void call_fail(struct soupc_client_stream *c, int code, const char *msg,
+                      int reset) {
+  soupc_status st;
+
+  soupc_status_set(&st, code, "%s", msg);
+  call_finalize(c, &st, reset);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection                                                           */
+/* ------------------------------------------------------------------ */
+
+static void chan_flush(soupc_channel *ch) {
+  struct evbuffer *out;
+
+  if (ch->dead || ch->bev == NULL || ch->in_send) {
+    return;
+  }
+  ch->in_send = 1;
+  out = bufferevent_get_output(ch->bev);
+  for (;;) {
+    const uint8_t *data;
+    ssize_t n;
+
+    if (evbuffer_get_length(out) >= OUT_HIGH_WATER) {
+      break;
+    }
+    n = nghttp2_session_mem_send(ch->session, &data);
+    if (n <= 0) {
+      break;
+    }
+    evbuffer_add(out, data, (size_t)n);
+  }
+  ch->in_send = 0;
+}
+
+/* The connection is unusable: every call fails with UNAVAILABLE. */
+static void chan_lost(soupc_channel *ch, int err, const char *why) {
+  if (ch->dead) {
+    return;
+  }
+  ch->dead = 1;
+  atomic_store(&ch->open, 0);
+  snprintf(ch->dead_msg, sizeof(ch->dead_msg), "%s", why);
+  pthread_mutex_lock(&ch->mu);
+  if (!ch->ready && !ch->failed) {
+    ch->failed = 1;
+    ch->fail_err = err;
+    soupc_status_set(&ch->fail_st, SOUPC_GRPC_UNAVAILABLE, "%s", why);
+    pthread_cond_broadcast(&ch->ready_cv);
+  }
+  pthread_mutex_unlock(&ch->mu);
+  if (ch->bev != NULL) {
+    bufferevent_disable(ch->bev, EV_READ | EV_WRITE);
+  }
+  while (ch->calls != NULL) {
+    call_fail(ch->calls, SOUPC_GRPC_UNAVAILABLE, why, 0);
+  }
+}
+
+static void chan_after_io(soupc_channel *ch) {
+  /* Inside nghttp2 (a callback of recv or send): the outer caller flushes. */
+  if (ch->dead || ch->in_recv || ch->in_send) {
+    return;
+  }
+  chan_flush(ch);
+  if (!nghttp2_session_want_read(ch->session) &&
+      !nghttp2_session_want_write(ch->session)) {
+    chan_lost(ch, SOUPC_ERR_CONNECT, "the connection was closed (GOAWAY)");
+  }
+}
+
+static void chan_readcb(struct bufferevent *bev, void *arg) {
+  soupc_channel *ch = arg;
+  struct evbuffer *in = bufferevent_get_input(bev);
+
+  ch->in_recv = 1;
+  while (!ch->dead) {
+    size_t len = evbuffer_get_contiguous_space(in);
+    ssize_t rv;
+
+    if (len == 0) {
+      break;
+    }
+    rv = nghttp2_session_mem_recv(ch->session,
+                                  evbuffer_pullup(in, (ev_ssize_t)len), len);
+    evbuffer_drain(in, len);
+    if (rv < 0) {
+      char why[160];
+      snprintf(why, sizeof(why), "HTTP/2 error from the server: %s",
+               nghttp2_strerror((int)rv));
+      ch->in_recv = 0;
+      nghttp2_session_terminate_session(ch->session, NGHTTP2_PROTOCOL_ERROR);
+      chan_flush(ch);
+      chan_lost(ch, SOUPC_ERR_PROTOCOL, why);
+      return;
+    }
+  }
+  ch->in_recv = 0;
+  chan_after_io(ch);
+}
+
+static void chan_writecb(struct bufferevent *bev, void *arg) {
+  (void)bev;
+  chan_after_io(arg);
+}
+
+static void chan_eventcb(struct bufferevent *bev, short what, void *arg) {
+  soupc_channel *ch = arg;
+  char why[200];
+  unsigned long e;
+
+  if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))) {
+    return;
+  }
+  e = ch->is_tls ? bufferevent_get_openssl_error(bev) : 0;
+  if (e != 0) {
+    char text[160];
+    ERR_error_string_n(e, text, sizeof(text));
+    snprintf(why, sizeof(why), "TLS error: %s", text);
+    chan_lost(ch, SOUPC_ERR_TLS, why);
+  } else if (what & BEV_EVENT_EOF) {
+    chan_lost(ch, ch->is_tls ? SOUPC_ERR_TLS : SOUPC_ERR_CONNECT,
+              "the server closed the connection");
+  } else {
+    snprintf(why, sizeof(why), "connection error: %s",
+             evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    chan_lost(ch, SOUPC_ERR_CONNECT, why);
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* nghttp2 callbacks                                                    */
+/* ------------------------------------------------------------------ */
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
+                     const uint8_t *name, size_t namelen, const uint8_t *value,
+                     size_t valuelen, uint8_t flags, void *user_data) {
+  struct soupc_client_stream *c;
+
+  (void)flags;
+  (void)user_data;
+  if (frame->hd.type != NGHTTP2_HEADERS) {
+    return 0;
+  }
+  c = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+  if (c == NULL) {
+    return 0;
+  }
+  if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
+    int v = 0;
+    for (size_t i = 0; i < valuelen && i < 3; i++) {
+      v = v * 10 + (value[i] - '0');
+    }
+    c->http_status = v;
+  } else if (namelen == 11 && memcmp(name, "grpc-status", 11) == 0) {
+    int v = 0;
+    for (size_t i = 0; i < valuelen && i < 4; i++) {
+      if (value[i] < '0' || value[i] > '9') {
+        v = SOUPC_GRPC_UNKNOWN;
+        break;
+      }
+      v = v * 10 + (value[i] - '0');
+    }
+    c->grpc_status = v;
+  } else if (namelen == 12 && memcmp(name, "grpc-message", 12) == 0) {
+    soupc__percent_decode(c->grpc_message, sizeof(c->grpc_message),
+                          (const char *)value, valuelen);
+  }
+  return 0;
+}
+
+static int on_response_message(void *user_data, const uint8_t *msg,
+                               size_t len) {
+  struct soupc_client_stream *c = user_data;
+
+  c->nresp++;
+  if (c->unary) {
+    if (c->nresp > 1) {
+      return 0; /* reported by compute_status() */
+    }
+    if (len > 0) {
+      c->resp = soupc__malloc(len);
+      if (c->resp == NULL) {
+        c->have_override = 1;
+        soupc_status_set(&c->override, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                         "out of memory for a %zu-byte response", len);
+        return 1;
+      }
+      memcpy(c->resp, msg, len);
+    }
+    c->resp_len = len;
+    return 0;
+  }
+  if (!c->finalized && c->on_message != NULL) {
+    c->on_message(c, msg, len, c->user_data);
+  }
+  return c->finalized ? 1 : 0;
+}
+
+static int on_data_chunk(nghttp2_session *session, uint8_t flags,
+                         int32_t stream_id, const uint8_t *data, size_t len,
+                         void *user_data) {
+  struct soupc_client_stream *c;
+  soupc_status st;
+  int rv, unary;
+
+  (void)flags;
+  (void)user_data;
+  c = nghttp2_session_get_stream_user_data(session, stream_id);
+  if (c == NULL || c->finalized || c->have_override) {
+    return 0;
+  }
+  unary = c->unary;
+  if (!unary) {
+    c->refs++; /* on_message may free the stream */
+  }
+  rv = soupc__deframer_feed(&c->df, data, len, on_response_message, c, &st);
+  if (rv != 0 && !c->finalized) {
+    /* A unary call may be freed by its waiter inside call_finalize(): do
+     * not touch it afterwards. */
+    call_finalize(c, rv < 0 ? &st : &c->override, 1);
+  }
+  if (!unary) {
+    call_unref(c);
+  }
+  return 0;
+}
+
+static int on_stream_close(nghttp2_session *session, int32_t stream_id,
+                           uint32_t error_code, void *user_data) {
+  struct soupc_client_stream *c;
+  soupc_status st;
+
+  (void)user_data;
+  c = nghttp2_session_get_stream_user_data(session, stream_id);
+  if (c == NULL) {
+    return 0;
+  }
+  compute_status(c, error_code, &st);
+  call_finalize(c, &st, 0);
+  return 0;
+}
+
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
+                         void *user_data) {
+  soupc_channel *ch = user_data;
+
+  (void)session;
+  if (frame->hd.type == NGHTTP2_SETTINGS &&
+      !(frame->hd.flags & NGHTTP2_FLAG_ACK)) {
+    pthread_mutex_lock(&ch->mu);
+    if (!ch->ready && !ch->failed) {
+      ch->ready = 1;
+      atomic_store(&ch->open, 1);
+      pthread_cond_broadcast(&ch->ready_cv);
+    }
+    pthread_mutex_unlock(&ch->mu);
+  } else if (frame->hd.type == NGHTTP2_GOAWAY) {
+    /* No new calls; streams above last_stream_id are closed by nghttp2
+     * with REFUSED_STREAM (UNAVAILABLE, safe to retry). */
+    atomic_store(&ch->open, 0);
+  }
+  return 0;
+}
+
+static void init_client_callbacks(void) {
+  nghttp2_session_callbacks *cb;
+
+  if (nghttp2_session_callbacks_new(&cb) != 0) {
+    return;
+  }
+  nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+  client_callbacks = cb;
+}
+
+/* ------------------------------------------------------------------ */
+/* Operations on the I/O thread                                         */
+/* ------------------------------------------------------------------ */
+
+static ssize_t call_data_read(nghttp2_session *session, int32_t stream_id,
+                              uint8_t *buf, size_t length, uint32_t *data_flags,
+                              nghttp2_data_source *source, void *user_data) {
+  struct soupc_client_stream *c =
+      nghttp2_session_get_stream_user_data(session, stream_id);
+  size_t n;
+
+  (void)source;
+  (void)user_data;
+  if (c == NULL) {
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+  n = soupc__out_queue_read(&c->outq, buf, length, &c->borrowed);
+  if (c->outq.head == NULL && c->half_close) {
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+  }
+  if (n == 0) {
+    c->deferred = 1;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  return (ssize_t)n;
+}
+
+static void call_resume(struct soupc_client_stream *c) {
+  if (c->deferred && c->stream_id > 0 && !c->finalized) {
+    c->deferred = 0;
+    nghttp2_session_resume_data(c->ch->session, c->stream_id);
+  }
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg) {
+  struct soupc_client_stream *c = arg;
+  soupc_channel *ch = c->ch;
+
+  (void)fd;
+  (void)what;
+  call_fail(c, SOUPC_GRPC_DEADLINE_EXCEEDED, "deadline exceeded", 1);
+  chan_after_io(ch);
+}
+
+#define NV(NAME, VALUE, VLEN)                                                  \
+  {                                                                            \
+    (uint8_t *)(NAME), (uint8_t *)(VALUE), sizeof(NAME) - 1, (VLEN),           \
+        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE           \
+  }
+
+static void op_submit(soupc_channel *ch, struct soupc_client_stream *c) {
+  char timeout[16];
+  nghttp2_nv nv[8] = {
+      NV(":method", "POST", 4),
+      NV(":scheme", ch->is_tls ? "https" : "http", ch->is_tls ? 5u : 4u),
+      NV(":path", c->path, strlen(c->path)),
+      NV(":authority", ch->authority, strlen(ch->authority)),
+      NV("content-type", "application/grpc", 16),
+      NV("te", "trailers", 8),
+      NV("user-agent", "soup-c/" SOUPC_VERSION,
+         sizeof("soup-c/" SOUPC_VERSION) - 1),
+  };
+  size_t nnv = 7;
+  nghttp2_data_provider prd;
+  int32_t id;
+
+  if (ch->dead || !atomic_load(&ch->open)) {
+    call_fail(c, SOUPC_GRPC_UNAVAILABLE,
+              ch->dead ? ch->dead_msg : "the channel is closing (GOAWAY)", 0);
+    return;
+  }
+  if (c->deadline_ms > 0) {
+    int64_t left = c->deadline_ms - soupc__now_ms();
+    struct timeval tv;
+    if (left <= 0) {
+      call_fail(c, SOUPC_GRPC_DEADLINE_EXCEEDED, "deadline exceeded", 0);
+      return;
+    }
+    soupc_grpc_timeout_format(timeout, left);
+    /* A stack buffer: nghttp2 must copy it (no NO_COPY_VALUE). */
+    nv[nnv++] = (nghttp2_nv){(uint8_t *)"grpc-timeout", (uint8_t *)timeout, 12,
+                             strlen(timeout), NGHTTP2_NV_FLAG_NO_COPY_NAME};
+    c->deadline_ev = evtimer_new(ch->base, deadline_cb, c);
+    if (c->deadline_ev == NULL) {
+      call_fail(c, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory", 0);
+      return;
+    }
+    tv.tv_sec = (time_t)(left / 1000);
+    tv.tv_usec = (suseconds_t)((left % 1000) * 1000);
+    evtimer_add(c->deadline_ev, &tv);
+  }
+  prd.source.ptr = NULL;
+  prd.read_callback = call_data_read;
+  id = nghttp2_submit_request(ch->session, NULL, nv, nnv, &prd, c);
+  if (id < 0) {
+    call_fail(c, SOUPC_GRPC_UNAVAILABLE, nghttp2_strerror(id), 0);
+    return;
+  }
+  c->stream_id = id;
+  c->next = ch->calls;
+  if (ch->calls != NULL) {
+    ch->calls->prev = c;
+  }
+  ch->calls = c;
+}
+
+static void free_local(struct soupc_client_stream *c) {
+  if (!c->finalized) {
+    call_fail(c, SOUPC_GRPC_CANCELLED, "cancelled by the client", 1);
+  }
+  call_unref(c); /* the user's reference */
+}
+
+static void sync_done(struct sync_wait *s) {
+  pthread_mutex_lock(&s->mu);
+  s->done = 1;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void run_op(soupc_channel *ch, struct cop *op) {
+  struct soupc_client_stream *c = op->call;
+
+  switch (op->kind) {
+  case COP_SUBMIT:
+    op_submit(ch, c);
+    break;
+  case COP_SEND:
+    if (c->finalized || c->half_close) {
+      soupc__free(op->msg);
+    } else {
+      soupc__out_queue_push(&c->outq, op->msg);
+      call_resume(c);
+    }
+    break;
+  case COP_CLOSE_SEND:
+    if (!c->finalized && !c->half_close) {
+      c->half_close = 1;
+      call_resume(c);
+    }
+    break;
+  case COP_FREE:
+    free_local(c);
+    sync_done(op->sync);
+    break;
+  case COP_STOP:
+    if (!ch->dead) {
+      nghttp2_session_terminate_session(ch->session, NGHTTP2_NO_ERROR);
+      chan_flush(ch);
+      /* Best effort: get the GOAWAY out before the socket closes. */
+      if (!ch->is_tls) {
+        evbuffer_write(bufferevent_get_output(ch->bev),
+                       bufferevent_getfd(ch->bev));
+      }
+      chan_lost(ch, SOUPC_ERR_CLOSED, "the channel was closed");
+    }
+    event_base_loopbreak(ch->base);
+    break;
+  }
+  soupc__free(op);
+}
+
+static void drain_ops(soupc_channel *ch) {
+  struct cop *op;
+
+  pthread_mutex_lock(&ch->mu);
+  op = ch->ops_head;
+  ch->ops_head = ch->ops_tail = NULL;
+  pthread_mutex_unlock(&ch->mu);
+  while (op != NULL) {
+    struct cop *next = op->next;
+    run_op(ch, op);
+    op = next;
+  }
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg) {
+  soupc_channel *ch = arg;
+
+  (void)fd;
+  (void)what;
+  drain_ops(ch);
+  chan_after_io(ch);
+}
+
+/* Posts to the I/O thread. @return 0, or SOUPC_ERR_CLOSED if it has gone
+ * (the op is then freed, except its call). */
+static int post(soupc_channel *ch, struct cop *op) {
+  pthread_mutex_lock(&ch->mu);
+  if (ch->stopped) {
+    pthread_mutex_unlock(&ch->mu);
+    soupc__free(op->msg);
+    soupc__free(op);
+    return SOUPC_ERR_CLOSED;
+  }
+  op->next = NULL;
+  if (ch->ops_tail != NULL) {
+    ch->ops_tail->next = op;
+  } else {
+    ch->ops_head = op;
+  }
+  ch->ops_tail = op;
+  pthread_mutex_unlock(&ch->mu);
+  event_active(ch->wake_ev, EV_READ, 0);
+  return 0;
+}
+
+static struct cop *op_new(enum cop_kind kind, struct soupc_client_stream *c) {
+  struct cop *op = soupc__calloc(1, sizeof(*op));
+
+  if (op != NULL) {
+    op->kind = kind;
+    op->call = c;
+  }
+  return op;
+}
+
+static void *io_main(void *arg) {
+  soupc_channel *ch = arg;
+
+  ch->tid = pthread_self();
+  event_base_loop(ch->base, EVLOOP_NO_EXIT_ON_EMPTY);
+  if (!ch->dead) {
+    chan_lost(ch, SOUPC_ERR_CLOSED, "the channel was closed");
+  }
+  pthread_mutex_lock(&ch->mu);
+  ch->stopped = 1;
+  pthread_mutex_unlock(&ch->mu);
+  /* Work posted before stopped was set still runs (and fails). */
+  drain_ops(ch);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public API                                                           */
+/* ------------------------------------------------------------------ */
+
+/* TLS handshake on the blocking path of soupc_channel_open(). */
+static int tls_handshake(SSL *ssl, int fd, int64_t deadline_ms,
+                         soupc_status *st) {
+  for (;;) {
+    int rv = SSL_connect(ssl), err;
+    struct pollfd pfd = {.fd = fd};
+    int64_t left;
+    char text[200];
+
+    if (rv == 1) {
+      return soupc__tls_check_alpn(ssl, st);
+    }
+    err = SSL_get_error(ssl, rv);
+    if (err == SSL_ERROR_WANT_READ) {
+      pfd.events = POLLIN;
+    } else if (err == SSL_ERROR_WANT_WRITE) {
+      pfd.events = POLLOUT;
+    } else {
+      soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "TLS handshake: %s",
+                       soupc__tls_last_error(text, sizeof(text)));
+      return SOUPC_ERR_TLS;
+    }
+    left = deadline_ms - soupc__now_ms();
+    if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+      soupc_status_set(st, SOUPC_GRPC_DEADLINE_EXCEEDED,
+                       "TLS handshake: timed out");
+      return SOUPC_ERR_DEADLINE;
+    }
+  }
+}
+
+static void channel_destroy(soupc_channel *ch) {
+  if (ch->bev != NULL) {
+    bufferevent_free(ch->bev);
+  }
+  if (ch->session != NULL) {
+    nghttp2_session_del(ch->session);
+  }
+  if (ch->wake_ev != NULL) {
+    event_free(ch->wake_ev);
+  }
+  if (ch->base != NULL) {
+    event_base_free(ch->base);
+  }
+  if (ch->ssl_ctx != NULL) {
+    SSL_CTX_free(ch->ssl_ctx);
+  }
+  pthread_mutex_destroy(&ch->mu);
+  pthread_cond_destroy(&ch->ready_cv);
+  soupc__free(ch);
+}
+
+int soupc_channel_open(soupc_channel **out, const char *address,
+                       const soupc_channel_options *opts, soupc_status *st) {
+  static const nghttp2_settings_entry settings[] = {
+      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
+  };
+  soupc_channel *ch;
+  struct net_addr a;
+  int64_t deadline;
+  int fd = -1, rv, timeout_ms;
+  SSL *ssl = NULL;
+  int thread_started = 0;
+
+  soupc__transport_init();
+  pthread_once(&client_callbacks_once, init_client_callbacks);
+  if (soupc__addr_parse(&a, address) != 0) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "invalid address \"%s\"; want HOST:PORT, [IPV6]:PORT or "
+                     "unix:PATH",
+                     address != NULL ? address : "");
+    return SOUPC_ERR_INVALID_ARGUMENT;
+  }
+  if (client_callbacks == NULL) {
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    return SOUPC_ERR_NOMEM;
+  }
+  timeout_ms = opts != NULL && opts->connect_timeout_ms > 0
+                   ? opts->connect_timeout_ms
+                   : DEFAULT_CONNECT_TIMEOUT_MS;
+  deadline = soupc__now_ms() + timeout_ms;
+  ch = soupc__calloc(1, sizeof(*ch));
+  if (ch == NULL) {
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    return SOUPC_ERR_NOMEM;
+  }
+  pthread_mutex_init(&ch->mu, NULL);
+  pthread_cond_init(&ch->ready_cv, NULL);
+  atomic_init(&ch->open, 0);
+  ch->max_msg = opts != NULL && opts->max_message_size > 0
+                    ? opts->max_message_size
+                    : SOUPC_DEFAULT_MAX_MESSAGE_SIZE;
+  if (ch->max_msg > UINT32_MAX) {
+    ch->max_msg = UINT32_MAX;
+  }
+  if (a.is_unix) {
+    snprintf(ch->authority, sizeof(ch->authority), "localhost");
+  } else if (strchr(a.host, ':') != NULL) {
+    snprintf(ch->authority, sizeof(ch->authority), "[%s]:%u", a.host,
+             (unsigned)a.port);
+  } else {
+    snprintf(ch->authority, sizeof(ch->authority), "%s:%u", a.host,
+             (unsigned)a.port);
+  }
+  if (opts != NULL && opts->tls != NULL) {
+    ch->is_tls = 1;
+    ch->ssl_ctx = soupc__tls_client_ctx_new(opts->tls, st);
+    if (ch->ssl_ctx == NULL) {
+      rv = SOUPC_ERR_TLS;
+      goto fail;
+    }
+  }
+  fd = soupc__addr_connect(&a, deadline, st);
+  if (fd < 0) {
+    rv = fd;
+    fd = -1;
+    goto fail;
+  }
+  ch->base = event_base_new();
+  if (ch->base == NULL) {
+    rv = SOUPC_ERR_NOMEM;
+    goto fail;
+  }
+  if (ch->is_tls) {
+    const char *name = opts->tls->server_name;
+    if (name == NULL) {
+      name = a.is_unix ? "localhost" : a.host;
+    }
+    ssl = SSL_new(ch->ssl_ctx);
+    if (ssl == NULL || soupc__tls_client_prepare(ssl, name) != 0 ||
+        SSL_set_fd(ssl, fd) != 1) {
+      soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "TLS setup failed");
+      rv = SOUPC_ERR_TLS;
+      goto fail;
+    }
+    rv = tls_handshake(ssl, fd, deadline, st);
+    if (rv != 0) {
+      goto fail;
+    }
+    ch->bev = bufferevent_openssl_socket_new(
+        ch->base, fd, ssl, BUFFEREVENT_SSL_OPEN, BEV_OPT_CLOSE_ON_FREE);
+    if (ch->bev != NULL) {
+      bufferevent_openssl_set_allow_dirty_shutdown(ch->bev, 1);
+    }
+  } else {
+    ch->bev = bufferevent_socket_new(ch->base, fd, BEV_OPT_CLOSE_ON_FREE);
+  }
+  if (ch->bev == NULL) {
+    rv = SOUPC_ERR_NOMEM;
+    goto fail;
+  }
+  ssl = NULL;
+  fd = -1; /* owned by the bufferevent now */
+  ch->wake_ev = event_new(ch->base, -1, 0, wake_cb, ch);
+  if (ch->wake_ev == NULL ||
+      nghttp2_session_client_new3(&ch->session, client_callbacks, ch, NULL,
+                                  soupc__h2_mem()) != 0) {
+    rv = SOUPC_ERR_NOMEM;
+    goto fail;
+  }
+  if (nghttp2_submit_settings(ch->session, NGHTTP2_FLAG_NONE, settings,
+                              sizeof(settings) / sizeof(settings[0])) != 0 ||
+      nghttp2_session_set_local_window_size(ch->session, NGHTTP2_FLAG_NONE, 0,
+                                            CONN_WINDOW) != 0) {
+    rv = SOUPC_ERR_NOMEM;
+    goto fail;
+  }
+  bufferevent_setcb(ch->bev, chan_readcb, chan_writecb, chan_eventcb, ch);
+  bufferevent_setwatermark(ch->bev, EV_WRITE, 64 * 1024, 0);
+  chan_flush(ch);
+  bufferevent_enable(ch->bev, EV_READ | EV_WRITE);
+  if (pthread_create(&ch->thread, NULL, io_main, ch) != 0) {
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                     "cannot start the I/O thread");
+    rv = SOUPC_ERR_NOMEM;
+    goto fail;
+  }
+  thread_started = 1;
+  /* HTTP/2 preface: wait for the server's SETTINGS (RFC 9113 §3.4). */
+  pthread_mutex_lock(&ch->mu);
+  while (!ch->ready && !ch->failed) {
+    struct timespec ts;
+    int64_t ms;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ms = deadline - soupc__now_ms();
+    if (ms <= 0) {
+      break;
+    }
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&ch->ready_cv, &ch->mu, &ts);
+  }
+  if (ch->ready) {
+    pthread_mutex_unlock(&ch->mu);
+    *out = ch;
+    return 0;
+  }
+  if (ch->failed) {
+    rv = ch->fail_err == SOUPC_ERR_TLS ? SOUPC_ERR_TLS : SOUPC_ERR_CONNECT;
+    if (st != NULL) {
+      *st = ch->fail_st;
+    }
+  } else {
+    rv = SOUPC_ERR_DEADLINE;
+    soupc_status_set(st, SOUPC_GRPC_DEADLINE_EXCEEDED,
+                     "no HTTP/2 SETTINGS from %s within %d ms", address,
+                     timeout_ms);
+  }
+  pthread_mutex_unlock(&ch->mu);
+
+fail:
+  if (thread_started) {
+    struct cop *op = op_new(COP_STOP, NULL);
+    if (op != NULL) {
+      post(ch, op);
+    }
+    pthread_join(ch->thread, NULL);
+  }
+  if (ssl != NULL) {
+    SSL_free(ssl);
+  }
+  if (fd >= 0) {
+    close(fd);
+  }
+  channel_destroy(ch);
+  return rv;
+}
+
+int soupc_channel_is_open(const soupc_channel *ch) {
+  return atomic_load(&((soupc_channel *)ch)->open);
+}
+
+void soupc_channel_free(soupc_channel *ch) {
+  struct cop *op;
+
+  if (ch == NULL) {
+    return;
+  }
+  op = op_new(COP_STOP, NULL);
+  if (op != NULL) {
+    post(ch, op);
+  } else {
+    event_base_loopbreak(ch->base);
+  }
+  pthread_join(ch->thread, NULL);
+  channel_destroy(ch);
+}
+
+int soupc_channel_unary(soupc_channel *ch, const char *path, const uint8_t *req,
+                        size_t req_len, uint8_t **resp_out,
+                        size_t *resp_len_out, int64_t timeout_ms,
+                        soupc_status *st) {
+  struct soupc_client_stream *c;
+  struct cop *op;
+  int code;
+
+  if (req_len > ch->max_msg) {
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                     "request message is %zu bytes; the limit is %zu bytes "
+                     "(--max-message-size)",
+                     req_len, ch->max_msg);
+    return SOUPC_GRPC_RESOURCE_EXHAUSTED;
+  }
+  if (on_io_thread(ch)) {
+    /* It would wait for the thread that has to do the work. */
+    soupc_status_set(st, SOUPC_GRPC_INTERNAL,
+                     "soupc_channel_unary() called from the channel's own "
+                     "I/O thread (a stream callback)");
+    return SOUPC_GRPC_INTERNAL;
+  }
+  if (!atomic_load(&ch->open)) {
+    soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "the channel is closed");
+    return SOUPC_GRPC_UNAVAILABLE;
+  }
+  c = call_new(ch, path);
+  op = c != NULL ? op_new(COP_SUBMIT, c) : NULL;
+  if (op == NULL) {
+    if (c != NULL) {
+      call_free(c);
+    }
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    return SOUPC_GRPC_RESOURCE_EXHAUSTED;
+  }
+  c->unary = 1;
+  c->refs = 1;
+  if (timeout_ms > 0) {
+    c->deadline_ms = soupc__now_ms() + timeout_ms;
+  }
+  /* The caller blocks until the call ends, so the request is borrowed. */
+  soupc__out_msg_init_borrowed(&c->borrowed, req, req_len);
+  soupc__out_queue_push(&c->outq, &c->borrowed);
+  c->half_close = 1;
+  if (post(ch, op) != 0) {
+    call_free(c);
+    soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "the channel is closed");
+    return SOUPC_GRPC_UNAVAILABLE;
+  }
+  pthread_mutex_lock(&c->mu);
+  while (!c->done) {
+    pthread_cond_wait(&c->cv, &c->mu);
+  }
+  pthread_mutex_unlock(&c->mu);
+  code = c->status.code;
+  if (st != NULL) {
+    *st = c->status;
+  }
+  if (code == SOUPC_GRPC_OK) {
+    if (resp_out != NULL) {
+      *resp_out = c->resp;
+      c->resp = NULL;
+    }
+    if (resp_len_out != NULL) {
+      *resp_len_out = c->resp_len;
+    }
+  }
+  call_free(c);
+  return code;
+}
+
+int soupc_client_stream_open(soupc_client_stream **out, soupc_channel *ch,
+                             const char *path,
+                             soupc_stream_message_fn on_message,
+                             soupc_stream_close_fn on_close, void *user_data) {
+  struct soupc_client_stream *c;
+  struct cop *op;
+
+  if (!atomic_load(&ch->open)) {
+    return SOUPC_ERR_CLOSED;
+  }
+  c = call_new(ch, path);
+  op = c != NULL ? op_new(COP_SUBMIT, c) : NULL;
+  if (op == NULL) {
+    if (c != NULL) {
+      call_free(c);
+    }
+    return SOUPC_ERR_NOMEM;
+  }
+  c->refs = 2; /* the user's and the in-flight one */
+  c->on_message = on_message;
+  c->on_close = on_close;
+  c->user_data = user_data;
+  if (on_io_thread(ch)) {
+    op_submit(ch, c);
+    soupc__free(op);
+    chan_after_io(ch);
+  } else if (post(ch, op) != 0) {
+    call_free(c);
+    return SOUPC_ERR_CLOSED;
+  }
+  *out = c;
+  return 0;
+}
+
+int soupc_client_stream_send(soupc_client_stream *stream, const uint8_t *msg,
+                             size_t len) {
+  struct cop *op;
+
+  if (len > stream->ch->max_msg) {
+    return SOUPC_ERR_TOO_LARGE;
+  }
+  if (atomic_load(&stream->closed)) {
+    return SOUPC_ERR_CLOSED;
+  }
+  op = op_new(COP_SEND, stream);
+  if (op == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  op->msg = soupc__out_msg_new(msg, len);
+  if (op->msg == NULL) {
+    soupc__free(op);
+    return SOUPC_ERR_NOMEM;
+  }
+  if (on_io_thread(stream->ch)) {
+    run_op(stream->ch, op);
+    if (!stream->ch->in_recv) {
+      chan_after_io(stream->ch);
+    }
+    return 0;
+  }
+  return post(stream->ch, op);
+}
+
+int soupc_client_stream_close_send(soupc_client_stream *stream) {
+  struct cop *op;
+
+  if (atomic_load(&stream->closed)) {
+    return SOUPC_ERR_CLOSED;
+  }
+  op = op_new(COP_CLOSE_SEND, stream);
+  if (op == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  if (on_io_thread(stream->ch)) {
+    run_op(stream->ch, op);
+    if (!stream->ch->in_recv) {
+      chan_after_io(stream->ch);
+    }
+    return 0;
+  }
+  return post(stream->ch, op);
+}
+
+void soupc_client_stream_free(soupc_client_stream *stream) {
+  soupc_channel *ch;
+  struct sync_wait sw;
+  struct cop *op;
+
+  if (stream == NULL) {
+    return;
+  }
+  ch = stream->ch;
+  if (on_io_thread(ch)) {
+    free_local(stream);
+    if (!ch->in_recv) {
+      chan_after_io(ch);
+    }
+    return;
+  }
+  pthread_mutex_init(&sw.mu, NULL);
+  pthread_cond_init(&sw.cv, NULL);
+  sw.done = 0;
+  op = op_new(COP_FREE, stream);
+  while (op == NULL) {
+    /* Cannot leave the stream to the I/O thread without a message; wait
+     * for memory rather than race it. */
+    usleep(1000);
+    op = op_new(COP_FREE, stream);
+  }
+  op->sync = &sw;
+  if (post(ch, op) != 0) {
+    /* The I/O thread has gone: the stream was finalized by then. */
+    free_local(stream);
+  } else {
+    pthread_mutex_lock(&sw.mu);
+    while (!sw.done) {
+      pthread_cond_wait(&sw.cv, &sw.mu);
+    }
+    pthread_mutex_unlock(&sw.mu);
+  }
+  pthread_mutex_destroy(&sw.mu);
+  pthread_cond_destroy(&sw.cv);
+}

@@ -1,0 +1,1015 @@
+/* One server-side HTTP/2 connection (nghttp2) and the gRPC calls on it.
+ * Everything here runs on the connection's worker thread; other threads
+ * reach a call only through soupc__call_run_op() posted to that worker. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+
+#include "base/alloc.h"
+#include "transport/h2_mem.h"
+#include "transport/server_int.h"
+
+/* Bytes queued on the socket before we stop producing frames and wait for
+ * the write callback (back-pressure from a slow reader). */
+#define OUT_HIGH_WATER ((size_t)512 * 1024)
+/* Small unary requests are stored inside the call, saving a malloc. */
+#define REQ_INLINE 256
+/* SETTINGS_MAX_CONCURRENT_STREAMS we advertise. */
+#define MAX_CONCURRENT_STREAMS 1024
+/* Flow-control windows: big enough that a 10 MiB message needs only a few
+ * WINDOW_UPDATE round trips (RFC 9113 §6.9.2 default is 65535). */
+#define STREAM_WINDOW (8 * 1024 * 1024)
+#define CONN_WINDOW (64 * 1024 * 1024)
+
+struct soupc_call {
+  struct worker *w;
+  struct conn *conn;              /* NULL once the stream is closed */
+  struct soupc_call *prev, *next; /* conn->calls while the stream is open */
+  int32_t stream_id;
+  const struct method *method;
+  int refs; /* stream (until closed) + app (from dispatch until finish) */
+  /* Request headers, validated when they are complete. */
+  unsigned saw_post : 1, ctype_ok : 1, bad_timeout : 1;
+  char *unknown_path; /* :path that matched no method, for the error */
+  char *bad_ctype;    /* content-type that is not gRPC, for the error */
+  char *bad_encoding; /* grpc-encoding other than identity */
+  int64_t timeout_ms; /* grpc-timeout, or -1 */
+  /* State. */
+  unsigned dispatched : 1;    /* the app has seen the call */
+  unsigned app_done : 1;      /* the app has finished it */
+  unsigned stream_closed : 1; /* nghttp2 closed the stream */
+  unsigned half_closed : 1;   /* the client sent END_STREAM */
+  unsigned headers_sent : 1;  /* response HEADERS submitted */
+  unsigned status_queued : 1; /* final status decided */
+  unsigned deferred : 1;      /* data provider returned DEFERRED */
+  unsigned cancel_notified : 1;
+  atomic_int cancelled; /* read by foreign threads in soupc_call_send() */
+  struct deframer df;
+  uint8_t *req; /* unary request: req_inline or malloc'd */
+  size_t req_len;
+  uint8_t req_inline[REQ_INLINE];
+  struct out_queue outq;
+  int final_code;
+  char *final_msg;
+  struct event *deadline_ev;
+  char peer[PEER_TEXT_MAX];
+};
+
+#define NV_CONST(NAME, VALUE)                                                  \
+  {                                                                            \
+    (uint8_t *)(NAME), (uint8_t *)(VALUE), sizeof(NAME) - 1,                   \
+        sizeof(VALUE) - 1,                                                     \
+        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE           \
+  }
+
+static nghttp2_session_callbacks *server_callbacks;
+static pthread_once_t server_callbacks_once = PTHREAD_ONCE_INIT;
+
+/* ------------------------------------------------------------------ */
+/* Call lifetime                                                       */
+/* ------------------------------------------------------------------ */
+
+static void call_free(struct soupc_call *c) {
+  if (c->deadline_ev != NULL) {
+    event_free(c->deadline_ev);
+  }
+  soupc__deframer_dispose(&c->df);
+  if (c->req != NULL && c->req != c->req_inline) {
+    soupc__free(c->req);
+  }
+  soupc__out_queue_clear(&c->outq, NULL);
+  soupc__free(c->unknown_path);
+  soupc__free(c->bad_ctype);
+  soupc__free(c->bad_encoding);
+  soupc__free(c->final_msg);
+  soupc__free(c);
+}
+
+static void call_unref(struct soupc_call *c) {
+  if (--c->refs == 0) {
+    call_free(c);
+  }
+}
+
+/* Flushes the call's connection unless nghttp2 is on the stack (then the
+ * reader flushes when mem_recv returns). */
+static void call_flush(struct soupc_call *c) {
+  if (c->conn != NULL && !c->conn->in_recv && !c->conn->in_send) {
+    soupc__conn_after_io(c->conn);
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Responses                                                           */
+/* ------------------------------------------------------------------ */
+
+static int submit_trailers(struct soupc_call *c) {
+  char code[12];
+  char msg[1024];
+  nghttp2_nv nv[2];
+  size_t n = 1;
+
+  snprintf(code, sizeof(code), "%d", c->final_code);
+  nv[0] = (nghttp2_nv){(uint8_t *)"grpc-status", (uint8_t *)code, 11,
+                       strlen(code), NGHTTP2_NV_FLAG_NO_COPY_NAME};
+  if (c->final_msg != NULL && c->final_msg[0] != '\0') {
+    size_t len = soupc__percent_encode(msg, sizeof(msg), c->final_msg,
+                                       strlen(c->final_msg));
+    nv[1] = (nghttp2_nv){(uint8_t *)"grpc-message", (uint8_t *)msg, 12, len,
+                         NGHTTP2_NV_FLAG_NO_COPY_NAME};
+    n = 2;
+  }
+  return nghttp2_submit_trailer(c->conn->session, c->stream_id, nv, n);
+}
+
+static ssize_t call_data_read(nghttp2_session *session, int32_t stream_id,
+                              uint8_t *buf, size_t length, uint32_t *data_flags,
+                              nghttp2_data_source *source, void *user_data) {
+  struct soupc_call *c =
+      nghttp2_session_get_stream_user_data(session, stream_id);
+  size_t n;
+
+  (void)source;
+  (void)user_data;
+  if (c == NULL) {
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+  n = soupc__out_queue_read(&c->outq, buf, length, NULL);
+  if (c->outq.head == NULL && c->status_queued) {
+    /* gRPC HTTP/2 spec: the status travels in trailers after the data. */
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    if (submit_trailers(c) != 0) {
+      return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    return (ssize_t)n;
+  }
+  if (n == 0) {
+    c->deferred = 1;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  return (ssize_t)n;
+}
+
+/* Sends HEADERS :status 200 with a data provider (data and trailers follow),
+ * or resumes the provider if it is waiting. */
+static void call_kick(struct soupc_call *c) {
+  if (c->conn == NULL) {
+    return;
+  }
+  if (!c->headers_sent) {
+    static const nghttp2_nv nv[] = {
+        NV_CONST(":status", "200"),
+        NV_CONST("content-type", "application/grpc"),
+    };
+    nghttp2_data_provider prd;
+
+    prd.source.ptr = NULL;
+    prd.read_callback = call_data_read;
+    c->headers_sent = 1;
+    if (nghttp2_submit_response(c->conn->session, c->stream_id, nv, 2, &prd) !=
+        0) {
+      nghttp2_submit_rst_stream(c->conn->session, NGHTTP2_FLAG_NONE,
+                                c->stream_id, NGHTTP2_INTERNAL_ERROR);
+    }
+    return;
+  }
+  if (c->deferred) {
+    c->deferred = 0;
+    nghttp2_session_resume_data(c->conn->session, c->stream_id);
+  }
+}
+
+/* Trailers-only response (gRPC HTTP/2 spec): one HEADERS frame with
+ * END_STREAM carrying :status, content-type and the status. */
+static void call_trailers_only(struct soupc_call *c, int http_status) {
+  char hs[8], code[12], msg[1024];
+  nghttp2_nv nv[4];
+  size_t n = 3, len;
+
+  snprintf(hs, sizeof(hs), "%d", http_status);
+  snprintf(code, sizeof(code), "%d", c->final_code);
+  nv[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)hs, 7, strlen(hs),
+                       NGHTTP2_NV_FLAG_NO_COPY_NAME};
+  nv[1] = (nghttp2_nv){
+      (uint8_t *)"content-type", (uint8_t *)"application/grpc", 12, 16,
+      NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE};
+  nv[2] = (nghttp2_nv){(uint8_t *)"grpc-status", (uint8_t *)code, 11,
+                       strlen(code), NGHTTP2_NV_FLAG_NO_COPY_NAME};
+  if (c->final_msg != NULL && c->final_msg[0] != '\0') {
+    len = soupc__percent_encode(msg, sizeof(msg), c->final_msg,
+                                strlen(c->final_msg));
+    nv[3] = (nghttp2_nv){(uint8_t *)"grpc-message", (uint8_t *)msg, 12, len,
+                         NGHTTP2_NV_FLAG_NO_COPY_NAME};
+    n = 4;
+  }
+  c->headers_sent = 1;
+  if (nghttp2_submit_response(c->conn->session, c->stream_id, nv, n, NULL) !=
+      0) {
+    nghttp2_submit_rst_stream(c->conn->session, NGHTTP2_FLAG_NONE, c->stream_id,
+                              NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+/* Decides the final status and gets it onto the wire. @p msg is copied. */
+static void call_set_status(struct soupc_call *c, int http_status, int code,
+                            const char *msg) {
+  if (c->status_queued || c->stream_closed || c->conn == NULL) {
+    return;
+  }
+  c->status_queued = 1;
+  c->final_code = code;
+  soupc__free(c->final_msg);
+  c->final_msg = msg != NULL ? soupc__strdup(msg) : NULL;
+  if (c->deadline_ev != NULL) {
+    event_del(c->deadline_ev);
+  }
+  if (!c->headers_sent && (c->outq.head == NULL || code != SOUPC_GRPC_OK)) {
+    soupc__out_queue_clear(&c->outq, NULL);
+    call_trailers_only(c, http_status);
+  } else {
+    call_kick(c);
+  }
+}
+
+/* The transport ends a call the app may hold (deadline, bad message, ...):
+ * the status goes out now, queued data is dropped, streams get on_cancel,
+ * and whatever the app does later is discarded. */
+static void call_abort(struct soupc_call *c, int code, const char *msg) {
+  atomic_store(&c->cancelled, 1);
+  if (!c->status_queued) {
+    soupc__out_queue_clear(&c->outq, NULL);
+    call_set_status(c, 200, code, msg);
+  }
+  if (c->dispatched && !c->app_done && !c->cancel_notified &&
+      c->method->streaming) {
+    c->cancel_notified = 1;
+    if (c->method->sh.on_cancel != NULL) {
+      c->refs++;
+      c->method->sh.on_cancel(c, c->method->user_data);
+      call_unref(c);
+    }
+  }
+}
+
+static void call_abort_status(struct soupc_call *c, const soupc_status *st) {
+  call_abort(c, st->code, st->message);
+}
+
+/* ------------------------------------------------------------------ */
+/* App operations, on the owner thread                                  */
+/* ------------------------------------------------------------------ */
+
+static void call_finish_local(struct soupc_call *c, struct out_msg *m, int code,
+                              const char *message) {
+  if (c->app_done) {
+    soupc__free(m);
+    return;
+  }
+  c->app_done = 1;
+  if (atomic_load(&c->cancelled) || c->stream_closed || c->status_queued) {
+    soupc__free(m); /* late reply after a deadline or a reset: dropped */
+  } else {
+    if (m != NULL) {
+      if (m->len > c->w->srv->max_msg) {
+        char text[160];
+        snprintf(text, sizeof(text),
+                 "response message is %zu bytes; the limit is %zu bytes "
+                 "(--max-message-size)",
+                 m->len, c->w->srv->max_msg);
+        soupc__free(m);
+        call_set_status(c, 200, SOUPC_GRPC_RESOURCE_EXHAUSTED, text);
+        goto done;
+      }
+      soupc__out_queue_push(&c->outq, m);
+    }
+    call_set_status(c, 200, code, message);
+  }
+done:
+  call_flush(c);
+  call_unref(c);
+}
+
+static int call_send_local(struct soupc_call *c, struct out_msg *m) {
+  if (c->app_done || c->status_queued || c->stream_closed ||
+      atomic_load(&c->cancelled)) {
+    soupc__free(m);
+    return SOUPC_ERR_CLOSED;
+  }
+  soupc__out_queue_push(&c->outq, m);
+  call_kick(c);
+  call_flush(c);
+  return 0;
+}
+
+/* stopped is written by the owner thread itself (or after it has been
+ * joined), so the owner can read it without the lock. */
+static int on_owner_thread(const struct worker *w) {
+  return pthread_equal(pthread_self(), w->tid) && !w->stopped;
+}
+
+/* Posts @p op to the call's worker, or runs it inline if that worker's loop
+ * has gone (then no connection is left and nothing else touches calls). */
+static void post_op(struct worker *w, struct wop *op) {
+  pthread_mutex_lock(&w->mu);
+  if (w->stopped) {
+    soupc__call_run_op(op);
+    pthread_mutex_unlock(&w->mu);
+    return;
+  }
+  op->next = NULL;
+  if (w->ops_tail != NULL) {
+    w->ops_tail->next = op;
+  } else {
+    w->ops_head = op;
+  }
+  w->ops_tail = op;
+  pthread_mutex_unlock(&w->mu);
+  event_active(w->wake_ev, EV_READ, 0);
+}
+
+void soupc__call_run_op(struct wop *op) {
+  switch (op->kind) {
+  case WOP_SEND:
+    call_send_local(op->call, op->msg);
+    break;
+  case WOP_FINISH:
+    call_finish_local(op->call, op->msg, op->code, op->message);
+    break;
+  default:
+    break;
+  }
+  soupc__free(op->message);
+  soupc__free(op);
+}
+
+static void call_finish(struct soupc_call *c, struct out_msg *m, int code,
+                        const char *message) {
+  struct wop *op;
+
+  if (on_owner_thread(c->w)) {
+    call_finish_local(c, m, code, message);
+    return;
+  }
+  op = soupc__calloc(1, sizeof(*op));
+  if (op == NULL) {
+    /* Without memory to post, the call can only be leaked; better than a
+     * data race. The stream is still reset when the connection ends. */
+    soupc__free(m);
+    return;
+  }
+  op->kind = WOP_FINISH;
+  op->call = c;
+  op->msg = m;
+  op->code = code;
+  op->message = message != NULL ? soupc__strdup(message) : NULL;
+  post_op(c->w, op);
+}
+
+void soupc_call_reply(soupc_call *call, const uint8_t *resp, size_t resp_len) {
+  struct out_msg *m = soupc__out_msg_new(resp, resp_len);
+
+  if (m == NULL) {
+    call_finish(call, NULL, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                "out of memory copying the response");
+    return;
+  }
+  call_finish(call, m, SOUPC_GRPC_OK, NULL);
+}
+
+void soupc_call_fail(soupc_call *call, int code, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  if (code == SOUPC_GRPC_OK) {
+    code = SOUPC_GRPC_UNKNOWN; /* OK with no message would be a lie */
+  }
+  call_finish(call, NULL, code, msg);
+}
+
+void soupc_call_finish(soupc_call *call, int code, const char *message) {
+  call_finish(call, NULL, code, message);
+}
+
+int soupc_call_send(soupc_call *call, const uint8_t *msg, size_t len) {
+  struct out_msg *m;
+  struct wop *op;
+
+  if (len > call->w->srv->max_msg) {
+    return SOUPC_ERR_TOO_LARGE;
+  }
+  if (atomic_load(&call->cancelled)) {
+    return SOUPC_ERR_CLOSED;
+  }
+  m = soupc__out_msg_new(msg, len);
+  if (m == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  if (on_owner_thread(call->w)) {
+    return call_send_local(call, m);
+  }
+  op = soupc__calloc(1, sizeof(*op));
+  if (op == NULL) {
+    soupc__free(m);
+    return SOUPC_ERR_NOMEM;
+  }
+  op->kind = WOP_SEND;
+  op->call = call;
+  op->msg = m;
+  post_op(call->w, op);
+  return 0;
+}
+
+const char *soupc_call_peer(const soupc_call *call) {
+  return call->peer;
+}
+
+soupc_server *soupc_call_server(const soupc_call *call) {
+  return call->w->srv;
+}
+
+/* ------------------------------------------------------------------ */
+/* Request side                                                         */
+/* ------------------------------------------------------------------ */
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg) {
+  struct soupc_call *c = arg;
+
+  (void)fd;
+  (void)what;
+  c->refs++;
+  call_abort(c, SOUPC_GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
+  call_flush(c);
+  call_unref(c);
+}
+
+static const struct method *find_method(const struct soupc_server *srv,
+                                        const uint8_t *path, size_t len) {
+  size_t i;
+
+  for (i = 0; i < srv->nmethods; i++) {
+    const struct method *m = &srv->methods[i];
+    if (m->path_len == len && memcmp(m->path, path, len) == 0) {
+      return m;
+    }
+  }
+  return NULL;
+}
+
+/* The request HEADERS are complete: validate them the way grpc-go does
+ * (internal/transport/http2_server.go operateHeaders), then start the call. */
+static void call_headers_done(struct soupc_call *c) {
+  char text[400];
+
+  if (!c->saw_post) {
+    call_set_status(c, 405, SOUPC_GRPC_INTERNAL,
+                    "invalid HTTP method; gRPC requires POST");
+    return;
+  }
+  if (!c->ctype_ok) {
+    snprintf(text, sizeof(text), "invalid gRPC request content-type \"%s\"",
+             c->bad_ctype != NULL ? c->bad_ctype : "");
+    call_set_status(c, 415, SOUPC_GRPC_INTERNAL, text);
+    return;
+  }
+  if (c->method == NULL) {
+    snprintf(text, sizeof(text), "unknown method %s",
+             c->unknown_path != NULL ? c->unknown_path : "(none)");
+    call_set_status(c, 200, SOUPC_GRPC_UNIMPLEMENTED, text);
+    return;
+  }
+  if (c->bad_encoding != NULL) {
+    snprintf(text, sizeof(text),
+             "grpc-encoding \"%s\" is not supported; only identity is "
+             "supported",
+             c->bad_encoding);
+    call_set_status(c, 200, SOUPC_GRPC_UNIMPLEMENTED, text);
+    return;
+  }
+  if (c->bad_timeout) {
+    call_set_status(c, 200, SOUPC_GRPC_INTERNAL, "malformed grpc-timeout");
+    return;
+  }
+  if (c->timeout_ms >= 0) {
+    struct timeval tv;
+    c->deadline_ev = evtimer_new(c->w->base, deadline_cb, c);
+    if (c->deadline_ev == NULL) {
+      call_set_status(c, 200, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                      "out of memory for the deadline timer");
+      return;
+    }
+    tv.tv_sec = (time_t)(c->timeout_ms / 1000);
+    tv.tv_usec = (suseconds_t)((c->timeout_ms % 1000) * 1000);
+    evtimer_add(c->deadline_ev, &tv);
+  }
+  if (c->method->streaming) {
+    c->dispatched = 1;
+    c->refs++; /* the app's reference, dropped by soupc_call_finish() */
+    if (c->method->sh.on_start != NULL) {
+      c->method->sh.on_start(c, c->method->user_data);
+    }
+  }
+}
+
+static int on_request_message(void *user_data, const uint8_t *msg, size_t len) {
+  struct soupc_call *c = user_data;
+
+  if (c->method->streaming) {
+    if (!c->app_done && !atomic_load(&c->cancelled) &&
+        c->method->sh.on_message != NULL) {
+      c->method->sh.on_message(c, msg, len, c->method->user_data);
+    }
+    return 0;
+  }
+  if (c->req != NULL) {
+    call_abort(c, SOUPC_GRPC_UNIMPLEMENTED,
+               "unary method received more than one request message");
+    return 1;
+  }
+  c->req = len <= REQ_INLINE ? c->req_inline : soupc__malloc(len);
+  if (c->req == NULL) {
+    call_abort(c, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+               "out of memory copying the request");
+    return 1;
+  }
+  if (len > 0) {
+    memcpy(c->req, msg, len);
+  }
+  c->req_len = len;
+  return 0;
+}
+
+/* The client sent END_STREAM. */
+static void call_half_close(struct soupc_call *c) {
+  if (c->half_closed) {
+    return;
+  }
+  c->half_closed = 1;
+  if (c->status_queued || c->method == NULL) {
+    return;
+  }
+  if (soupc__deframer_partial(&c->df)) {
+    call_abort(c, SOUPC_GRPC_INTERNAL,
+               "the client ended the stream inside a message");
+    return;
+  }
+  if (c->method->streaming) {
+    if (!c->app_done && !atomic_load(&c->cancelled) &&
+        c->method->sh.on_half_close != NULL) {
+      c->method->sh.on_half_close(c, c->method->user_data);
+    }
+    return;
+  }
+  if (c->req == NULL) {
+    call_set_status(c, 200, SOUPC_GRPC_UNIMPLEMENTED,
+                    "unary method received no request message");
+    return;
+  }
+  c->dispatched = 1;
+  c->refs++; /* the app's reference, dropped when it finishes the call */
+  c->method->unary(c, c->req, c->req_len, c->method->user_data);
+  /* The request was borrowed for the handler's duration only. */
+  if (c->req != c->req_inline) {
+    soupc__free(c->req);
+  }
+  c->req = c->req_inline;
+}
+
+/* The stream is gone (closed normally, reset, or the connection ended). */
+static void call_stream_closed(struct soupc_call *c) {
+  struct conn *conn = c->conn;
+
+  if (conn != NULL) {
+    if (c->prev != NULL) {
+      c->prev->next = c->next;
+    } else {
+      conn->calls = c->next;
+    }
+    if (c->next != NULL) {
+      c->next->prev = c->prev;
+    }
+    c->prev = c->next = NULL;
+  }
+  c->stream_closed = 1;
+  /* Detach first: on_cancel may finish the call, and that must not flush a
+   * connection that is inside mem_send or being closed. */
+  c->conn = NULL;
+  if (c->deadline_ev != NULL) {
+    event_del(c->deadline_ev);
+  }
+  soupc__out_queue_clear(&c->outq, NULL);
+  if (c->dispatched && !c->app_done) {
+    atomic_store(&c->cancelled, 1);
+    if (c->method->streaming && !c->cancel_notified) {
+      c->cancel_notified = 1;
+      if (c->method->sh.on_cancel != NULL) {
+        c->refs++;
+        c->method->sh.on_cancel(c, c->method->user_data);
+        c->refs--; /* the stream reference below keeps it alive */
+      }
+    }
+  }
+  call_unref(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* nghttp2 callbacks                                                    */
+/* ------------------------------------------------------------------ */
+
+static int on_begin_headers(nghttp2_session *session,
+                            const nghttp2_frame *frame, void *user_data) {
+  struct conn *conn = user_data;
+  struct soupc_call *c;
+
+  if (frame->hd.type != NGHTTP2_HEADERS ||
+      frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+    return 0;
+  }
+  c = soupc__calloc(1, sizeof(*c));
+  if (c == NULL) {
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+  c->w = conn->w;
+  c->conn = conn;
+  c->stream_id = frame->hd.stream_id;
+  c->refs = 1;
+  c->timeout_ms = -1;
+  atomic_init(&c->cancelled, 0);
+  soupc__deframer_init(&c->df, conn->w->srv->max_msg);
+  memcpy(c->peer, conn->peer, sizeof(c->peer));
+  if (nghttp2_session_set_stream_user_data(session, c->stream_id, c) != 0) {
+    soupc__free(c);
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+  c->next = conn->calls;
+  if (conn->calls != NULL) {
+    conn->calls->prev = c;
+  }
+  conn->calls = c;
+  return 0;
+}
+
+static int name_is(const uint8_t *name, size_t len, const char *lit) {
+  size_t n = strlen(lit);
+  return len == n && memcmp(name, lit, n) == 0;
+}
+
+static char *dup_capped(const uint8_t *v, size_t len, size_t cap) {
+  return soupc__strndup((const char *)v, len < cap ? len : cap);
+}
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
+                     const uint8_t *name, size_t namelen, const uint8_t *value,
+                     size_t valuelen, uint8_t flags, void *user_data) {
+  struct soupc_call *c;
+
+  (void)flags;
+  (void)user_data;
+  if (frame->hd.type != NGHTTP2_HEADERS ||
+      frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+    return 0; /* request trailers carry nothing gRPC uses */
+  }
+  c = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+  if (c == NULL) {
+    return 0;
+  }
+  if (namelen > 0 && name[0] == ':') {
+    if (name_is(name, namelen, ":method")) {
+      c->saw_post = name_is(value, valuelen, "POST") ? 1u : 0u;
+    } else if (name_is(name, namelen, ":path")) {
+      c->method = find_method(c->w->srv, value, valuelen);
+      if (c->method == NULL && c->unknown_path == NULL) {
+        c->unknown_path = dup_capped(value, valuelen, 256);
+      }
+    }
+    return 0;
+  }
+  if (name_is(name, namelen, "content-type")) {
+    c->ctype_ok =
+        soupc__grpc_content_type_ok((const char *)value, valuelen) ? 1u : 0u;
+    if (!c->ctype_ok && c->bad_ctype == NULL) {
+      c->bad_ctype = dup_capped(value, valuelen, 64);
+    }
+  } else if (name_is(name, namelen, "grpc-encoding")) {
+    if (!name_is(value, valuelen, "identity") && c->bad_encoding == NULL) {
+      c->bad_encoding = dup_capped(value, valuelen, 64);
+    }
+  } else if (name_is(name, namelen, "grpc-timeout")) {
+    if (soupc_grpc_timeout_parse(&c->timeout_ms, (const char *)value,
+                                 valuelen) != 0) {
+      c->bad_timeout = 1;
+    }
+  }
+  return 0;
+}
+
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
+                         void *user_data) {
+  struct conn *conn = user_data;
+  struct soupc_call *c;
+
+  if (frame->hd.type == NGHTTP2_SETTINGS && !conn->got_settings) {
+    /* The preface is done: from now on an idle connection may stay open
+     * for as long as the client likes (go-plugin keeps one for hours). */
+    conn->got_settings = 1;
+    if (conn->bev != NULL) {
+      bufferevent_set_timeouts(conn->bev, NULL, NULL);
+    }
+  }
+  if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) {
+    return 0;
+  }
+  c = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+  if (c == NULL) {
+    return 0;
+  }
+  if (frame->hd.type == NGHTTP2_HEADERS &&
+      frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+    call_headers_done(c);
+  }
+  if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && !c->stream_closed) {
+    call_half_close(c);
+  }
+  return 0;
+}
+
+static int on_data_chunk(nghttp2_session *session, uint8_t flags,
+                         int32_t stream_id, const uint8_t *data, size_t len,
+                         void *user_data) {
+  struct soupc_call *c;
+  soupc_status st;
+  int rv;
+
+  (void)flags;
+  (void)user_data;
+  c = nghttp2_session_get_stream_user_data(session, stream_id);
+  if (c == NULL || c->status_queued || c->method == NULL || c->app_done ||
+      atomic_load(&c->cancelled)) {
+    return 0; /* flow control still counts it as consumed */
+  }
+  c->refs++;
+  rv = soupc__deframer_feed(&c->df, data, len, on_request_message, c, &st);
+  if (rv < 0) {
+    call_abort_status(c, &st);
+  }
+  call_unref(c);
+  return 0;
+}
+
+static int on_stream_close(nghttp2_session *session, int32_t stream_id,
+                           uint32_t error_code, void *user_data) {
+  struct soupc_call *c;
+
+  (void)error_code;
+  (void)user_data;
+  c = nghttp2_session_get_stream_user_data(session, stream_id);
+  if (c != NULL) {
+    nghttp2_session_set_stream_user_data(session, stream_id, NULL);
+    call_stream_closed(c);
+  }
+  return 0;
+}
+
+static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
+                         void *user_data) {
+  (void)user_data;
+  /* Like grpc-go: once our END_STREAM is out, a client that has not
+   * finished sending gets RST_STREAM(NO_ERROR) so the stream is released. */
+  if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+      (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+      nghttp2_session_get_stream_remote_close(session, frame->hd.stream_id) ==
+          0) {
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                              NGHTTP2_NO_ERROR);
+  }
+  return 0;
+}
+
+static void init_callbacks(void) {
+  nghttp2_session_callbacks *cb;
+
+  if (nghttp2_session_callbacks_new(&cb) != 0) {
+    return;
+  }
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
+  server_callbacks = cb;
+  /* Keepalive: every client PING is answered automatically; unlike
+   * grpc-go there is no ping policy to trip (pyvider pings every 30 s).
+   * nghttp2 still caps queued ACKs (max_outbound_ack) against a flood. */
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection                                                           */
+/* ------------------------------------------------------------------ */
+
+int soupc__conn_new(struct conn **out, struct worker *w,
+                    struct bufferevent *bev, const char *peer) {
+  static const nghttp2_settings_entry settings[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_CONCURRENT_STREAMS},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 64 * 1024},
+  };
+  struct conn *c;
+  int rv;
+
+  pthread_once(&server_callbacks_once, init_callbacks);
+  if (server_callbacks == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  c = soupc__calloc(1, sizeof(*c));
+  if (c == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  c->w = w;
+  c->bev = bev;
+  snprintf(c->peer, sizeof(c->peer), "%s", peer);
+  if (bev != NULL) {
+    c->out = bufferevent_get_output(bev);
+  } else {
+    c->out = evbuffer_new();
+    if (c->out == NULL) {
+      rv = SOUPC_ERR_NOMEM;
+      goto fail;
+    }
+  }
+  rv = nghttp2_session_server_new3(&c->session, server_callbacks, c, NULL,
+                                   soupc__h2_mem());
+  if (rv != 0) {
+    rv = SOUPC_ERR_NOMEM;
+    goto fail;
+  }
+  if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings,
+                              sizeof(settings) / sizeof(settings[0])) != 0 ||
+      nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0,
+                                            CONN_WINDOW) != 0) {
+    rv = SOUPC_ERR_NOMEM;
+    goto fail;
+  }
+  c->next = w->conns;
+  if (w->conns != NULL) {
+    w->conns->prev = c;
+  }
+  w->conns = c;
+  w->nconns++;
+  *out = c;
+  return 0;
+
+fail:
+  if (c->session != NULL) {
+    nghttp2_session_del(c->session);
+  }
+  if (bev == NULL && c->out != NULL) {
+    evbuffer_free(c->out);
+  }
+  soupc__free(c);
+  return rv;
+}
+
+static void conn_flush(struct conn *c) {
+  if (c->in_send) {
+    return;
+  }
+  c->in_send = 1;
+  for (;;) {
+    const uint8_t *data;
+    ssize_t n;
+
+    if (evbuffer_get_length(c->out) >= OUT_HIGH_WATER) {
+      break; /* the write callback resumes us */
+    }
+    n = nghttp2_session_mem_send(c->session, &data);
+    if (n < 0) {
+      c->dead = 1;
+      break;
+    }
+    if (n == 0) {
+      break;
+    }
+    if (evbuffer_add(c->out, data, (size_t)n) != 0) {
+      c->dead = 1;
+      break;
+    }
+  }
+  c->in_send = 0;
+}
+
+void soupc__conn_close(struct conn *c) {
+  struct worker *w = c->w;
+
+  if (c->closed) {
+    return;
+  }
+  c->closed = 1;
+  /* nghttp2_session_del() does not call on_stream_close: end the calls. */
+  while (c->calls != NULL) {
+    struct soupc_call *call = c->calls;
+    nghttp2_session_set_stream_user_data(c->session, call->stream_id, NULL);
+    call_stream_closed(call);
+  }
+  nghttp2_session_del(c->session);
+  c->session = NULL;
+  if (c->prev != NULL) {
+    c->prev->next = c->next;
+  } else {
+    w->conns = c->next;
+  }
+  if (c->next != NULL) {
+    c->next->prev = c->prev;
+  }
+  w->nconns--;
+  if (c->bev != NULL) {
+    /* libevent finalizes a freed bufferevent (and closes its fd) from the
+     * loop later; the peer must see the end now, even if the loop is about
+     * to exit. */
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (fd >= 0) {
+      shutdown(fd, SHUT_WR);
+    }
+    bufferevent_free(c->bev);
+    soupc__free(c);
+  } else {
+    /* Memory mode: the driver frees it (it still reads c->out). */
+  }
+  soupc__worker_conn_gone(w);
+}
+
+void soupc__conn_after_io(struct conn *c) {
+  if (c->closed || c->in_send || c->in_recv) {
+    return;
+  }
+  if (!c->dead) {
+    conn_flush(c);
+  }
+  if (c->dead) {
+    soupc__conn_close(c);
+    return;
+  }
+  if (!nghttp2_session_want_read(c->session) &&
+      !nghttp2_session_want_write(c->session)) {
+    if (c->bev == NULL || evbuffer_get_length(c->out) == 0) {
+      soupc__conn_close(c);
+      return;
+    }
+    if (!c->closing) {
+      c->closing = 1;
+      bufferevent_disable(c->bev, EV_READ);
+      /* Tell us when the last byte (the GOAWAY) has been written. */
+      bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    }
+  }
+}
+
+int soupc__conn_feed(struct conn *c, const uint8_t *data, size_t len) {
+  ssize_t rv;
+
+  if (c->closed) {
+    return -1;
+  }
+  if (c->closing || c->dead) {
+    return 0;
+  }
+  c->in_recv = 1;
+  rv = nghttp2_session_mem_recv(c->session, data, len);
+  c->in_recv = 0;
+  if (rv < 0) {
+    /* Garbage, a bad preface or a fatal error: GOAWAY if we still can,
+     * then close once it is written. */
+    if (nghttp2_is_fatal((int)rv) && rv != NGHTTP2_ERR_BAD_CLIENT_MAGIC &&
+        rv != NGHTTP2_ERR_FLOODED) {
+      c->dead = 1;
+    } else {
+      nghttp2_session_terminate_session(c->session, NGHTTP2_PROTOCOL_ERROR);
+    }
+  }
+  soupc__conn_after_io(c);
+  return c->closed ? -1 : 0;
+}
+
+void soupc__conn_shutdown_notice(struct conn *c) {
+  if (c->closed || c->goaway) {
+    return;
+  }
+  nghttp2_submit_shutdown_notice(c->session);
+  soupc__conn_after_io(c);
+}
+
+void soupc__conn_goaway(struct conn *c) {
+  if (c->closed || c->goaway) {
+    return;
+  }
+  c->goaway = 1;
+  nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(c->session),
+                        NGHTTP2_NO_ERROR, NULL, 0);
+  soupc__conn_after_io(c);
+}

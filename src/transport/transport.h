@@ -1,0 +1,39 @@
+/* transport/ layer header for the other layers, tests and fuzzers. The
+ * public API is soupc/rpc.h; this adds plumbing only. */
+#ifndef SOUPC_TRANSPORT_TRANSPORT_H
+#define SOUPC_TRANSPORT_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "soupc/rpc.h"
+
+/* Calls evthread_use_pthreads() once. Every public entry point that creates
+ * an event loop calls it; call it first if you create your own bases. */
+void soupc__transport_init(void);
+
+/* Tests: how long a new connection may take for TLS and the HTTP/2 preface
+ * (default 10000 ms; 0 = forever). Call before soupc_server_start(). */
+void soupc__server_set_handshake_timeout(soupc_server *srv, int ms);
+
+/* A server-side HTTP/2 connection driven from memory on the calling thread
+ * (fuzz_h2_server, tests). Handlers of @p srv run inside feed; @p srv needs
+ * methods but no listener and must not be started. */
+struct soupc__mem_conn;
+
+int soupc__mem_conn_new(struct soupc__mem_conn **out, soupc_server *srv);
+/* Feeds client bytes, runs due timers and posted work, and flushes.
+ * @return 0, or -1 once the connection has closed. */
+int soupc__mem_conn_feed(struct soupc__mem_conn *mc, const uint8_t *data,
+                         size_t len);
+/* Moves up to @p cap bytes the server wrote into @p buf. @return bytes. */
+size_t soupc__mem_conn_take_output(struct soupc__mem_conn *mc, uint8_t *buf,
+                                   size_t cap);
+/* Closes the connection (cancelling its calls) but keeps the worker, so
+ * calls the application still holds can be finished afterwards. */
+void soupc__mem_conn_close(struct soupc__mem_conn *mc);
+/* Closes (cancelling calls) and frees. Calls must be finished before.
+ * Accepts NULL. */
+void soupc__mem_conn_free(struct soupc__mem_conn *mc);
+
+#endif

@@ -1,0 +1,486 @@
+/* server_conn driven from memory by an nghttp2 client session: request
+ * validation the way grpc-go answers it, message-count rules, keepalive
+ * PINGs, and the exact response shape (headers, data, trailers). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <nghttp2/nghttp2.h>
+
+#include "base/alloc.h"
+#include "soupc/rpc.h"
+#include "transport/transport.h"
+
+struct h2c {
+  nghttp2_session *s;
+  struct soupc__mem_conn *mc;
+  int http_status;
+  int grpc_status; /* -1 until seen */
+  char grpc_message[256];
+  int header_frames; /* HEADERS frames received on the stream */
+  uint8_t data[8192];
+  size_t data_len;
+  int closed;
+  uint32_t rst_code;
+  int ping_acks;
+  int goaway;
+};
+
+static int on_header(nghttp2_session *s, const nghttp2_frame *f,
+                     const uint8_t *name, size_t namelen, const uint8_t *value,
+                     size_t valuelen, uint8_t flags, void *ud) {
+  struct h2c *c = ud;
+  char v[256];
+
+  (void)s;
+  (void)f;
+  (void)flags;
+  snprintf(v, sizeof(v), "%.*s", (int)valuelen, (const char *)value);
+  if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
+    c->http_status = (int)strtol(v, NULL, 10);
+  } else if (namelen == 11 && memcmp(name, "grpc-status", 11) == 0) {
+    c->grpc_status = (int)strtol(v, NULL, 10);
+  } else if (namelen == 12 && memcmp(name, "grpc-message", 12) == 0) {
+    snprintf(c->grpc_message, sizeof(c->grpc_message), "%s", v);
+  }
+  return 0;
+}
+
+static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
+  struct h2c *c = ud;
+
+  (void)s;
+  if (f->hd.type == NGHTTP2_HEADERS && f->hd.stream_id == 1) {
+    c->header_frames++;
+  } else if (f->hd.type == NGHTTP2_PING && (f->hd.flags & NGHTTP2_FLAG_ACK)) {
+    c->ping_acks++;
+  } else if (f->hd.type == NGHTTP2_GOAWAY) {
+    c->goaway = 1;
+  }
+  return 0;
+}
+
+static int on_data(nghttp2_session *s, uint8_t flags, int32_t id,
+                   const uint8_t *data, size_t len, void *ud) {
+  struct h2c *c = ud;
+
+  (void)s;
+  (void)flags;
+  (void)id;
+  if (c->data_len + len <= sizeof(c->data)) {
+    memcpy(c->data + c->data_len, data, len);
+    c->data_len += len;
+  }
+  return 0;
+}
+
+static int on_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud) {
+  struct h2c *c = ud;
+
+  (void)s;
+  if (id == 1) {
+    c->closed = 1;
+    c->rst_code = code;
+  }
+  return 0;
+}
+
+static soupc_server *srv;
+
+static void echo(soupc_call *call, const uint8_t *req, size_t len, void *ud) {
+  (void)ud;
+  soupc_call_reply(call, req, len);
+}
+
+static int setup(void **state) {
+  soupc_status st;
+  soupc_server_options o = {.max_message_size = 4096};
+
+  (void)state;
+  if (soupc_server_new(&srv, &o, &st) != 0) {
+    return -1;
+  }
+  return soupc_server_add_unary(srv, "/t.S/Echo", echo, NULL);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  soupc_server_free(srv);
+  return 0;
+}
+
+static void h2c_init(struct h2c *c) {
+  nghttp2_session_callbacks *cb;
+
+  memset(c, 0, sizeof(*c));
+  c->grpc_status = -1;
+  nghttp2_session_callbacks_new(&cb);
+  nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_close);
+  assert_int_equal(nghttp2_session_client_new(&c->s, cb, c), 0);
+  nghttp2_session_callbacks_del(cb);
+  nghttp2_submit_settings(c->s, NGHTTP2_FLAG_NONE, NULL, 0);
+  assert_int_equal(soupc__mem_conn_new(&c->mc, srv), 0);
+}
+
+static void h2c_dispose(struct h2c *c) {
+  soupc__mem_conn_free(c->mc);
+  nghttp2_session_del(c->s);
+}
+
+/* Moves bytes both ways until neither side has anything to say. */
+static void pump(struct h2c *c) {
+  for (int round = 0; round < 100; round++) {
+    const uint8_t *p;
+    uint8_t buf[16384];
+    ssize_t n;
+    size_t got, moved = 0;
+
+    while ((n = nghttp2_session_mem_send(c->s, &p)) > 0) {
+      soupc__mem_conn_feed(c->mc, p, (size_t)n);
+      moved += (size_t)n;
+    }
+    while ((got = soupc__mem_conn_take_output(c->mc, buf, sizeof(buf))) > 0) {
+      assert_true(nghttp2_session_mem_recv(c->s, buf, got) >= 0);
+      moved += got;
+    }
+    if (moved == 0) {
+      return;
+    }
+  }
+}
+
+/* Set: the request body never ends (no END_STREAM). */
+static int keep_open;
+
+struct body {
+  const uint8_t *p;
+  size_t len, off;
+};
+
+static ssize_t body_read(nghttp2_session *s, int32_t id, uint8_t *buf,
+                         size_t len, uint32_t *flags, nghttp2_data_source *src,
+                         void *ud) {
+  struct body *b = src->ptr;
+  size_t n = b->len - b->off < len ? b->len - b->off : len;
+
+  (void)s;
+  (void)id;
+  (void)ud;
+  memcpy(buf, b->p + b->off, n);
+  b->off += n;
+  if (b->off == b->len) {
+    if (keep_open) {
+      return n > 0 ? (ssize_t)n : NGHTTP2_ERR_DEFERRED;
+    }
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+  }
+  return (ssize_t)n;
+}
+
+#define NV(N, V)                                                               \
+  { (uint8_t *)(N), (uint8_t *)(V), strlen(N), strlen(V), 0 }
+
+/* Sends one request on stream 1 and pumps. @p ctype/@p extra may be NULL. */
+static void request(struct h2c *c, const char *method, const char *path,
+                    const char *ctype, const char *extra_name,
+                    const char *extra_value, const uint8_t *body,
+                    size_t body_len) {
+  nghttp2_nv nv[7] = {NV(":method", method), NV(":scheme", "http"),
+                      NV(":path", path), NV(":authority", "anything:1")};
+  size_t n = 4;
+  struct body b = {body, body_len, 0};
+  nghttp2_data_provider prd = {{.ptr = &b}, body_read};
+
+  if (ctype != NULL) {
+    nv[n++] = (nghttp2_nv)NV("content-type", ctype);
+  }
+  if (extra_name != NULL) {
+    nv[n++] = (nghttp2_nv)NV(extra_name, extra_value);
+  }
+  assert_int_equal(nghttp2_submit_request(c->s, NULL, nv, n,
+                                          body != NULL ? &prd : NULL, NULL),
+                   1);
+  pump(c);
+}
+
+static size_t grpc_frame(uint8_t *out, int flag, const char *msg) {
+  size_t len = strlen(msg);
+
+  out[0] = (uint8_t)flag;
+  out[1] = out[2] = 0;
+  out[3] = (uint8_t)(len >> 8);
+  out[4] = (uint8_t)len;
+  memcpy(out + 5, msg, len);
+  return len + 5;
+}
+
+static void unary_call_answers_headers_data_and_trailers(void **state) {
+  struct h2c c;
+  uint8_t body[64];
+  size_t n = grpc_frame(body, 0, "ping");
+
+  (void)state;
+  h2c_init(&c);
+  request(&c, "POST", "/t.S/Echo", "application/grpc+proto", "te", "trailers",
+          body, n);
+  assert_true(c.closed);
+  assert_int_equal(c.rst_code, NGHTTP2_NO_ERROR);
+  assert_int_equal(c.http_status, 200);
+  assert_int_equal(c.header_frames, 2); /* response headers + trailers */
+  assert_int_equal(c.grpc_status, 0);
+  assert_int_equal(c.data_len, n);
+  assert_memory_equal(c.data, body, n);
+  h2c_dispose(&c);
+}
+
+static void non_grpc_content_type_gets_415_and_internal(void **state) {
+  struct h2c c;
+  uint8_t body[16];
+  size_t n = grpc_frame(body, 0, "x");
+
+  (void)state;
+  h2c_init(&c);
+  request(&c, "POST", "/t.S/Echo", "application/json", NULL, NULL, body, n);
+  assert_true(c.closed);
+  assert_int_equal(c.http_status, 415);
+  assert_int_equal(c.grpc_status, SOUPC_GRPC_INTERNAL);
+  assert_string_equal(c.grpc_message,
+                      "invalid gRPC request content-type \"application/json\"");
+  assert_int_equal(c.header_frames, 1); /* trailers-only */
+  h2c_dispose(&c);
+}
+
+static void missing_content_type_gets_415(void **state) {
+  struct h2c c;
+
+  (void)state;
+  h2c_init(&c);
+  request(&c, "POST", "/t.S/Echo", NULL, NULL, NULL, NULL, 0);
+  assert_int_equal(c.http_status, 415);
+  assert_int_equal(c.grpc_status, SOUPC_GRPC_INTERNAL);
+  h2c_dispose(&c);
+}
+
+static void non_post_method_gets_405_and_internal(void **state) {
+  struct h2c c;
+
+  (void)state;
+  h2c_init(&c);
+  request(&c, "GET", "/t.S/Echo", "application/grpc", NULL, NULL, NULL, 0);
+  assert_true(c.closed);
+  assert_int_equal(c.http_status, 405);
+  assert_int_equal(c.grpc_status, SOUPC_GRPC_INTERNAL);
+  h2c_dispose(&c);
+}
+
+static void grpc_encoding_other_than_identity_is_unimplemented(void **s) {
+  struct h2c c;
+  uint8_t body[16];
+  size_t n = grpc_frame(body, 1, "x");
+
+  (void)s;
+  h2c_init(&c);
+  request(&c, "POST", "/t.S/Echo", "application/grpc", "grpc-encoding", "gzip",
+          body, n);
+  assert_int_equal(c.http_status, 200);
+  assert_int_equal(c.grpc_status, SOUPC_GRPC_UNIMPLEMENTED);
+  assert_non_null(strstr(c.grpc_message, "only identity"));
+  h2c_dispose(&c);
+}
+
+static void compressed_message_is_unimplemented(void **state) {
+  struct h2c c;
+  uint8_t body[16];
+  size_t n = grpc_frame(body, 1, "x");
+
+  (void)state;
+  h2c_init(&c);
+  request(&c, "POST", "/t.S/Echo", "application/grpc", NULL, NULL, body, n);
+  assert_int_equal(c.grpc_status, SOUPC_GRPC_UNIMPLEMENTED);
+  assert_non_null(strstr(c.grpc_message, "identity"));
+  h2c_dispose(&c);
+}
+
+static void unary_with_two_messages_is_rejected(void **state) {
+  struct h2c c;
+  uint8_t body[32];
+  size_t n = grpc_frame(body, 0, "a");
+
+  (void)state;
+  n += grpc_frame(body + n, 0, "b");
+  h2c_init(&c);
+  request(&c, "POST", "/t.S/Echo", "application/grpc", NULL, NULL, body, n);
+  assert_int_equal(c.grpc_status, SOUPC_GRPC_UNIMPLEMENTED);
+  assert_string_equal(c.grpc_message,
+                      "unary method received more than one request message");
+  assert_int_equal(c.data_len, 0);
+  h2c_dispose(&c);
+}
+
+static void unary_with_no_message_is_rejected(void **state) {
+  struct h2c c;
+
+  (void)state;
+  h2c_init(&c);
+  request(&c, "POST", "/t.S/Echo", "application/grpc", NULL, NULL, NULL, 0);
+  assert_int_equal(c.grpc_status, SOUPC_GRPC_UNIMPLEMENTED);
+  assert_string_equal(c.grpc_message,
+                      "unary method received no request message");
+  h2c_dispose(&c);
+}
+
+static void truncated_message_at_end_of_stream_is_internal(void **state) {
+  struct h2c c;
+  uint8_t body[16];
+  size_t n = grpc_frame(body, 0, "hello");
+
+  (void)state;
+  h2c_init(&c);
+  request(&c, "POST", "/t.S/Echo", "application/grpc", NULL, NULL, body, n - 2);
+  assert_int_equal(c.grpc_status, SOUPC_GRPC_INTERNAL);
+  h2c_dispose(&c);
+}
+
+static void over_limit_message_names_the_limit(void **state) {
+  struct h2c c;
+  static uint8_t body[5000];
+
+  (void)state;
+  memset(body, 'q', sizeof(body));
+  body[0] = 0;
+  body[1] = body[2] = 0;
+  body[3] = (uint8_t)((sizeof(body) - 5) >> 8);
+  body[4] = (uint8_t)(sizeof(body) - 5);
+  h2c_init(&c);
+  request(&c, "POST", "/t.S/Echo", "application/grpc", NULL, NULL, body,
+          sizeof(body));
+  assert_int_equal(c.grpc_status, SOUPC_GRPC_RESOURCE_EXHAUSTED);
+  assert_string_equal(c.grpc_message,
+                      "received message is 4995 bytes; the limit is 4096 "
+                      "bytes (--max-message-size)");
+  h2c_dispose(&c);
+}
+
+static void expired_grpc_timeout_is_deadline_exceeded(void **state) {
+  struct h2c c;
+  uint8_t body[16];
+  size_t n = grpc_frame(body, 0, "x");
+
+  (void)state;
+  h2c_init(&c);
+  /* No END_STREAM: the handler never runs, the deadline (0 ms) fires. */
+  keep_open = 1;
+  request(&c, "POST", "/t.S/Echo", "application/grpc", "grpc-timeout", "0m",
+          body, n);
+  keep_open = 0;
+  soupc__mem_conn_feed(c.mc, NULL, 0);
+  pump(&c);
+  assert_int_equal(c.grpc_status, SOUPC_GRPC_DEADLINE_EXCEEDED);
+  h2c_dispose(&c);
+}
+
+static void many_keepalive_pings_are_all_acknowledged(void **state) {
+  struct h2c c;
+
+  (void)state;
+  h2c_init(&c);
+  for (int i = 0; i < 50; i++) {
+    nghttp2_submit_ping(c.s, NGHTTP2_FLAG_NONE, NULL);
+    pump(&c);
+  }
+  assert_int_equal(c.ping_acks, 50);
+  assert_false(c.goaway);
+  h2c_dispose(&c);
+}
+
+/* STYLE.md allocation-failure sweep: count the allocations of a whole
+ * unary call, then fail each one in turn. The call may fail or the
+ * connection may close, but nothing may crash or leak (ASan checks). */
+static void allocation_failures_never_crash_or_leak(void **state) {
+  uint8_t body[64];
+  size_t n = grpc_frame(body, 0, "sweep");
+  long total;
+
+  (void)state;
+  soupc__alloc_count_reset();
+  {
+    struct h2c c;
+    h2c_init(&c);
+    request(&c, "POST", "/t.S/Echo", "application/grpc", NULL, NULL, body, n);
+    assert_int_equal(c.grpc_status, 0);
+    h2c_dispose(&c);
+  }
+  total = soupc__alloc_count();
+  assert_true(total > 5);
+  for (long i = 1; i <= total + 5; i++) {
+    struct h2c c;
+    nghttp2_session_callbacks *cb;
+
+    memset(&c, 0, sizeof(c));
+    c.grpc_status = -1;
+    nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_close);
+    nghttp2_session_client_new(&c.s, cb, &c);
+    nghttp2_session_callbacks_del(cb);
+    nghttp2_submit_settings(c.s, NGHTTP2_FLAG_NONE, NULL, 0);
+    soupc__alloc_fail_at(i);
+    if (soupc__mem_conn_new(&c.mc, srv) == 0) {
+      struct body b = {body, n, 0};
+      nghttp2_data_provider prd = {{.ptr = &b}, body_read};
+      nghttp2_nv nv[] = {NV(":method", "POST"), NV(":scheme", "http"),
+                         NV(":path", "/t.S/Echo"), NV(":authority", "a"),
+                         NV("content-type", "application/grpc")};
+      nghttp2_submit_request(c.s, NULL, nv, 5, &prd, NULL);
+      for (int round = 0; round < 20; round++) {
+        const uint8_t *p;
+        uint8_t buf[4096];
+        ssize_t k;
+        size_t got;
+        while ((k = nghttp2_session_mem_send(c.s, &p)) > 0) {
+          soupc__mem_conn_feed(c.mc, p, (size_t)k);
+        }
+        while ((got = soupc__mem_conn_take_output(c.mc, buf, sizeof(buf))) >
+               0) {
+          if (nghttp2_session_mem_recv(c.s, buf, got) < 0) {
+            break;
+          }
+        }
+      }
+      soupc__alloc_fail_at(0);
+      /* Either the call completed or it failed with a status, or the
+       * connection went away; a wrong success is the only bug. */
+      assert_true(c.grpc_status != 0 || !c.closed || c.rst_code == 0);
+      soupc__mem_conn_free(c.mc);
+    }
+    soupc__alloc_fail_at(0);
+    nghttp2_session_del(c.s);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(unary_call_answers_headers_data_and_trailers),
+      cmocka_unit_test(non_grpc_content_type_gets_415_and_internal),
+      cmocka_unit_test(missing_content_type_gets_415),
+      cmocka_unit_test(non_post_method_gets_405_and_internal),
+      cmocka_unit_test(grpc_encoding_other_than_identity_is_unimplemented),
+      cmocka_unit_test(compressed_message_is_unimplemented),
+      cmocka_unit_test(unary_with_two_messages_is_rejected),
+      cmocka_unit_test(unary_with_no_message_is_rejected),
+      cmocka_unit_test(truncated_message_at_end_of_stream_is_internal),
+      cmocka_unit_test(over_limit_message_names_the_limit),
+      cmocka_unit_test(expired_grpc_timeout_is_deadline_exceeded),
+      cmocka_unit_test(many_keepalive_pings_are_all_acknowledged),
+      cmocka_unit_test(allocation_failures_never_crash_or_leak),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
