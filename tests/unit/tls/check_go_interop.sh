@@ -42,9 +42,9 @@ fi
 
 # go-plugin's certificate and SEC1 key, from the C fixture.
 sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$HERE/goplugin_cert.h" |
-  sed 's/^ *"//; s/\\n"$//' >"$TMP/go.crt"
+  sed 's/^ *"//; s/\\n";\{0,1\}$//' >"$TMP/go.crt"
 sed -n '/BEGIN EC PRIVATE KEY/,/END EC PRIVATE KEY/p' "$HERE/goplugin_cert.h" |
-  sed 's/^ *"//; s/\\n"$//' >"$TMP/go.key"
+  sed 's/^ *"//; s/\\n";\{0,1\}$//' >"$TMP/go.key"
 
 # wait_port FILE: the port a background server wrote, once it is listening;
 # gives up early if the server ($bg) has exited.
