@@ -9,7 +9,10 @@ secs=${1:-20}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 if [ -z "${SOUPC_FUZZ_BUILD_DIR:-}" ]; then
-  cmake --preset fuzz >/dev/null && cmake --build --preset fuzz -j2 || exit 1
+  # Only the fuzz targets (one per corpus directory) and what they link.
+  targets=$(for d in "$root"/fuzz/corpus/fuzz_*; do basename "$d"; done)
+  cmake --preset fuzz >/dev/null &&
+    cmake --build --preset fuzz -j2 --target $targets || exit 1
   bdir=$root/build/fuzz
 else
   bdir=$SOUPC_FUZZ_BUILD_DIR
