@@ -10,7 +10,9 @@ Get, shutdown. Cases, in one run:
 
 goplugin-host times its sessions in-process (--bench). The soup-c CLI cases are
 timed here around the whole process, so they include one fork/exec of the CLI
-itself (the "spawn baseline" row estimates that cost). For the go-host cases
+itself (the "spawn baseline" row estimates that cost); their rows also show
+the median CPU time of the CLI plus its plugin, which is much steadier than
+wall time on a busy machine. For the go-host cases
 the table also shows the median phases: start = launch + handshake + AutoMTLS
 cert generation + Dispense; put+get includes the TLS handshake (go-plugin
 dials lazily); kill = Shutdown and wait for exit. Build soup-c as Release for
@@ -28,6 +30,7 @@ The Go peers are built with peers/go/build.sh DIR (default DIR: peers/go/bin).
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -49,6 +52,7 @@ def quantile(xs, q):
 
 
 PHASES = {}  # id(samples) -> {"start": [...], "rpc": [...], "kill": [...]}
+CPU = {}  # id(samples) -> [CPU ms of the CLI and its plugin, per session]
 
 
 def go_host_case(host, plugin_argv, n, warmup, automtls, env):
@@ -76,18 +80,24 @@ def go_host_case(host, plugin_argv, n, warmup, automtls, env):
 
 
 def cli_case(argv, n, warmup, env, expect_stdout=None):
-    ms = []
+    ms, cpu = [], []
     for i in range(warmup + n):
+        # CPU of the CLI plus the plugin it reaped: the machine is often busy,
+        # and CPU time is much steadier than wall time there.
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        r = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=60)
+        p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = p.communicate(timeout=60)
         dt = (time.perf_counter() - t0) * 1000
-        if r.returncode != 0 or (expect_stdout is not None and
-                                 r.stdout not in (expect_stdout, expect_stdout + b"\n")):
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if p.returncode != 0 or (expect_stdout is not None and
+                                 out not in (expect_stdout, expect_stdout + b"\n")):
             raise RuntimeError("%s: rc %d stdout %r stderr %s" % (
-                " ".join(argv), r.returncode, r.stdout, r.stderr.decode(errors="replace").strip()))
+                " ".join(argv), p.returncode, out, err.decode(errors="replace").strip()))
         if i >= warmup:
             ms.append(dt)
+            cpu.append((ru1.ru_utime - ru0.ru_utime + ru1.ru_stime - ru0.ru_stime) * 1000)
+    CPU[id(ms)] = cpu
     return ms
 
 
@@ -156,6 +166,8 @@ def main():
                 if ph:
                     extra = "  (median start %.2f, put+get %.2f, kill %.2f)" % tuple(
                         quantile(ph[k], 0.5) for k in ("start", "rpc", "kill"))
+                elif id(ms) in CPU:
+                    extra = "  (median CPU %.2f ms, CLI + plugin)" % quantile(CPU[id(ms)], 0.5)
                 print("%-34s %5d %10.2f %10.2f %10.2f%s" % (label, len(ms), quantile(ms, 0.5),
                                                             quantile(ms, 0.9), min(ms), extra))
             elif key in failures:
@@ -171,6 +183,7 @@ def main():
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"automtls": automtls, "n": args.n, "samples_ms": results,
+                           "cpu_ms": {k: CPU[id(v)] for k, v in results.items() if id(v) in CPU},
                            "failures": failures}, f, indent=1)
         return 1 if failures else 0
     finally:

@@ -55,8 +55,9 @@ struct soupc_plugin_host {
   /* The pump thread drains stdout and stderr after the handshake. */
   pthread_t pump;
   int pump_started;
-  int wake[2];   /* wake[1] written at teardown: drain briefly, then exit */
-  char *errline; /* partial stderr line; MAX_LINE bytes */
+  int wake[2];      /* wake[1] written at teardown: drain briefly, then exit */
+  int stdio_end[2]; /* stdio_end[1] written when StreamStdio ends */
+  char *errline;    /* partial stderr line; MAX_LINE bytes */
   size_t errlen;
   char last_err[256]; /* last complete stderr line, for error messages */
 };
@@ -300,6 +301,16 @@ static void stream_closed(soupc_client_stream *stream,
   }
 }
 
+/* The plugin ends StreamStdio once it has flushed its output (at Shutdown);
+ * the kill sequence waits for that instead of the process exit. */
+static void stdio_closed(soupc_client_stream *stream,
+                         const soupc_status *status, void *user_data) {
+  struct soupc_plugin_host *h = user_data;
+
+  stream_closed(stream, status, user_data);
+  (void)!write(h->stdio_end[1], "e", 1);
+}
+
 static void ignore_stream_message(soupc_client_stream *stream,
                                   const uint8_t *msg, size_t len,
                                   void *user_data) {
@@ -345,6 +356,7 @@ static void remove_socket_dir(struct soupc_plugin_host *h) {
  * acknowledged Shutdown), SOUPC_ERR_PLUGIN_EXITED otherwise. */
 static int teardown(struct soupc_plugin_host *h, int shutdown) {
   int graceful = 0, acked = 0;
+  int64_t deadline;
 
   /* §6.2.9 step 1: cancel the broker stream. */
   soupc_client_stream_free(h->broker_stream);
@@ -358,16 +370,26 @@ static int teardown(struct soupc_plugin_host *h, int shutdown) {
                                0, NULL, NULL, KILL_GRACE_MS, &st);
     acked = code == SOUPC_GRPC_OK;
   }
-  if (h->launched && shutdown) {
-    /* Step 4 (before closing, so the last GRPCStdio data still arrive):
-     * wait up to 2 s for the process to exit on its own. */
-    graceful = soupc__process_wait(&h->proc, KILL_GRACE_MS);
+  deadline = soupc__plugin_now_ms() + KILL_GRACE_MS;
+  if (h->launched && shutdown && h->stdio_stream != NULL) {
+    /* The plugin ends StreamStdio with its last output before it stops
+     * serving; once that arrived (or the plugin is gone) nothing more comes
+     * on the channel. A plugin that still has our connection open waits
+     * for it to close, so close it now, as go-plugin does right after
+     * Shutdown, rather than after the process exit. */
+    soupc__process_wait_or(&h->proc, KILL_GRACE_MS, h->stdio_end[0]);
   }
   /* Step 3: close the streams and the channel. */
   soupc_client_stream_free(h->stdio_stream);
   h->stdio_stream = NULL;
   soupc_channel_free(h->ch);
   h->ch = NULL;
+  if (h->launched && shutdown) {
+    /* Step 4: up to 2 s for the process to exit on its own. */
+    int64_t left = deadline - soupc__plugin_now_ms();
+
+    graceful = soupc__process_wait(&h->proc, left > 0 ? (int)left : 0);
+  }
   if (h->launched) {
     /* Then SIGKILL and reap if it is still there. */
     if (!soupc__process_wait(&h->proc, 0)) {
@@ -402,6 +424,12 @@ static void host_free(struct soupc_plugin_host *h) {
   if (h->wake[1] >= 0) {
     close(h->wake[1]);
   }
+  if (h->stdio_end[0] >= 0) {
+    close(h->stdio_end[0]);
+  }
+  if (h->stdio_end[1] >= 0) {
+    close(h->stdio_end[1]);
+  }
   soupc_plugin_handshake_dispose(&h->hs);
   if (h->client_key_pem != NULL) {
     explicit_bzero(h->client_key_pem, strlen(h->client_key_pem));
@@ -419,10 +447,12 @@ static struct soupc_plugin_host *host_new(const soupc_plugin_host_options *o) {
     return NULL;
   }
   h->wake[0] = h->wake[1] = -1;
+  h->stdio_end[0] = h->stdio_end[1] = -1;
   h->proc.stdout_fd = h->proc.stderr_fd = -1;
   h->hs.mux = -1;
   h->errline = soupc__malloc(MAX_LINE);
-  if (h->errline == NULL || pipe2(h->wake, O_CLOEXEC) != 0) {
+  if (h->errline == NULL || pipe2(h->wake, O_CLOEXEC) != 0 ||
+      pipe2(h->stdio_end, O_CLOEXEC | O_NONBLOCK) != 0) {
     host_free(h);
     return NULL;
   }
@@ -509,7 +539,7 @@ static int connect_plugin(struct soupc_plugin_host *h,
   if (o == NULL || !o->no_stdio_stream) {
     if (soupc_client_stream_open(&h->stdio_stream, h->ch,
                                  "/plugin.GRPCStdio/StreamStdio", stdio_message,
-                                 stream_closed, h) == 0) {
+                                 stdio_closed, h) == 0) {
       soupc_client_stream_send(h->stdio_stream, NULL, 0);
       soupc_client_stream_close_send(h->stdio_stream);
     }
@@ -605,7 +635,10 @@ static char **build_env(char **ours, size_t n_ours, const char *const *extra) {
     return NULL;
   }
   for (i = 0; i < n_env; i++) {
-    if (!overridden(environ[i], ours, n_ours, extra)) {
+    /* A fd number from our own host means nothing to our plugin. */
+    if (!overridden(environ[i], ours, n_ours, extra) &&
+        !key_matches(environ[i], "SOUPC_PLUGIN_CLIENT_CERT_FD",
+                     strlen("SOUPC_PLUGIN_CLIENT_CERT_FD"))) {
       envp[k++] = environ[i];
     }
   }
@@ -619,6 +652,22 @@ static char **build_env(char **ours, size_t n_ours, const char *const *extra) {
   }
   envp[k] = NULL;
   return envp;
+}
+
+static int write_all(int fd, const char *p, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
 }
 
 /* ---- handshake read ---- */
@@ -774,6 +823,9 @@ int soupc_plugin_host_launch(soupc_plugin_host **out,
   char *exe = NULL, *line = NULL;
   char **envp = NULL;
   char *ours[7] = {NULL};
+  char fd_text[16];
+  int cert_pipe[2] = {-1, -1};
+  int late_cert;
   char versions[256];
   const char *default_argv[2];
   const char *const *argv;
@@ -798,9 +850,15 @@ int soupc_plugin_host_launch(soupc_plugin_host **out,
     goto fail;
   }
   h->launched = 1;
-  rv = client_cert(h, opts, st);
-  if (rv != 0) {
-    goto fail;
+  /* client_cert_pipe: our certificate goes to the plugin on a pipe after
+   * the spawn, so the key is made while the plugin starts. */
+  late_cert = opts->client_cert_pipe && !opts->no_automtls &&
+              (opts->client_cert_pem == NULL || opts->client_key_pem == NULL);
+  if (!late_cert) {
+    rv = client_cert(h, opts, st);
+    if (rv != 0) {
+      goto fail;
+    }
   }
   if (opts->socket_dir >= 0) {
     const char *tmp = getenv("TMPDIR");
@@ -865,7 +923,34 @@ int soupc_plugin_host_launch(soupc_plugin_host **out,
       goto fail;
     }
   }
-  envp = build_env(ours, 6, opts->env);
+  if (late_cert) {
+    /* The read end must not land on fds 0-2, which the child replaces. */
+    if (pipe2(cert_pipe, O_CLOEXEC) != 0) {
+      soupc_status_set(st, SOUPC_GRPC_INTERNAL, "pipe: %s", strerror(errno));
+      rv = SOUPC_ERR_IO;
+      goto fail;
+    }
+    if (cert_pipe[0] <= STDERR_FILENO) {
+      int fd = fcntl(cert_pipe[0], F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+
+      close(cert_pipe[0]);
+      cert_pipe[0] = fd;
+      if (fd < 0) {
+        soupc_status_set(st, SOUPC_GRPC_INTERNAL, "fcntl: %s", strerror(errno));
+        rv = SOUPC_ERR_IO;
+        goto fail;
+      }
+    }
+    snprintf(fd_text, sizeof(fd_text), "%d", cert_pipe[0]);
+    /* An inherited PLUGIN_CLIENT_CERT would win over the pipe. */
+    ours[4] = kv("PLUGIN_CLIENT_CERT", "");
+    ours[6] = kv("SOUPC_PLUGIN_CLIENT_CERT_FD", fd_text);
+    if (ours[4] == NULL || ours[6] == NULL) {
+      rv = SOUPC_ERR_NOMEM;
+      goto fail;
+    }
+  }
+  envp = build_env(ours, 7, opts->env);
   if (envp == NULL) {
     rv = SOUPC_ERR_NOMEM;
     goto fail;
@@ -874,9 +959,24 @@ int soupc_plugin_host_launch(soupc_plugin_host **out,
   default_argv[1] = NULL;
   argv = opts->argv != NULL ? opts->argv : default_argv;
 
-  rv = soupc__process_spawn(&h->proc, exe, (char *const *)argv, envp, st);
+  rv = soupc__process_spawn(&h->proc, exe, (char *const *)argv, envp,
+                            cert_pipe[0], st);
   if (rv != 0) {
     goto fail;
+  }
+  if (late_cert) {
+    close(cert_pipe[0]);
+    cert_pipe[0] = -1;
+    rv = client_cert(h, opts, st);
+    if (rv != 0) {
+      goto fail;
+    }
+    /* A PEM certificate is far below the pipe's capacity: this does not
+     * block. If the plugin is gone, its handshake read reports it. */
+    (void)write_all(cert_pipe[1], h->client_cert_pem,
+                    strlen(h->client_cert_pem));
+    close(cert_pipe[1]);
+    cert_pipe[1] = -1;
   }
   timeout =
       opts->handshake_timeout_ms > 0 ? opts->handshake_timeout_ms : 60 * 1000;
@@ -892,6 +992,15 @@ int soupc_plugin_host_launch(soupc_plugin_host **out,
   if (rv != 0) {
     goto fail;
   }
+  if (late_cert && h->hs.cert_pem == NULL) {
+    /* It did not read the pipe: not a soupc_plugin_serve() plugin. */
+    soupc_status_set(st, SOUPC_GRPC_FAILED_PRECONDITION,
+                     "the plugin ignored SOUPC_PLUGIN_CLIENT_CERT_FD and "
+                     "serves without TLS; launch it without "
+                     "client_cert_pipe");
+    rv = SOUPC_ERR_HANDSHAKE;
+    goto fail;
+  }
   if (pthread_create(&h->pump, NULL, pump, h) != 0) {
     rv = SOUPC_ERR_IO;
     soupc_status_set(st, SOUPC_GRPC_INTERNAL, "cannot start a thread");
@@ -905,13 +1014,18 @@ int soupc_plugin_host_launch(soupc_plugin_host **out,
   soupc__free(line);
   soupc__free(exe);
   soupc__free(envp);
-  for (size_t i = 0; i < 6; i++) {
+  for (size_t i = 0; i < 7; i++) {
     soupc__free(ours[i]);
   }
   *out = h;
   return 0;
 
 fail:
+  for (size_t i = 0; i < 2; i++) {
+    if (cert_pipe[i] >= 0) {
+      close(cert_pipe[i]);
+    }
+  }
   if (h != NULL) {
     teardown(h, 0);
     host_free(h);
@@ -919,7 +1033,7 @@ fail:
   soupc__free(line);
   soupc__free(exe);
   soupc__free(envp);
-  for (size_t i = 0; i < 6; i++) {
+  for (size_t i = 0; i < 7; i++) {
     soupc__free(ours[i]);
   }
   return rv;

@@ -136,17 +136,24 @@ struct plugin_process {
  * SOUPC_ERR_INVALID_ARGUMENT ("plugin is not executable: X"). */
 int soupc__process_resolve(char **out, const char *path, soupc_status *st);
 
-/* fork+exec with stdin /dev/null, stdout/stderr pipes, PR_SET_PDEATHSIG
+/* vfork+exec with stdin /dev/null, stdout/stderr pipes, PR_SET_PDEATHSIG
  * SIGKILL, default signal dispositions and an empty signal mask.
- * @p argv and @p envp are NULL-terminated. @return 0, SOUPC_ERR_NOT_FOUND,
- * SOUPC_ERR_INVALID_ARGUMENT (exec refused), SOUPC_ERR_IO. */
+ * @p argv and @p envp are NULL-terminated. @p keep_fd (> 2, or -1) is
+ * inherited by the plugin; every other fd must be O_CLOEXEC. @return 0,
+ * SOUPC_ERR_NOT_FOUND, SOUPC_ERR_INVALID_ARGUMENT (exec refused),
+ * SOUPC_ERR_IO. */
 int soupc__process_spawn(struct plugin_process *proc, const char *exe,
-                         char *const *argv, char *const *envp,
+                         char *const *argv, char *const *envp, int keep_fd,
                          soupc_status *st);
 
 /* Reaps if exited, waiting up to @p timeout_ms (0 = just poll). @return
  * non-zero once the process has been reaped. */
 int soupc__process_wait(struct plugin_process *proc, int timeout_ms);
+
+/* Like soupc__process_wait(), but also returns once @p wake_fd (may be -1)
+ * is readable. @return non-zero once the process has been reaped. */
+int soupc__process_wait_or(struct plugin_process *proc, int timeout_ms,
+                           int wake_fd);
 
 /* SIGKILL (if still running) and reap; closes both pipes. Idempotent. */
 void soupc__process_kill(struct plugin_process *proc);

@@ -1,12 +1,15 @@
 /* Spawning, waiting for and killing a plugin process (host side,
- * go-plugin-protocol.md §6.2.3, §6.2.9). fork+exec rather than
+ * go-plugin-protocol.md §6.2.3, §6.2.9). vfork+exec rather than
  * posix_spawn, because the child needs PR_SET_PDEATHSIG: a host that
- * crashes must not leave its plugins running. */
+ * crashes must not leave its plugins running. vfork rather than fork: no
+ * page tables to copy and no copy-on-write faults in the host afterwards
+ * (about 0.5 ms per launch). */
 #include "plugin/plugin_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +18,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
@@ -92,9 +94,12 @@ int soupc__process_resolve(char **out, const char *path, soupc_status *st) {
   return rv;
 }
 
-/* Runs in the child: async-signal-safe calls only. */
+/* Runs in the vfork child, on the parent's memory, with every signal
+ * blocked: async-signal-safe calls only, no writes outside this frame, and
+ * it never returns. */
 static void child(const char *exe, char *const *argv, char *const *envp,
-                  int out_w, int err_w, int report_w, pid_t parent) {
+                  int out_w, int err_w, int report_w, int keep_fd,
+                  pid_t parent) {
   struct sigaction sa;
   sigset_t none;
   int devnull, sig, e;
@@ -119,9 +124,13 @@ static void child(const char *exe, char *const *argv, char *const *envp,
       dup2(out_w, STDOUT_FILENO) < 0 || dup2(err_w, STDERR_FILENO) < 0) {
     goto fail;
   }
-  /* Every other fd of ours has O_CLOEXEC, except what we just dup2'd. */
+  /* Every other fd of ours has O_CLOEXEC, except what we just dup2'd and
+   * the one the caller hands over. */
   if (devnull > STDERR_FILENO) {
     close(devnull);
+  }
+  if (keep_fd > STDERR_FILENO && fcntl(keep_fd, F_SETFD, 0) != 0) {
+    goto fail;
   }
   execve(exe, argv, envp);
 fail:
@@ -131,10 +140,11 @@ fail:
 }
 
 int soupc__process_spawn(struct plugin_process *proc, const char *exe,
-                         char *const *argv, char *const *envp,
+                         char *const *argv, char *const *envp, int keep_fd,
                          soupc_status *st) {
   int po[2] = {-1, -1}, pe[2] = {-1, -1}, pr[2] = {-1, -1};
   pid_t pid, parent = getpid();
+  sigset_t all, old;
   ssize_t n;
   int err = 0, rv;
 
@@ -146,15 +156,22 @@ int soupc__process_spawn(struct plugin_process *proc, const char *exe,
     rv = SOUPC_ERR_IO;
     goto fail;
   }
-  pid = fork();
+  /* No handler of ours may run in the child (it shares our memory) before
+   * it has reset the dispositions; it then unblocks everything. */
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid = vfork();
+  if (pid == 0) {
+    child(exe, argv, envp, po[1], pe[1], pr[1], keep_fd, parent);
+  }
+  err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (pid < 0) {
-    soupc_status_set(st, SOUPC_GRPC_INTERNAL, "fork: %s", strerror(errno));
+    soupc_status_set(st, SOUPC_GRPC_INTERNAL, "fork: %s", strerror(err));
     rv = SOUPC_ERR_IO;
     goto fail;
   }
-  if (pid == 0) {
-    child(exe, argv, envp, po[1], pe[1], pr[1], parent);
-  }
+  err = 0;
   proc->pid = pid;
   close(po[1]);
   close(pe[1]);
@@ -210,9 +227,9 @@ static int try_reap(struct plugin_process *proc) {
   return 0;
 }
 
-int soupc__process_wait(struct plugin_process *proc, int timeout_ms) {
+int soupc__process_wait_or(struct plugin_process *proc, int timeout_ms,
+                           int wake_fd) {
   int64_t deadline = soupc__plugin_now_ms() + timeout_ms;
-  struct timespec ts = {0, 1000 * 1000};
   int pidfd;
 
   if (proc->exited || proc->pid <= 0) {
@@ -224,6 +241,7 @@ int soupc__process_wait(struct plugin_process *proc, int timeout_ms) {
    * unavailable (kernels before 5.3). */
   pidfd = (int)syscall(SYS_pidfd_open, proc->pid, 0);
   for (;;) {
+    struct pollfd pfd[2] = {{pidfd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
     int64_t left;
 
     if (try_reap(proc)) {
@@ -233,17 +251,21 @@ int soupc__process_wait(struct plugin_process *proc, int timeout_ms) {
     if (left <= 0) {
       break;
     }
-    if (pidfd >= 0) {
-      struct pollfd pfd = {pidfd, POLLIN, 0};
-      poll(&pfd, 1, (int)left);
-    } else {
-      nanosleep(&ts, NULL);
+    if (pidfd < 0 && left > 1) {
+      left = 1;
+    }
+    if (poll(pfd, 2, (int)left) > 0 && pfd[1].revents != 0) {
+      break;
     }
   }
   if (pidfd >= 0) {
     close(pidfd);
   }
   return proc->exited;
+}
+
+int soupc__process_wait(struct plugin_process *proc, int timeout_ms) {
+  return soupc__process_wait_or(proc, timeout_ms, -1);
 }
 
 void soupc__process_kill(struct plugin_process *proc) {

@@ -44,6 +44,8 @@ struct tls_setup {
   char *key_pem;
   char *cert_b64; /* field 6 */
   const char *client_cert_pem;
+  char *client_cert_buf; /* read from SOUPC_PLUGIN_CLIENT_CERT_FD; malloc'd */
+  int late_fd;           /* that fd until read, else -1 */
   soupc_key_type key_type;
   soupc_curve curve;
   int rsa_bits;
@@ -83,6 +85,55 @@ static char *read_file(const char *path, soupc_status *st) {
   return buf;
 }
 
+/* A soup-c host with client_cert_pipe passes its certificate on this
+ * inherited fd rather than in PLUGIN_CLIENT_CERT, and writes it while we
+ * start. @return the fd (now close-on-exec, the variable removed) or -1. */
+static int client_cert_fd(void) {
+  const char *text = getenv("SOUPC_PLUGIN_CLIENT_CERT_FD");
+  char *end;
+  long fd;
+
+  if (text == NULL) {
+    return -1;
+  }
+  fd = strtol(text, &end, 10);
+  unsetenv("SOUPC_PLUGIN_CLIENT_CERT_FD");
+  if (end == text || *end != '\0' || fd <= STDERR_FILENO || fd > 65535 ||
+      fcntl((int)fd, F_SETFD, FD_CLOEXEC) != 0) {
+    return -1;
+  }
+  return (int)fd;
+}
+
+/* Reads @p fd to EOF (at most 64 KiB) and closes it. @return malloc'd text
+ * or NULL. */
+static char *read_client_cert(int fd) {
+  size_t cap = 64 * 1024, len = 0;
+  char *buf = malloc(cap + 1);
+
+  while (buf != NULL && len < cap) {
+    ssize_t n = read(fd, buf + len, cap - len);
+
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    if (n == 0) {
+      break;
+    }
+    len += (size_t)n;
+  }
+  close(fd);
+  if (buf != NULL) {
+    buf[len] = '\0';
+  }
+  return buf;
+}
+
 /* Decides and prepares TLS (rpc-spec.md §3.1 table, with the fix that a C
  * server always publishes the certificate it serves). */
 static int tls_prepare(struct tls_setup *t,
@@ -96,6 +147,7 @@ static int tls_prepare(struct tls_setup *t,
   int rv;
 
   memset(t, 0, sizeof(*t));
+  t->late_fd = -1;
   t->key_type = SOUPC_KEY_EC;
   t->curve = SOUPC_CURVE_P384;
   t->rsa_bits = opts->tls_rsa_bits == 0 ? 2048 : opts->tls_rsa_bits;
@@ -125,12 +177,15 @@ static int tls_prepare(struct tls_setup *t,
   if (client != NULL && client[0] == '\0') {
     client = NULL;
   }
+  if (client == NULL) {
+    t->late_fd = client_cert_fd();
+  }
   if (mode[0] == '\0' || strcmp(mode, "disabled") == 0) {
-    t->kind =
-        client != NULL ? SOUPC_PLUGIN_TLS_AUTOMTLS : SOUPC_PLUGIN_TLS_NONE;
+    t->kind = client != NULL || t->late_fd >= 0 ? SOUPC_PLUGIN_TLS_AUTOMTLS
+                                                : SOUPC_PLUGIN_TLS_NONE;
   } else if (strcmp(mode, "auto") == 0) {
-    t->kind =
-        client != NULL ? SOUPC_PLUGIN_TLS_AUTOMTLS : SOUPC_PLUGIN_TLS_AUTO;
+    t->kind = client != NULL || t->late_fd >= 0 ? SOUPC_PLUGIN_TLS_AUTOMTLS
+                                                : SOUPC_PLUGIN_TLS_AUTO;
   } else if (strcmp(mode, "manual") == 0) {
     t->kind = SOUPC_PLUGIN_TLS_MANUAL;
   } else {
@@ -193,6 +248,27 @@ static int tls_prepare(struct tls_setup *t,
       return rv == SOUPC_ERR_NOMEM ? rv : SOUPC_ERR_TLS;
     }
   }
+  if (t->late_fd >= 0) {
+    /* The host wrote it while we made our key. */
+    t->client_cert_buf = read_client_cert(t->late_fd);
+    t->late_fd = -1;
+    if (t->client_cert_buf == NULL || t->client_cert_buf[0] == '\0') {
+      soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                       "cannot read the host's certificate from "
+                       "SOUPC_PLUGIN_CLIENT_CERT_FD");
+      return SOUPC_ERR_TLS;
+    }
+    t->client_cert_pem = t->client_cert_buf;
+    rv = soupc_cert_pem_to_der(&der, &der_len, t->client_cert_pem);
+    free(der);
+    der = NULL;
+    if (rv != 0) {
+      soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                       "SOUPC_PLUGIN_CLIENT_CERT_FD did not carry a PEM "
+                       "certificate");
+      return SOUPC_ERR_TLS;
+    }
+  }
   /* §2.4 field 6: RawStd base64 of the leaf's DER; rpc-spec.md §3.1: a C
    * server publishes it whenever it serves TLS. */
   rv = soupc_cert_pem_to_der(&der, &der_len, t->cert_pem);
@@ -209,6 +285,11 @@ static int tls_prepare(struct tls_setup *t,
 }
 
 static void tls_dispose(struct tls_setup *t) {
+  if (t->late_fd >= 0) {
+    close(t->late_fd);
+    t->late_fd = -1;
+  }
+  free(t->client_cert_buf);
   free(t->cert_pem);
   if (t->key_pem != NULL) {
     explicit_bzero(t->key_pem, strlen(t->key_pem));
@@ -291,6 +372,7 @@ int soupc_plugin_serve(const soupc_plugin_serve_options *opts,
 
   assert(opts != NULL);
   memset(&tls, 0, sizeof(tls));
+  tls.late_fd = -1;
   memset(&sigs, 0, sizeof(sigs));
   memset(&info, 0, sizeof(info));
 
