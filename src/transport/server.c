@@ -226,6 +226,13 @@ static void worker_shutdown(struct worker *w, int grace_ms) {
     grace_cb(-1, 0, w);
     return;
   }
+  /* No connection to warn: exit now rather than after the notice timer
+   * (a go-plugin host has closed its connection by the time it waits for
+   * the plugin to exit; the timer cost every plugin stop 100 ms). */
+  if (w->nconns == 0) {
+    worker_maybe_exit(w);
+    return;
+  }
   /* RFC 9113 §6.8: first a GOAWAY with the largest stream id (nghttp2's
    * shutdown notice), so requests already on the wire are still served,
    * then after about a round trip the GOAWAY with the real last id. */
