@@ -773,6 +773,15 @@ static void *io_main(void *arg) {
   pthread_mutex_unlock(&ch->mu);
   /* Work posted before stopped was set still runs (and fails). */
   drain_ops(ch);
+  /* Free the bufferevent on its own loop and let the loop run its
+   * finaliser: libevent 2.1 frees an OpenSSL bufferevent (and its SSL)
+   * from a deferred callback, which event_base_free() on another thread
+   * did not always run, leaking them. */
+  if (ch->bev != NULL) {
+    bufferevent_free(ch->bev);
+    ch->bev = NULL;
+    event_base_loop(ch->base, EVLOOP_NONBLOCK);
+  }
   return NULL;
 }
 
