@@ -14,7 +14,8 @@ PACKAGES=(
   lmdb-utils
   # interop peers and the conformance suite
   python3 python3-grpcio python3-protobuf python3-grpc-tools python3-pytest
-  python3-hypothesis protobuf-compiler golang-go golang-goprotobuf-dev
+  python3-hypothesis python3-h2 python3-cryptography protobuf-compiler
+  golang-go golang-goprotobuf-dev
   golang-google-grpc-dev golang-github-hashicorp-go-plugin-dev
   golang-github-zclconf-go-cty-dev golang-github-vmihailenco-msgpack.v5-dev
   # benchmarks
