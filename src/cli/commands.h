@@ -8,6 +8,7 @@ int cmd_rpc_kv_server(int argc, char **argv);
 int cmd_rpc_kv_get(int argc, char **argv);
 int cmd_rpc_kv_put(int argc, char **argv);
 int cmd_rpc_cert_generate(int argc, char **argv);
+int cmd_rpc_validate_connection(int argc, char **argv);
 int cmd_wire_encode(int argc, char **argv);
 int cmd_wire_decode(int argc, char **argv);
 int cmd_cty_convert(int argc, char **argv);

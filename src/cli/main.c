@@ -19,6 +19,8 @@ static const struct command commands[] = {
      "Serve proto.KV as a go-plugin plugin, or with --standalone"},
     {"rpc kv get", cmd_rpc_kv_get, "Get a key's value"},
     {"rpc kv put", cmd_rpc_kv_put, "Put a key's value"},
+    {"rpc validate connection", cmd_rpc_validate_connection,
+     "Check that a KV server or plugin answers its health check"},
     {"rpc cert generate", cmd_rpc_cert_generate,
      "Generate a self-signed certificate and key"},
     {"wire encode", cmd_wire_encode, "Encode a cty value to the wire format"},

@@ -156,3 +156,15 @@ def test_plugin_mode_invalid_curve_exits_1_before_any_handshake(env):
     assert r.returncode == 1
     assert r.stdout == b""
     assert b"--tls-curve" in r.stderr
+
+
+def test_validate_connection_launched_and_refused(env):
+    r = subprocess.run([lib.soupc_bin(), "rpc", "validate", "connection"], env=env,
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"RPC connection validated successfully.\n"
+    r = subprocess.run([lib.soupc_bin(), "rpc", "validate", "connection",
+                        "--address", "127.0.0.1:1"], env=env, capture_output=True,
+                       timeout=60)
+    assert r.returncode == 1
+    assert r.stderr.startswith(b"Error: ")

@@ -1,0 +1,112 @@
+/* soup-c rpc validate connection: soup-go's connectivity check
+ * (rpc-spec.md §2.1; soup-go's own version panics, §11.2 #10). Connects the
+ * way get/put do (a server address, a handshake line, or a launched plugin)
+ * and asks grpc.health.v1.Health/Check for "plugin". */
+#include "cli/cli_util.h"
+#include "cli/client_target.h"
+#include "cli/commands.h"
+
+#include "health.pb-c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+enum {
+  OPT_ADDRESS = 256,
+  OPT_PLUGIN,
+  OPT_NO_AUTOMTLS,
+  OPT_TIMEOUT
+};
+
+static const struct option long_options[] = {
+    {"address", required_argument, NULL, OPT_ADDRESS},
+    {"plugin", required_argument, NULL, OPT_PLUGIN},
+    {"no-automtls", no_argument, NULL, OPT_NO_AUTOMTLS},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+int cmd_rpc_validate_connection(int argc, char **argv) {
+  const char *cmd = argv[0];
+  Grpc__Health__V1__HealthCheckRequest req =
+      GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  Grpc__Health__V1__HealthCheckResponse *resp_msg;
+  struct client_options copts;
+  struct client_target target;
+  uint8_t packed[64], *resp = NULL;
+  size_t packed_len, resp_len = 0;
+  static char plugin_service[] = "plugin";
+  soupc_status st;
+  int c, code, rv;
+
+  client_options_init(&copts);
+  optind = 1;
+  while ((c = cli_getopt(argc, argv, "h", long_options, cmd)) != -1) {
+    switch (c) {
+    case 'h':
+      printf("Usage: %s [--address ADDR | --plugin PATH] [--no-automtls] "
+             "[--timeout S]\n\n"
+             "Connect to a KV server or plugin (as 'rpc kv get' does) and "
+             "check that\n"
+             "grpc.health.v1.Health reports \"plugin\" SERVING. Prints \"RPC "
+             "connection\n"
+             "validated successfully.\" and exits 0, or exits 1 with the "
+             "reason.\n",
+             cmd);
+      return CLI_OK;
+    case OPT_ADDRESS:
+      copts.address = optarg;
+      break;
+    case OPT_PLUGIN:
+      copts.plugin_path = optarg;
+      break;
+    case OPT_NO_AUTOMTLS:
+      copts.automtls = 0;
+      break;
+    case OPT_TIMEOUT:
+      if (cli_parse_timeout_ms(&copts.timeout_ms, optarg) != 0) {
+        return cli_usage_error(
+            cmd, "invalid --timeout \"%s\": want a number of seconds > 0",
+            optarg);
+      }
+      break;
+    default:
+      return CLI_USAGE;
+    }
+  }
+  if (optind < argc) {
+    return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+  }
+  if (cli_set_log_level(NULL, 0) != 0) {
+    return cli_usage_error(cmd, "invalid $LOG_LEVEL");
+  }
+  if (client_target_open(&target, &copts, &st) != 0) {
+    return cli_fail("%s", st.message);
+  }
+  req.service = plugin_service;
+  packed_len = grpc__health__v1__health_check_request__pack(&req, packed);
+  code = soupc_channel_unary(target.channel, "/grpc.health.v1.Health/Check",
+                             packed, packed_len, &resp, &resp_len,
+                             target.timeout_ms, &st);
+  if (code != SOUPC_GRPC_OK) {
+    rv = cli_fail("health check: %s: %s", soupc_grpc_code_name(code),
+                  st.message);
+    goto done;
+  }
+  resp_msg =
+      grpc__health__v1__health_check_response__unpack(NULL, resp_len, resp);
+  if (resp_msg == NULL ||
+      resp_msg->status !=
+          GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING) {
+    rv = cli_fail("health check: \"plugin\" is not SERVING");
+  } else {
+    printf("RPC connection validated successfully.\n");
+    rv = CLI_OK;
+  }
+  grpc__health__v1__health_check_response__free_unpacked(resp_msg, NULL);
+
+done:
+  free(resp);
+  client_target_close(&target);
+  return rv;
+}
