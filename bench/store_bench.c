@@ -152,6 +152,15 @@ int main(int argc, char **argv) {
   int made = 0;
   int s, i, rv = 0;
 
+  if (argc > 1 &&
+      (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    printf("Usage: store_bench [DIR [SECONDS]]\n\n"
+           "Durable and non-durable Put throughput of the LMDB store with 1 "
+           "and 100\nwriter threads, and the disk's raw fsync rate, in DIR "
+           "(default: a new\ndirectory under $TMPDIR), SECONDS per run "
+           "(default 2).\n");
+    return 0;
+  }
   if (argc > 2) {
     secs = strtod(argv[2], NULL);
     if (secs <= 0) {
