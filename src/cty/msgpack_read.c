@@ -602,6 +602,16 @@ int soupc_cty_msgpack_decode(soupc_cty_value **out, const soupc_cty_type *ty,
   }
   off = 0;
   msgpack_unpacked_init(&up);
+  /* One zone chunk sized to the input instead of msgpack-c's default 8 KiB
+   * chunks: a large value otherwise costs hundreds of chunk mallocs. The
+   * object tree is a few times the input (each msgpack_object is 24 bytes;
+   * precheck() has bounded every count by the bytes that remain). */
+  up.zone = msgpack_zone_new(len < 2048                 ? 8192
+                             : len > ((size_t)16 << 20) ? ((size_t)64 << 20)
+                                                        : len * 4);
+  if (up.zone == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
   ur = msgpack_unpack_next(&up, (const char *)buf, len, &off);
   if (ur == MSGPACK_UNPACK_NOMEM_ERROR) {
     msgpack_unpacked_destroy(&up);
