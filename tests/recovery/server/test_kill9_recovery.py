@@ -52,7 +52,11 @@ def test_every_acknowledged_put_survives_kill_9(tmp_path):
         srv = lib.Server(store)
         # Everything acknowledged in earlier rounds is still there.
         kv = lib.KVClient(srv.channel())
-        check(kv, allowed, f"round {rnd}")
+        try:
+            check(kv, allowed, f"round {rnd}")
+        except BaseException:
+            srv.kill9()  # leave no server behind on a failure
+            raise
         stop = threading.Event()
         per_writer = [dict() for _ in range(WRITERS)]
         pending = [dict() for _ in range(WRITERS)]
