@@ -1,0 +1,21 @@
+#!/bin/sh
+# The conformance suite in one command.
+#
+#   conformance/run.sh [--hypothesis-profile quick|default|thorough] [--impl soup-c|python-ref|go-kvref]
+#                      [pytest args...]
+#
+# Profile: the flag, else $SOUPC_HYPOTHESIS_PROFILE, else quick when CI=true,
+# else default. Binary under test: $SOUPC_BIN (default build/soup-c). Go
+# peers: $SOUPC_GO_PEERS (default peers/go/bin; built by peers/go/build.sh).
+# The polyglot matrix report is written to conformance/reports/ (or
+# $SOUPC_REPORT_DIR / --report-dir).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${SOUPC_HYPOTHESIS_PROFILE:-}" ]; then
+  if [ "${CI:-}" = "true" ]; then SOUPC_HYPOTHESIS_PROFILE=quick; else SOUPC_HYPOTHESIS_PROFILE=default; fi
+fi
+export SOUPC_HYPOTHESIS_PROFILE
+: "${SOUPC_BIN:=$(dirname "$here")/build/soup-c}"
+export SOUPC_BIN
+cd "$here"
+exec /usr/bin/python3 -m pytest "$@"
