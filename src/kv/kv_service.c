@@ -87,8 +87,61 @@ static int check_key(struct kv_service *kv, ProtobufCBinaryData *key,
     key->len = (size_t)(nul - key->data);
   }
 #endif
+#ifdef SOUPC_MUTANT_KEY_TRUNCATE_250
+  if (key->len > 250) {
+    key->len = 250; /* a store whose keys are file names */
+  }
+#endif
   return soupc__kv_key_validate(key->data, key->len, kv->max_key_size, st);
 }
+
+#ifdef SOUPC_MUTANT_STALE_READ
+#include <pthread.h>
+/* Mutant: Gets are served from a one-entry cache for 50 ms, so a Get that
+ * starts after a Put was acknowledged can still see the older value. */
+static pthread_mutex_t stale_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *stale_key, *stale_val;
+static size_t stale_key_len, stale_val_len;
+static int stale_rv;
+static struct timespec stale_at;
+
+static int stale_read_get(struct kv_service *kv, uint8_t **val_out,
+                          size_t *len_out, const uint8_t *key, size_t klen) {
+  double age;
+  int rv;
+
+  pthread_mutex_lock(&stale_mu);
+  age = seconds_since(&stale_at);
+  if (stale_key != NULL && stale_key_len == klen &&
+      memcmp(stale_key, key, klen) == 0 && age < 0.05) {
+    rv = stale_rv;
+    if (rv == 0) {
+      *val_out = soupc__malloc(stale_val_len + 1);
+      memcpy(*val_out, stale_val, stale_val_len);
+      *len_out = stale_val_len;
+    }
+    pthread_mutex_unlock(&stale_mu);
+    return rv;
+  }
+  rv = soupc__store_get(kv->store, val_out, len_out, key, klen);
+  soupc__free(stale_key);
+  soupc__free(stale_val);
+  stale_key = soupc__malloc(klen + 1);
+  memcpy(stale_key, key, klen);
+  stale_key_len = klen;
+  stale_val = NULL;
+  stale_val_len = 0;
+  if (rv == 0) {
+    stale_val = soupc__malloc(*len_out + 1);
+    memcpy(stale_val, *val_out, *len_out);
+    stale_val_len = *len_out;
+  }
+  stale_rv = rv;
+  clock_gettime(CLOCK_MONOTONIC, &stale_at);
+  pthread_mutex_unlock(&stale_mu);
+  return rv;
+}
+#endif
 
 static void handle_get(soupc_call *call, const uint8_t *req, size_t req_len,
                        void *user_data) {
@@ -110,8 +163,12 @@ static void handle_get(soupc_call *call, const uint8_t *req, size_t req_len,
     soupc_call_fail(call, st.code, "%s", st.message);
     goto done;
   }
+#ifdef SOUPC_MUTANT_STALE_READ
+  rv = stale_read_get(kv, &value, &value_len, msg->key.data, msg->key.len);
+#else
   rv = soupc__store_get(kv->store, &value, &value_len, msg->key.data,
                         msg->key.len);
+#endif
   if (rv == SOUPC_ERR_NOT_FOUND) {
 #ifdef SOUPC_MUTANT_OK_NOT_FOUND
     soupc_call_reply(call, NULL, 0);
