@@ -17,6 +17,18 @@ struct rd {
   char path[256];     /* soup-go error path: [0], key, joined with '.' */
 };
 
+/* Frees the first @p n values of @p items and the array (NULL entries are
+ * fine), for the error paths of the readers below. @return @p rv. */
+static int free_items(soupc_cty_value **items, size_t n, int rv) {
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    soupc_cty_value_free(items[i]);
+  }
+  soupc__free(items);
+  return rv;
+}
+
 static int rd_err(struct rd *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -171,11 +183,7 @@ static int unm_items(struct soupc_cty_value ***items_out,
   for (i = 0; i < n->n; i++) {
     rv = unm(&items[i], ntys == 1 ? tys[0] : tys[i], n->items[i], r, depth + 1);
     if (rv != 0) {
-      while (i > 0) {
-        soupc_cty_value_free(items[--i]);
-      }
-      soupc__free(items);
-      return rv;
+      return free_items(items, i, rv);
     }
   }
   *items_out = items;
@@ -309,11 +317,7 @@ static int unm(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
     }
     rv = map_keys(&keys, &lens, n);
     if (rv != 0) {
-      for (i = 0; i < n->n; i++) {
-        soupc_cty_value_free(items[i]);
-      }
-      soupc__free(items);
-      return rv;
+      return free_items(items, n->n, rv);
     }
     return soupc__cty_val_map(out, ty, keys, lens, items, n->n, r->st);
   }
@@ -368,11 +372,7 @@ static int unm(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
     }
     return soupc__cty_val_object(out, ty, items, r->st);
   obj_fail:
-    for (i = 0; i < ty->n; i++) {
-      soupc_cty_value_free(items[i]);
-    }
-    soupc__free(items);
-    return rv;
+    return free_items(items, ty->n, rv);
   }
   return SOUPC_ERR_CTY_DECODE;
 }
@@ -464,11 +464,7 @@ static int build(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
                  n->items[i], r, depth + 1);
       r->path[old] = '\0';
       if (rv != 0) {
-        while (i > 0) {
-          soupc_cty_value_free(items[--i]);
-        }
-        soupc__free(items);
-        return rv;
+        return free_items(items, i, rv);
       }
     }
     if (ty->kind == SOUPC_CTY_TUPLE) {
@@ -490,20 +486,12 @@ static int build(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
       rv = build(&items[i], ty->elem, n->items[i], r, depth + 1);
       r->path[old] = '\0';
       if (rv != 0) {
-        while (i > 0) {
-          soupc_cty_value_free(items[--i]);
-        }
-        soupc__free(items);
-        return rv;
+        return free_items(items, i, rv);
       }
     }
     rv = map_keys(&keys, &lens, n);
     if (rv != 0) {
-      for (i = 0; i < n->n; i++) {
-        soupc_cty_value_free(items[i]);
-      }
-      soupc__free(items);
-      return rv;
+      return free_items(items, n->n, rv);
     }
     return soupc__cty_val_map(out, ty, keys, lens, items, n->n, r->st);
   }
@@ -544,11 +532,7 @@ static int build(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
     }
     return soupc__cty_val_object(out, ty, items, r->st);
   obj_fail:
-    for (i = 0; i < ty->n; i++) {
-      soupc_cty_value_free(items[i]);
-    }
-    soupc__free(items);
-    return rv;
+    return free_items(items, ty->n, rv);
   }
   return SOUPC_ERR_CTY_DECODE;
 }
@@ -795,11 +779,7 @@ static int rich(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
           rich(&items[i], ty->kind == SOUPC_CTY_TUPLE ? ty->elems[i] : ty->elem,
                n->items[i], r, depth + 1);
       if (rv != 0) {
-        while (i > 0) {
-          soupc_cty_value_free(items[--i]);
-        }
-        soupc__free(items);
-        return rv;
+        return free_items(items, i, rv);
       }
     }
     if (ty->kind == SOUPC_CTY_TUPLE) {
@@ -819,20 +799,12 @@ static int rich(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
     for (i = 0; i < n->n; i++) {
       rv = rich(&items[i], ty->elem, n->items[i], r, depth + 1);
       if (rv != 0) {
-        while (i > 0) {
-          soupc_cty_value_free(items[--i]);
-        }
-        soupc__free(items);
-        return rv;
+        return free_items(items, i, rv);
       }
     }
     rv = map_keys(&keys, &lens, n);
     if (rv != 0) {
-      for (i = 0; i < n->n; i++) {
-        soupc_cty_value_free(items[i]);
-      }
-      soupc__free(items);
-      return rv;
+      return free_items(items, n->n, rv);
     }
     return soupc__cty_val_map(out, ty, keys, lens, items, n->n, r->st);
   }
@@ -866,11 +838,7 @@ static int rich(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
     }
     return soupc__cty_val_object(out, ty, items, r->st);
   obj_fail:
-    for (i = 0; i < ty->n; i++) {
-      soupc_cty_value_free(items[i]);
-    }
-    soupc__free(items);
-    return rv;
+    return free_items(items, ty->n, rv);
   default:
     return build(out, ty, n, r, depth);
   }
