@@ -6,9 +6,9 @@
 #include "soupc/rpc.h"
 
 struct server_store {
-  char *dir;             /* resolved storage directory (malloc'd) */
-  struct store *store;   /* open LMDB store */
-  struct kv_service *kv; /* proto.KV on it */
+  char *dir;                     /* resolved storage directory (malloc'd) */
+  struct store_backend *backend; /* the open store backend */
+  struct kv_service *kv;         /* proto.KV on it */
 };
 
 /* Resolves the directory (--storage-dir, else the default rule), opens the

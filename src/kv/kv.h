@@ -1,5 +1,5 @@
-/* The proto.KV service (rpc-spec.md §1.1) on the store/ and transport/
- * layers (kv/ layer header). */
+/* The proto.KV service (rpc-spec.md §1.1) on a store backend and the
+ * transport/ layer (kv/ layer header). */
 #ifndef SOUPC_KV_KV_H
 #define SOUPC_KV_KV_H
 
@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "soupc/rpc.h"
-#include "store/store.h"
+#include "store/backend.h"
 
 #define KV_DEFAULT_MAX_KEY_SIZE ((size_t)64 * 1024)
 
@@ -18,9 +18,10 @@ struct kv_options {
   int enrich_json;     /* add "server_handshake" to JSON objects on Get */
 };
 
-/* Creates the service on an open @p store (borrowed; it must outlive the
+/* Creates the service on an open @p backend (borrowed; it must outlive the
  * service). @return 0 or SOUPC_ERR_NOMEM. */
-int soupc__kv_service_new(struct kv_service **out, struct store *store,
+int soupc__kv_service_new(struct kv_service **out,
+                          struct store_backend *backend,
                           const struct kv_options *opts);
 
 /* Registers /proto.KV/Get and /proto.KV/Put on @p srv. */

@@ -1,7 +1,10 @@
-/* proto.KV Get/Put on the LMDB store. Get runs on the worker thread that
- * owns the call (an LMDB read transaction, no lock). Put queues into the
- * store's group commit and finishes the call from the commit thread once the
- * transaction is durable. */
+/* proto.KV Get/Put on a store backend (store/backend.h), which may be the
+ * embedded LMDB store or an etcd cluster: this file never knows which. Both
+ * calls are handed to the backend with a callback that finishes the gRPC
+ * call: for LMDB a Get finishes on the worker thread that owns the call
+ * (before the handler returns) and a Put on the commit thread once it is
+ * durable; for etcd both finish on the etcd channel's I/O thread once the
+ * cluster answered. */
 #include "kv/kv.h"
 
 #include "base/alloc.h"
@@ -17,10 +20,10 @@
 #define KV_MAX_INFLIGHT_BYTES ((size_t)1024 * 1024 * 1024)
 
 struct kv_service {
-  struct store *store;     /* borrowed */
-  size_t max_key_size;     /* bytes */
-  int enrich_json;         /* opt-in enrichment */
-  struct timespec started; /* CLOCK_MONOTONIC, for received_at */
+  struct store_backend *backend; /* borrowed */
+  size_t max_key_size;           /* bytes */
+  int enrich_json;               /* opt-in enrichment */
+  struct timespec started;       /* CLOCK_MONOTONIC, for received_at */
   struct kv_enrich_config enrich;
   atomic_size_t inflight_bytes; /* key + value bytes queued, not committed */
 };
@@ -30,6 +33,15 @@ struct put_op {
   soupc_call *call;
   struct kv_service *kv;
   size_t bytes;
+};
+
+/* One Get handed to the backend: the call to finish, and the key for the
+ * NOT_FOUND message. */
+struct get_op {
+  soupc_call *call;
+  struct kv_service *kv;
+  size_t key_len;
+  uint8_t key[];
 };
 
 static void *pb_alloc(void *data, size_t size) {
@@ -45,14 +57,15 @@ static void pb_free(void *data, void *ptr) {
 /* protobuf-c allocates through soup-c's allocator (STYLE.md). */
 static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
 
-int soupc__kv_service_new(struct kv_service **out, struct store *store,
+int soupc__kv_service_new(struct kv_service **out,
+                          struct store_backend *backend,
                           const struct kv_options *opts) {
   struct kv_service *kv = soupc__calloc(1, sizeof(*kv));
 
   if (kv == NULL) {
     return SOUPC_ERR_NOMEM;
   }
-  kv->store = store;
+  kv->backend = backend;
   kv->max_key_size = opts != NULL && opts->max_key_size > 0
                          ? opts->max_key_size
                          : KV_DEFAULT_MAX_KEY_SIZE;
@@ -105,25 +118,29 @@ static size_t stale_key_len, stale_val_len;
 static int stale_rv;
 static struct timespec stale_at;
 
-static int stale_read_get(struct kv_service *kv, uint8_t **val_out,
-                          size_t *len_out, const uint8_t *key, size_t klen) {
-  double age;
-  int rv;
+/* Serves @p key from the cache into @p res. @return 1 if it did. */
+static int stale_read_lookup(struct store_result *res, const uint8_t *key,
+                             size_t klen) {
+  int hit;
 
   pthread_mutex_lock(&stale_mu);
-  age = seconds_since(&stale_at);
-  if (stale_key != NULL && stale_key_len == klen &&
-      memcmp(stale_key, key, klen) == 0 && age < 0.05) {
-    rv = stale_rv;
-    if (rv == 0) {
-      *val_out = soupc__malloc(stale_val_len + 1);
-      memcpy(*val_out, stale_val, stale_val_len);
-      *len_out = stale_val_len;
+  hit = stale_key != NULL && stale_key_len == klen &&
+        memcmp(stale_key, key, klen) == 0 && seconds_since(&stale_at) < 0.05;
+  if (hit) {
+    res->rv = stale_rv;
+    if (stale_rv == 0) {
+      res->value = soupc__malloc(stale_val_len + 1);
+      memcpy(res->value, stale_val, stale_val_len);
+      res->value_len = stale_val_len;
     }
-    pthread_mutex_unlock(&stale_mu);
-    return rv;
   }
-  rv = soupc__store_get(kv->store, val_out, len_out, key, klen);
+  pthread_mutex_unlock(&stale_mu);
+  return hit;
+}
+
+static void stale_read_remember(const struct store_result *res,
+                                const uint8_t *key, size_t klen) {
+  pthread_mutex_lock(&stale_mu);
   soupc__free(stale_key);
   soupc__free(stale_val);
   stale_key = soupc__malloc(klen + 1);
@@ -131,26 +148,83 @@ static int stale_read_get(struct kv_service *kv, uint8_t **val_out,
   stale_key_len = klen;
   stale_val = NULL;
   stale_val_len = 0;
-  if (rv == 0) {
-    stale_val = soupc__malloc(*len_out + 1);
-    memcpy(stale_val, *val_out, *len_out);
-    stale_val_len = *len_out;
+  if (res->rv == 0) {
+    stale_val = soupc__malloc(res->value_len + 1);
+    memcpy(stale_val, res->value, res->value_len);
+    stale_val_len = res->value_len;
   }
-  stale_rv = rv;
+  stale_rv = res->rv;
   clock_gettime(CLOCK_MONOTONIC, &stale_at);
   pthread_mutex_unlock(&stale_mu);
-  return rv;
 }
 #endif
+
+/* Answers a Get from the backend's result. Any thread (backend.h). */
+static void get_done(struct store_result *res, void *user_data) {
+  struct get_op *op = user_data;
+  struct kv_service *kv = op->kv;
+  soupc_call *call = op->call;
+  Proto__GetResponse resp = PROTO__GET_RESPONSE__INIT;
+  uint8_t *enriched = NULL, *packed = NULL;
+  size_t enriched_len = 0, packed_len;
+  int rv;
+
+#ifdef SOUPC_MUTANT_STALE_READ
+  stale_read_remember(res, op->key, op->key_len);
+#endif
+  if (res->rv == SOUPC_ERR_NOT_FOUND) {
+#ifdef SOUPC_MUTANT_OK_NOT_FOUND
+    soupc_call_reply(call, NULL, 0);
+#else
+    char desc[128];
+    soupc__kv_key_describe(desc, sizeof(desc), op->key, op->key_len);
+    soupc_call_fail(call, SOUPC_GRPC_NOT_FOUND, "key not found: %s", desc);
+#endif
+    goto done;
+  }
+  if (res->rv != 0) {
+    if (res->status.message[0] != '\0') {
+      soupc_call_fail(call, res->status.code, "%s", res->status.message);
+    } else {
+      soupc_call_fail(call, soupc_err_to_grpc(res->rv), "reading the store: %s",
+                      soupc_strerror(res->rv));
+    }
+    goto done;
+  }
+  resp.value.data = res->value;
+  resp.value.len = res->value_len;
+  if (kv->enrich_json) {
+    struct kv_enrich_info info = {&kv->enrich, soupc_call_peer(call),
+                                  seconds_since(&kv->started)};
+    rv = soupc__kv_enrich_json(&enriched, &enriched_len, res->value,
+                               res->value_len, &info);
+    if (rv == 1) {
+      resp.value.data = enriched;
+      resp.value.len = enriched_len;
+    }
+  }
+  packed_len = proto__get_response__get_packed_size(&resp);
+  packed = soupc__malloc(packed_len);
+  if (packed == NULL) {
+    soupc_call_fail(call, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                    "out of memory packing a %zu-byte value", res->value_len);
+    goto done;
+  }
+  proto__get_response__pack(&resp, packed);
+  soupc_call_reply(call, packed, packed_len);
+
+done:
+  soupc__free(packed);
+  soupc__free(enriched);
+  soupc__free(op);
+}
 
 static void handle_get(soupc_call *call, const uint8_t *req, size_t req_len,
                        void *user_data) {
   struct kv_service *kv = user_data;
   Proto__GetRequest *msg;
-  Proto__GetResponse resp = PROTO__GET_RESPONSE__INIT;
+  struct get_op *op;
   soupc_status st;
-  uint8_t *value = NULL, *enriched = NULL, *packed = NULL;
-  size_t value_len = 0, enriched_len = 0, packed_len;
   int rv;
 
   msg = proto__get_request__unpack(&pb_allocator, req_len, req);
@@ -163,66 +237,50 @@ static void handle_get(soupc_call *call, const uint8_t *req, size_t req_len,
     soupc_call_fail(call, st.code, "%s", st.message);
     goto done;
   }
+  op = soupc__malloc(sizeof(*op) + msg->key.len);
+  if (op == NULL) {
+    soupc_call_fail(call, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    goto done;
+  }
+  op->call = call;
+  op->kv = kv;
+  op->key_len = msg->key.len;
+  memcpy(op->key, msg->key.data, msg->key.len);
 #ifdef SOUPC_MUTANT_STALE_READ
-  rv = stale_read_get(kv, &value, &value_len, msg->key.data, msg->key.len);
-#else
-  rv = soupc__store_get(kv->store, &value, &value_len, msg->key.data,
-                        msg->key.len);
-#endif
-  if (rv == SOUPC_ERR_NOT_FOUND) {
-#ifdef SOUPC_MUTANT_OK_NOT_FOUND
-    soupc_call_reply(call, NULL, 0);
-#else
-    char desc[128];
-    soupc__kv_key_describe(desc, sizeof(desc), msg->key.data, msg->key.len);
-    soupc_call_fail(call, SOUPC_GRPC_NOT_FOUND, "key not found: %s", desc);
-#endif
-    goto done;
-  }
-  if (rv != 0) {
-    soupc_call_fail(call, soupc_err_to_grpc(rv), "reading the store: %s",
-                    soupc_strerror(rv));
-    goto done;
-  }
-  resp.value.data = value;
-  resp.value.len = value_len;
-  if (kv->enrich_json) {
-    struct kv_enrich_info info = {&kv->enrich, soupc_call_peer(call),
-                                  seconds_since(&kv->started)};
-    rv = soupc__kv_enrich_json(&enriched, &enriched_len, value, value_len,
-                               &info);
-    if (rv == 1) {
-      resp.value.data = enriched;
-      resp.value.len = enriched_len;
+  {
+    struct store_result cached = {0};
+    if (stale_read_lookup(&cached, op->key, op->key_len)) {
+      get_done(&cached, op);
+      soupc__free(cached.value);
+      goto done;
     }
   }
-  packed_len = proto__get_response__get_packed_size(&resp);
-  packed = soupc__malloc(packed_len);
-  if (packed == NULL) {
-    soupc_call_fail(call, SOUPC_GRPC_RESOURCE_EXHAUSTED,
-                    "out of memory packing a %zu-byte value", value_len);
-    goto done;
+#endif
+  rv = soupc__backend_get(kv->backend, op->key, op->key_len, get_done, op);
+  if (rv != 0) {
+    soupc__free(op);
+    soupc_call_fail(call, soupc_err_to_grpc(rv), "reading the store: %s",
+                    soupc_strerror(rv));
   }
-  proto__get_response__pack(&resp, packed);
-  soupc_call_reply(call, packed, packed_len);
 
 done:
-  soupc__free(packed);
-  soupc__free(enriched);
-  soupc__free(value);
   proto__get_request__free_unpacked(msg, &pb_allocator);
 }
 
-/* Runs on the store's commit thread once the Put is durable (or failed). */
-static void put_done(int rv, void *user_data) {
+/* Runs once the backend has made the Put durable, or failed it (LMDB: on
+ * the commit thread; etcd: on its channel's I/O thread). */
+static void put_done(struct store_result *res, void *user_data) {
   struct put_op *op = user_data;
   soupc_call *call = op->call;
+  int rv = res->rv;
 
   atomic_fetch_sub(&op->kv->inflight_bytes, op->bytes);
   soupc__free(op);
 
   if (rv == 0) {
     soupc_call_reply(call, NULL, 0);
+  } else if (res->status.message[0] != '\0') {
+    soupc_call_fail(call, res->status.code, "%s", res->status.message);
   } else if (rv == SOUPC_ERR_STORE_FULL) {
     soupc_call_fail(call, SOUPC_GRPC_RESOURCE_EXHAUSTED,
                     "the store is full (LMDB map size reached)");
@@ -279,8 +337,8 @@ static void handle_put(soupc_call *call, const uint8_t *req, size_t req_len,
                     queued, KV_MAX_INFLIGHT_BYTES);
     goto done;
   }
-  rv = soupc__store_put_async(kv->store, msg->key.data, msg->key.len,
-                              msg->value.data, value_len, put_done, op);
+  rv = soupc__backend_put(kv->backend, msg->key.data, msg->key.len,
+                          msg->value.data, value_len, put_done, op);
   if (rv != 0) {
     atomic_fetch_sub(&kv->inflight_bytes, op->bytes);
     soupc__free(op);

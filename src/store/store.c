@@ -384,3 +384,15 @@ void soupc__store_stats(const struct store *st, struct store_stats *out) {
   out->puts = atomic_load(&s->puts);
   out->commits = atomic_load(&s->commits);
 }
+
+int soupc__store_check(struct store *st) {
+  MDB_txn *txn;
+  int rv;
+
+  rv = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+  if (rv != 0) {
+    return soupc__store_err_from_mdb(rv);
+  }
+  mdb_txn_abort(txn);
+  return 0;
+}

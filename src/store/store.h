@@ -87,6 +87,10 @@ int soupc__store_put(struct store *st, const uint8_t *key, size_t key_len,
  * afterwards. Accepts NULL. */
 void soupc__store_close(struct store *st);
 
+/* Health check: starts and ends a read transaction. Any thread.
+ * @return 0, SOUPC_ERR_STORE or SOUPC_ERR_NOMEM. */
+int soupc__store_check(struct store *st);
+
 /* Counters for tests and benchmarks. */
 struct store_stats {
   uint64_t puts;    /* Puts committed */

@@ -18,7 +18,7 @@
 
 struct fixture {
   char dir[64];
-  struct store *store;
+  struct store_backend *backend;
   struct kv_service *kv;
   soupc_server *srv;
   soupc_channel *ch;
@@ -28,15 +28,17 @@ static int start(struct fixture *f, int enrich) {
   struct store_options sopts = {0};
   struct kv_options kopts = {0};
   soupc_server_options srv_opts = {0};
+  struct store *store;
   soupc_status st;
 
   snprintf(f->dir, sizeof(f->dir), "/tmp/soupc-kvtest-XXXXXX");
   assert_non_null(mkdtemp(f->dir));
   sopts.sync = STORE_SYNC_NONE;
-  assert_int_equal(soupc__store_open(&f->store, f->dir, &sopts, &st), 0);
+  assert_int_equal(soupc__store_open(&store, f->dir, &sopts, &st), 0);
+  assert_int_equal(soupc__backend_lmdb_new(&f->backend, store), 0);
   kopts.max_key_size = 1000;
   kopts.enrich_json = enrich;
-  assert_int_equal(soupc__kv_service_new(&f->kv, f->store, &kopts), 0);
+  assert_int_equal(soupc__kv_service_new(&f->kv, f->backend, &kopts), 0);
   srv_opts.workers = 2;
   srv_opts.max_message_size = 1 << 20;
   assert_int_equal(soupc_server_new(&f->srv, &srv_opts, &st), 0);
@@ -69,7 +71,7 @@ static int teardown(void **state) {
   soupc_channel_free(f->ch);
   soupc_server_free(f->srv);
   soupc__kv_service_free(f->kv);
-  soupc__store_close(f->store);
+  soupc__backend_close(f->backend);
   snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
   assert_int_equal(system(cmd), 0);
   free(f);
