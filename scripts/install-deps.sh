@@ -18,8 +18,8 @@ PACKAGES=(
   golang-go golang-goprotobuf-dev
   golang-google-grpc-dev golang-github-hashicorp-go-plugin-dev
   golang-github-zclconf-go-cty-dev golang-github-vmihailenco-msgpack.v5-dev
-  # benchmarks
-  nghttp2-client
+  # benchmarks (bench/kv_bench.py: h2load, nghttpd bound, Redis, etcd)
+  nghttp2-client nghttp2-server redis-server redis-tools etcd-server etcd-client
 )
 
 missing=()
