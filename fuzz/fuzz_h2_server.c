@@ -61,9 +61,12 @@ static void bidi_cancel(soupc_call *call, void *ud) {
 }
 
 static soupc_server *get_server(void) {
-  static const soupc_stream_handlers bidi = {NULL, bidi_msg, bidi_half_close,
+  static const soupc_stream_handlers bidi = {sizeof(soupc_stream_handlers),
+                                             NULL, bidi_msg, bidi_half_close,
                                              bidi_cancel};
-  soupc_server_options opts = {.max_message_size = 1 << 16, .workers = 1};
+  soupc_server_options opts = {.struct_size = sizeof(soupc_server_options),
+                               .max_message_size = 1 << 16,
+                               .workers = 1};
   soupc_status st;
 
   if (server == NULL) {

@@ -103,7 +103,7 @@ static int session(const char *plugin, int automtls, const char *network) {
   char *sock = NULL;
   pid_t pid;
 
-  memset(&o, 0, sizeof(o));
+  o = (soupc_plugin_host_options)SOUPC_PLUGIN_HOST_OPTIONS_INIT;
   o.path = plugin;
   o.cookie_key = "COUNTER_PLUGIN";
   o.cookie_value = "counter";

@@ -60,7 +60,7 @@ static int register_counter(soupc_server *srv, const soupc_plugin_info *info,
 }
 
 int main(void) {
-  soupc_plugin_serve_options opts = {0};
+  soupc_plugin_serve_options opts = SOUPC_PLUGIN_SERVE_OPTIONS_INIT;
   soupc_status st;
   int rv;
 

@@ -24,6 +24,9 @@ typedef enum {
 } soupc_curve;
 
 typedef struct soupc_cert_options {
+  /** sizeof(soupc_cert_options) as the caller was built; set by
+   * SOUPC_CERT_OPTIONS_INIT (docs/api/abi.md). */
+  size_t struct_size;
   soupc_key_type key_type;  /* default SOUPC_KEY_EC */
   soupc_curve curve;        /* EC only */
   int rsa_bits;             /* RSA only: 2048, 3072 or 4096; 0 = 2048 */
@@ -40,6 +43,11 @@ typedef struct soupc_cert_options {
   int is_ca;
   int validity_days; /* 0 = 365; at most 36500 */
 } soupc_cert_options;
+
+/** Initialiser for soupc_cert_options: an EC P-256 certificate for
+ * "localhost", valid 365 days, not a CA. */
+#define SOUPC_CERT_OPTIONS_INIT                                                \
+  { .struct_size = sizeof(soupc_cert_options) }
 
 /** Parses "ec" or "rsa" (case-insensitive). @return 0 or
  * SOUPC_ERR_INVALID_ARGUMENT. */

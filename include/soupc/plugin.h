@@ -28,9 +28,11 @@ extern "C" {
 
 /**
  * A parsed handshake line
- * ("CORE|APP|NETWORK|ADDR|PROTOCOL[|CERT[|MUX]]"). Filled by
- * soupc_plugin_handshake_parse(); the caller owns the struct and releases
- * what it holds with soupc_plugin_handshake_dispose().
+ * ("CORE|APP|NETWORK|ADDR|PROTOCOL[|CERT[|MUX]]"). Allocated by the
+ * library, never by the caller, so that fields can be added at the end
+ * (docs/api/abi.md): from soupc_plugin_handshake_parse() (owned by the
+ * caller, released with soupc_plugin_handshake_free()) or
+ * soupc_plugin_host_handshake() (borrowed).
  */
 typedef struct soupc_plugin_handshake {
   int core_version; /**< always 1 after a successful parse */
@@ -56,20 +58,21 @@ typedef struct soupc_plugin_handshake {
  * is standard base64 with or without '=' padding and must hold one DER
  * certificate.
  *
- * @param out  zeroed and filled on success; untouched on error
+ * @param out  on success, a new handshake; free it with
+ *             soupc_plugin_handshake_free(). Untouched on error.
  * @param line the line, not necessarily NUL-terminated
  * @return 0, SOUPC_ERR_HANDSHAKE (the line is malformed; @p st says which
  *         field and why, e.g. "garbled handshake line: field 1 (core
  *         version) is \"2\"; expected 1"), SOUPC_ERR_UNSUPPORTED (protocol
  *         netrpc), SOUPC_ERR_NOMEM.
  */
-SOUPC_EXTERN int soupc_plugin_handshake_parse(soupc_plugin_handshake *out,
+SOUPC_EXTERN int soupc_plugin_handshake_parse(soupc_plugin_handshake **out,
                                               const char *line, size_t len,
                                               soupc_status *st);
 
-/** Frees what soupc_plugin_handshake_parse() allocated and zeroes @p hs.
- * Accepts NULL and a zeroed struct. */
-SOUPC_EXTERN void soupc_plugin_handshake_dispose(soupc_plugin_handshake *hs);
+/** Frees a handshake from soupc_plugin_handshake_parse() and everything it
+ * holds. Accepts NULL. */
+SOUPC_EXTERN void soupc_plugin_handshake_free(soupc_plugin_handshake *hs);
 
 /* ------------------------------------------------------------------ */
 /* Plugin side                                                         */
@@ -123,8 +126,12 @@ typedef int (*soupc_plugin_register_fn)(soupc_server *srv,
                                         const soupc_plugin_info *info,
                                         void *user_data);
 
-/** Options for soupc_plugin_serve(). Zero-initialise, then set fields. */
+/** Options for soupc_plugin_serve(). Start from
+ * SOUPC_PLUGIN_SERVE_OPTIONS_INIT, then set fields. */
 typedef struct soupc_plugin_serve_options {
+  /** sizeof(soupc_plugin_serve_options) as the caller was built; set by
+   * SOUPC_PLUGIN_SERVE_OPTIONS_INIT (docs/api/abi.md). */
+  size_t struct_size;
   /** The magic cookie (required), e.g. "BASIC_PLUGIN" / "hello". */
   const char *cookie_key;
   const char *cookie_value;
@@ -164,6 +171,10 @@ typedef struct soupc_plugin_serve_options {
    * NULL. Receives the user_data given to soupc_plugin_serve(). */
   void (*on_stop)(void *user_data);
 } soupc_plugin_serve_options;
+
+/** Initialiser for soupc_plugin_serve_options: every field at its default. */
+#define SOUPC_PLUGIN_SERVE_OPTIONS_INIT                                        \
+  { .struct_size = sizeof(soupc_plugin_serve_options) }
 
 /**
  * Serves as a go-plugin gRPC plugin until the host calls
@@ -227,8 +238,12 @@ typedef void (*soupc_plugin_output_fn)(soupc_plugin_output kind,
                                        const char *data, size_t len,
                                        void *user_data);
 
-/** Options for the host. Zero-initialise, then set fields. */
+/** Options for the host. Start from SOUPC_PLUGIN_HOST_OPTIONS_INIT, then
+ * set fields. */
 typedef struct soupc_plugin_host_options {
+  /** sizeof(soupc_plugin_host_options) as the caller was built; set by
+   * SOUPC_PLUGIN_HOST_OPTIONS_INIT (docs/api/abi.md). */
+  size_t struct_size;
   /** Launch: the plugin executable (a name without '/' is looked up in
    * PATH). */
   const char *path;
@@ -287,6 +302,10 @@ typedef struct soupc_plugin_host_options {
    * without TLS; the launch then fails rather than talk in the clear. */
   int client_cert_pipe;
 } soupc_plugin_host_options;
+
+/** Initialiser for soupc_plugin_host_options: every field at its default. */
+#define SOUPC_PLUGIN_HOST_OPTIONS_INIT                                         \
+  { .struct_size = sizeof(soupc_plugin_host_options) }
 
 /**
  * Launches a plugin and connects to it (go-plugin-protocol.md §6.2): builds

@@ -33,6 +33,9 @@ extern "C" {
  * duration of the call that takes the struct (the contents are copied).
  */
 typedef struct soupc_tls_options {
+  /** sizeof(soupc_tls_options) as the caller was built; set by
+   * SOUPC_TLS_OPTIONS_INIT (docs/api/abi.md). */
+  size_t struct_size;
   /** Our certificate chain (PEM). Required for a server; optional for a
    * client (then it presents no certificate). */
   const char *cert_pem;
@@ -47,6 +50,10 @@ typedef struct soupc_tls_options {
   const char *server_name;
 } soupc_tls_options;
 
+/** Initialiser for soupc_tls_options: every field at its default. */
+#define SOUPC_TLS_OPTIONS_INIT                                                 \
+  { .struct_size = sizeof(soupc_tls_options) }
+
 /* ------------------------------------------------------------------ */
 /* Server                                                              */
 /* ------------------------------------------------------------------ */
@@ -55,6 +62,9 @@ typedef struct soupc_server soupc_server;
 typedef struct soupc_call soupc_call;
 
 typedef struct soupc_server_options {
+  /** sizeof(soupc_server_options) as the caller was built; set by
+   * SOUPC_SERVER_OPTIONS_INIT (docs/api/abi.md). */
+  size_t struct_size;
   /** Largest message accepted or sent, in bytes; 0 = 64 MiB. A bigger
    * request gets RESOURCE_EXHAUSTED naming the limit. */
   size_t max_message_size;
@@ -63,6 +73,10 @@ typedef struct soupc_server_options {
   /** NULL = plaintext h2c; otherwise TLS >= 1.2 with ALPN h2. */
   const soupc_tls_options *tls;
 } soupc_server_options;
+
+/** Initialiser for soupc_server_options: every field at its default. */
+#define SOUPC_SERVER_OPTIONS_INIT                                              \
+  { .struct_size = sizeof(soupc_server_options) }
 
 /**
  * A unary handler. It runs on the worker thread that owns the call. It must
@@ -83,6 +97,9 @@ typedef void (*soupc_unary_fn)(soupc_call *call, const uint8_t *req,
  * after on_cancel.
  */
 typedef struct soupc_stream_handlers {
+  /** sizeof(soupc_stream_handlers) as the caller was built; set by
+   * SOUPC_STREAM_HANDLERS_INIT (docs/api/abi.md). */
+  size_t struct_size;
   /** The call has started (headers received). May be NULL. */
   void (*on_start)(soupc_call *call, void *user_data);
   /** A whole request message arrived; borrowed for the callback. */
@@ -95,6 +112,10 @@ typedef struct soupc_stream_handlers {
    * call soupc_call_finish() to release the call. May be NULL. */
   void (*on_cancel)(soupc_call *call, void *user_data);
 } soupc_stream_handlers;
+
+/** Initialiser for soupc_stream_handlers: every callback NULL. */
+#define SOUPC_STREAM_HANDLERS_INIT                                             \
+  { .struct_size = sizeof(soupc_stream_handlers) }
 
 /**
  * Creates a server. @p opts may be NULL for defaults. Nothing listens yet.
@@ -202,6 +223,9 @@ typedef struct soupc_channel soupc_channel;
 typedef struct soupc_client_stream soupc_client_stream;
 
 typedef struct soupc_channel_options {
+  /** sizeof(soupc_channel_options) as the caller was built; set by
+   * SOUPC_CHANNEL_OPTIONS_INIT (docs/api/abi.md). */
+  size_t struct_size;
   /** Largest message sent or accepted; 0 = 64 MiB. */
   size_t max_message_size;
   /** NULL = plaintext h2c. */
@@ -209,6 +233,10 @@ typedef struct soupc_channel_options {
   /** Connect + TLS + HTTP/2 preface timeout in ms; 0 = 10000. */
   int connect_timeout_ms;
 } soupc_channel_options;
+
+/** Initialiser for soupc_channel_options: every field at its default. */
+#define SOUPC_CHANNEL_OPTIONS_INIT                                             \
+  { .struct_size = sizeof(soupc_channel_options) }
 
 /**
  * Connects to @p address (TCP, TLS and the HTTP/2 preface), blocking. The

@@ -23,7 +23,7 @@ extern "C" {
 #define SOUPC_PRINTF(fmt, args)
 #endif
 
-#define SOUPC_VERSION "0.1.0"
+#include "soupc/version.h"
 
 /** Error codes; one range per layer, so a code in a log says where it came
  * from. */
@@ -78,8 +78,21 @@ typedef struct soupc_status {
   char message[512]; /* NUL-terminated, one line */
 } soupc_status;
 
-/** @return "0.1.0"; static storage. */
+/**
+ * The version of the library loaded at run time, which may be newer than the
+ * headers a program was built with (SOUPC_VERSION).
+ * @return "MAJOR.MINOR.PATCH", e.g. "0.1.0"; static storage, never NULL.
+ *         Thread-safe.
+ */
 SOUPC_EXTERN const char *soupc_version(void);
+
+/**
+ * The loaded library's version as 0xMMmmpp, to compare with
+ * SOUPC_VERSION_NUM: a program that needs an API added in 0.2.0 checks
+ * `soupc_version_num() >= 0x000200` before calling it.
+ * @return the number; never fails. Thread-safe.
+ */
+SOUPC_EXTERN unsigned int soupc_version_num(void);
 
 /** @return a static name for any soupc_err ("invalid argument", ...). */
 SOUPC_EXTERN const char *soupc_strerror(int err);

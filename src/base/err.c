@@ -5,10 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *soupc_version(void) {
-  return SOUPC_VERSION;
-}
-
 const char *soupc_strerror(int err) {
   switch (err) {
   case SOUPC_OK:

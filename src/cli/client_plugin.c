@@ -110,7 +110,7 @@ static int is_self(const char *path) {
 int client_target_open_plugin(struct client_target *t,
                               const struct client_options *opts,
                               soupc_status *st) {
-  soupc_plugin_host_options hopts = {0};
+  soupc_plugin_host_options hopts = SOUPC_PLUGIN_HOST_OPTIONS_INIT;
   char *cert = NULL, *key = NULL;
   char self[4096];
   const char *argv[16];

@@ -23,8 +23,8 @@ void client_options_init(struct client_options *opts) {
 /* Dials HOST:PORT or unix:PATH, with TLS when any TLS file is given. */
 static int open_address(struct client_target *t,
                         const struct client_options *opts, soupc_status *st) {
-  soupc_channel_options copts = {0};
-  soupc_tls_options tls = {0};
+  soupc_channel_options copts = SOUPC_CHANNEL_OPTIONS_INIT;
+  soupc_tls_options tls = SOUPC_TLS_OPTIONS_INIT;
   char *ca = NULL, *cert = NULL, *key = NULL;
   int rv = -1;
 

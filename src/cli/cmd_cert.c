@@ -118,7 +118,7 @@ int cmd_rpc_cert_generate(int argc, char **argv) {
   char *cert_pem = NULL, *key_pem = NULL;
   int c, rc;
 
-  memset(&opts, 0, sizeof(opts));
+  opts = (soupc_cert_options)SOUPC_CERT_OPTIONS_INIT;
   opts.key_type = SOUPC_KEY_EC;
   opts.curve = SOUPC_CURVE_P384; /* rpc-spec.md §12: --tls-curve default */
   optind = 1;

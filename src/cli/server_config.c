@@ -20,6 +20,7 @@ void server_config_init(struct server_config *cfg) {
   cfg->max_key_size = (size_t)64 * 1024;
   cfg->enrich_json = enrich != NULL && (strcmp(enrich, "1") == 0 ||
                                         strcasecmp(enrich, "true") == 0);
+  cfg->cert = (soupc_cert_options)SOUPC_CERT_OPTIONS_INIT;
   cfg->cert.key_type = SOUPC_KEY_EC;
   cfg->cert.curve = SOUPC_CURVE_P384;
   cfg->cert.rsa_bits = 2048;

@@ -63,7 +63,7 @@ static void close_store(void *user_data) {
 }
 
 int server_run_plugin(const struct server_config *cfg) {
-  soupc_plugin_serve_options opts = {0};
+  soupc_plugin_serve_options opts = SOUPC_PLUGIN_SERVE_OPTIONS_INIT;
   struct plugin_ctx ctx = {0};
   const char *ignore = getenv("SOUPC_PLUGIN_IGNORE_SHUTDOWN");
   const char *cookie_key = getenv("PLUGIN_MAGIC_COOKIE_KEY");

@@ -49,8 +49,8 @@ static int write_auto_cert(char **dir_out, char **path_out, const char *pem,
 }
 
 int server_run_standalone(const struct server_config *cfg) {
-  soupc_server_options sopts = {0};
-  soupc_tls_options tls = {0};
+  soupc_server_options sopts = SOUPC_SERVER_OPTIONS_INIT;
+  soupc_tls_options tls = SOUPC_TLS_OPTIONS_INIT;
   struct server_store store = {0};
   soupc_server *srv = NULL;
   soupc_status st;

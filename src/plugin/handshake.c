@@ -3,6 +3,7 @@
  * rpc-spec.md §7.2-§7.3. */
 #include "plugin/plugin_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +118,9 @@ static int check_address(const struct field *net, const struct field *addr) {
   return 0;
 }
 
-int soupc_plugin_handshake_parse(soupc_plugin_handshake *out, const char *line,
-                                 size_t len, soupc_status *st) {
+int soupc__plugin_handshake_parse_into(soupc_plugin_handshake *out,
+                                       const char *line, size_t len,
+                                       soupc_status *st) {
   soupc_plugin_handshake hs;
   struct field f[MAX_FIELDS];
   char q[64];
@@ -268,11 +270,11 @@ int soupc_plugin_handshake_parse(soupc_plugin_handshake *out, const char *line,
   return 0;
 
 fail:
-  soupc_plugin_handshake_dispose(&hs);
+  soupc__plugin_handshake_dispose(&hs);
   return rv;
 }
 
-void soupc_plugin_handshake_dispose(soupc_plugin_handshake *hs) {
+void soupc__plugin_handshake_dispose(soupc_plugin_handshake *hs) {
   if (hs == NULL) {
     return;
   }
@@ -283,4 +285,34 @@ void soupc_plugin_handshake_dispose(soupc_plugin_handshake *hs) {
   free(hs->cert_pem);
   memset(hs, 0, sizeof(*hs));
   hs->mux = -1;
+}
+
+/* The public form allocates the struct, so that fields added later never
+ * write past a caller's older, smaller struct (docs/api/abi.md). */
+int soupc_plugin_handshake_parse(soupc_plugin_handshake **out, const char *line,
+                                 size_t len, soupc_status *st) {
+  soupc_plugin_handshake *hs;
+  int rv;
+
+  assert(out != NULL);
+  hs = soupc__calloc(1, sizeof(*hs));
+  if (hs == NULL) {
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    return SOUPC_ERR_NOMEM;
+  }
+  rv = soupc__plugin_handshake_parse_into(hs, line, len, st);
+  if (rv != 0) {
+    soupc__free(hs);
+    return rv;
+  }
+  *out = hs;
+  return 0;
+}
+
+void soupc_plugin_handshake_free(soupc_plugin_handshake *hs) {
+  if (hs == NULL) {
+    return;
+  }
+  soupc__plugin_handshake_dispose(hs);
+  soupc__free(hs);
 }

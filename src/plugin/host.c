@@ -23,6 +23,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "base/alloc.h"
+#include "base/options.h"
 #include "health.pb-c.h"
 #include "plugin.pb-c.h"
 #include "soupc/cert.h"
@@ -430,7 +431,7 @@ static void host_free(struct soupc_plugin_host *h) {
   if (h->stdio_end[1] >= 0) {
     close(h->stdio_end[1]);
   }
-  soupc_plugin_handshake_dispose(&h->hs);
+  soupc__plugin_handshake_dispose(&h->hs);
   if (h->client_key_pem != NULL) {
     explicit_bzero(h->client_key_pem, strlen(h->client_key_pem));
   }
@@ -489,7 +490,7 @@ static int client_cert(struct soupc_plugin_host *h,
   if (o != NULL && o->no_automtls) {
     return 0;
   }
-  memset(&co, 0, sizeof(co));
+  co = (soupc_cert_options)SOUPC_CERT_OPTIONS_INIT;
   co.key_type = SOUPC_KEY_EC;
   co.curve = o != NULL ? (soupc_curve)o->curve : SOUPC_CURVE_P256;
   /* §3.1: like go-plugin's, the cert is its own CA (the plugin pins it as
@@ -518,8 +519,8 @@ static int connect_plugin(struct soupc_plugin_host *h,
   soupc_tls_options to;
   int rv;
 
-  memset(&co, 0, sizeof(co));
-  memset(&to, 0, sizeof(to));
+  co = (soupc_channel_options)SOUPC_CHANNEL_OPTIONS_INIT;
+  to = (soupc_tls_options)SOUPC_TLS_OPTIONS_INIT;
   if (o != NULL) {
     co.max_message_size = o->max_message_size;
     co.connect_timeout_ms = o->connect_timeout_ms;
@@ -817,8 +818,10 @@ static void ignore_sigpipe(void) {
 /* ---- public ---- */
 
 int soupc_plugin_host_launch(soupc_plugin_host **out,
-                             const soupc_plugin_host_options *opts,
+                             const soupc_plugin_host_options *user_opts,
                              soupc_status *st) {
+  soupc_plugin_host_options o;
+  const soupc_plugin_host_options *opts = &o;
   struct soupc_plugin_host *h = NULL;
   char *exe = NULL, *line = NULL;
   char **envp = NULL;
@@ -831,8 +834,14 @@ int soupc_plugin_host_launch(soupc_plugin_host **out,
   const char *const *argv;
   int rv, timeout;
 
-  assert(out != NULL && opts != NULL);
+  assert(out != NULL && user_opts != NULL);
   soupc_status_clear(st);
+  /* docs/api/abi.md: read the caller's struct at its own size. */
+  rv = soupc__options_copy(&o, sizeof(o), user_opts,
+                           "soupc_plugin_host_options", st);
+  if (rv != 0) {
+    return rv;
+  }
   ignore_sigpipe();
   if (opts->cookie_key == NULL || opts->cookie_key[0] == '\0' ||
       opts->cookie_value == NULL) {
@@ -984,7 +993,7 @@ int soupc_plugin_host_launch(soupc_plugin_host **out,
   if (rv != 0) {
     goto fail;
   }
-  rv = soupc_plugin_handshake_parse(&h->hs, line, strlen(line), st);
+  rv = soupc__plugin_handshake_parse_into(&h->hs, line, strlen(line), st);
   if (rv != 0) {
     goto fail;
   }
@@ -1041,20 +1050,29 @@ fail:
 
 int soupc_plugin_host_reattach(soupc_plugin_host **out,
                                const char *handshake_line,
-                               const soupc_plugin_host_options *opts,
+                               const soupc_plugin_host_options *user_opts,
                                soupc_status *st) {
+  soupc_plugin_host_options o;
+  const soupc_plugin_host_options *opts = &o;
   struct soupc_plugin_host *h;
   int rv;
 
   assert(out != NULL && handshake_line != NULL);
   soupc_status_clear(st);
+  /* docs/api/abi.md: read the caller's struct at its own size; NULL is all
+   * defaults. */
+  rv = soupc__options_copy(&o, sizeof(o), user_opts,
+                           "soupc_plugin_host_options", st);
+  if (rv != 0) {
+    return rv;
+  }
   ignore_sigpipe();
   h = host_new(opts);
   if (h == NULL) {
     return SOUPC_ERR_NOMEM;
   }
-  rv = soupc_plugin_handshake_parse(&h->hs, handshake_line,
-                                    strlen(handshake_line), st);
+  rv = soupc__plugin_handshake_parse_into(&h->hs, handshake_line,
+                                          strlen(handshake_line), st);
   if (rv != 0) {
     goto fail;
   }

@@ -29,6 +29,14 @@ int soupc__plugin_handshake_format(char **out, int app_version,
                                    const char *network, const char *address,
                                    const char *cert_b64, int mux);
 
+/* soupc_plugin_handshake_parse() into a struct the caller provides (the
+ * host embeds one); same contract otherwise. Release with
+ * soupc__plugin_handshake_dispose(), which zeroes it (mux = -1). */
+int soupc__plugin_handshake_parse_into(soupc_plugin_handshake *out,
+                                       const char *line, size_t len,
+                                       soupc_status *st);
+void soupc__plugin_handshake_dispose(soupc_plugin_handshake *hs);
+
 /* ---- plugin_env.c ---- */
 
 /* go-plugin-protocol.md §2.1. @return 0 (match), SOUPC_ERR_COOKIE

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/options.h"
 #include "soupc/cert.h"
 
 /* Bytes of stdout/stderr kept for a host that has not subscribed yet. */
@@ -235,7 +236,7 @@ static int tls_prepare(struct tls_setup *t,
       return SOUPC_ERR_TLS;
     }
   } else {
-    memset(&co, 0, sizeof(co));
+    co = (soupc_cert_options)SOUPC_CERT_OPTIONS_INIT;
     co.key_type = t->key_type;
     co.curve = t->curve;
     co.rsa_bits = t->rsa_bits;
@@ -349,9 +350,11 @@ static void signals_restore(struct signals *s) {
   s->installed = 0;
 }
 
-int soupc_plugin_serve(const soupc_plugin_serve_options *opts,
+int soupc_plugin_serve(const soupc_plugin_serve_options *user_opts,
                        soupc_plugin_register_fn register_services,
                        void *user_data, soupc_status *st) {
+  soupc_plugin_serve_options o;
+  const soupc_plugin_serve_options *opts = &o;
   soupc_server_options so;
   soupc_tls_options to;
   soupc_plugin_info info;
@@ -370,7 +373,13 @@ int soupc_plugin_serve(const soupc_plugin_serve_options *opts,
   int version, fd, rv, port = 0, lo = 0, hi = 0;
   int out_fd = STDOUT_FILENO;
 
-  assert(opts != NULL);
+  assert(user_opts != NULL);
+  /* docs/api/abi.md: read the caller's struct at its own size. */
+  rv = soupc__options_copy(&o, sizeof(o), user_opts,
+                           "soupc_plugin_serve_options", st);
+  if (rv != 0) {
+    return rv;
+  }
   memset(&tls, 0, sizeof(tls));
   tls.late_fd = -1;
   memset(&sigs, 0, sizeof(sigs));
@@ -440,8 +449,8 @@ int soupc_plugin_serve(const soupc_plugin_serve_options *opts,
   }
   signals_install(&sigs, stop_pipe[1]);
 
-  memset(&to, 0, sizeof(to));
-  memset(&so, 0, sizeof(so));
+  to = (soupc_tls_options)SOUPC_TLS_OPTIONS_INIT;
+  so = (soupc_server_options)SOUPC_SERVER_OPTIONS_INIT;
   so.max_message_size = opts->max_message_size;
   so.workers = opts->workers;
   if (tls.kind != SOUPC_PLUGIN_TLS_NONE) {

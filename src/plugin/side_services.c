@@ -222,14 +222,15 @@ static void ignore_message(soupc_call *call, const uint8_t *msg, size_t len,
 
 int soupc__side_services_new(struct side_services **out, soupc_server *srv,
                              int stop_fd, int ignore_shutdown) {
-  soupc_stream_handlers watch = {held_start, health_watch_message, NULL,
-                                 held_cancel};
-  soupc_stream_handlers stdio = {stdio_start, ignore_message, NULL,
-                                 stdio_cancel};
+  soupc_stream_handlers watch = {sizeof(soupc_stream_handlers), held_start,
+                                 health_watch_message, NULL, held_cancel};
+  soupc_stream_handlers stdio = {sizeof(soupc_stream_handlers), stdio_start,
+                                 ignore_message, NULL, stdio_cancel};
   /* §4.4: hold StartStream open until the host cancels or half-closes;
    * brokered connections are not implemented. */
-  soupc_stream_handlers broker = {held_start, ignore_message,
-                                  held_half_close_ok, held_cancel};
+  soupc_stream_handlers broker = {sizeof(soupc_stream_handlers), held_start,
+                                  ignore_message, held_half_close_ok,
+                                  held_cancel};
   struct side_services *ss;
   int rv;
 

@@ -7,6 +7,7 @@
 #include "soupc/cert.h"
 
 #include "base/alloc.h"
+#include "base/options.h"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -250,7 +251,9 @@ static int add_extensions(X509 *x, const soupc_cert_options *opts,
 }
 
 int soupc_cert_generate(char **cert_pem_out, char **key_pem_out,
-                        const soupc_cert_options *opts, soupc_status *st) {
+                        const soupc_cert_options *user_opts, soupc_status *st) {
+  soupc_cert_options o;
+  const soupc_cert_options *opts = &o;
   EVP_PKEY *pkey = NULL;
   X509 *x = NULL;
   X509_NAME *name;
@@ -261,7 +264,12 @@ int soupc_cert_generate(char **cert_pem_out, char **key_pem_out,
   int bits = 0, days;
   int rv;
 
-  assert(cert_pem_out != NULL && key_pem_out != NULL && opts != NULL);
+  assert(cert_pem_out != NULL && key_pem_out != NULL);
+  /* docs/api/abi.md: read the caller's struct at its own size. */
+  rv = soupc__options_copy(&o, sizeof(o), user_opts, "soupc_cert_options", st);
+  if (rv != 0) {
+    return rv;
+  }
   if (opts->key_type == SOUPC_KEY_RSA) {
     bits = opts->rsa_bits == 0 ? 2048 : opts->rsa_bits;
     if (soupc_rsa_bits_check(bits) != 0) {

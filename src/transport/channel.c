@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 
 #include "base/alloc.h"
+#include "base/options.h"
 #include "tls/tls_context.h"
 #include "transport/addr.h"
 #include "transport/grpc_wire.h"
@@ -842,7 +843,8 @@ static void channel_destroy(soupc_channel *ch) {
 }
 
 int soupc_channel_open(soupc_channel **out, const char *address,
-                       const soupc_channel_options *opts, soupc_status *st) {
+                       const soupc_channel_options *user_opts,
+                       soupc_status *st) {
   static const nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
@@ -853,7 +855,20 @@ int soupc_channel_open(soupc_channel **out, const char *address,
   int fd = -1, rv, timeout_ms;
   SSL *ssl = NULL;
   int thread_started = 0;
+  soupc_channel_options o;
+  soupc_tls_options tls;
+  const soupc_channel_options *opts = &o;
 
+  /* docs/api/abi.md: read the caller's structs at their own size. */
+  rv = soupc__options_copy(&o, sizeof(o), user_opts, "soupc_channel_options",
+                           st);
+  if (rv == 0 && o.tls != NULL) {
+    rv = soupc__options_copy(&tls, sizeof(tls), o.tls, "soupc_tls_options", st);
+    o.tls = &tls;
+  }
+  if (rv != 0) {
+    return rv;
+  }
   soupc__transport_init();
   pthread_once(&client_callbacks_once, init_client_callbacks);
   if (soupc__addr_parse(&a, address) != 0) {
@@ -867,9 +882,8 @@ int soupc_channel_open(soupc_channel **out, const char *address,
     soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
     return SOUPC_ERR_NOMEM;
   }
-  timeout_ms = opts != NULL && opts->connect_timeout_ms > 0
-                   ? opts->connect_timeout_ms
-                   : DEFAULT_CONNECT_TIMEOUT_MS;
+  timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
+                                            : DEFAULT_CONNECT_TIMEOUT_MS;
   deadline = soupc__now_ms() + timeout_ms;
   ch = soupc__calloc(1, sizeof(*ch));
   if (ch == NULL) {
@@ -879,9 +893,8 @@ int soupc_channel_open(soupc_channel **out, const char *address,
   pthread_mutex_init(&ch->mu, NULL);
   pthread_cond_init(&ch->ready_cv, NULL);
   atomic_init(&ch->open, 0);
-  ch->max_msg = opts != NULL && opts->max_message_size > 0
-                    ? opts->max_message_size
-                    : SOUPC_DEFAULT_MAX_MESSAGE_SIZE;
+  ch->max_msg = opts->max_message_size > 0 ? opts->max_message_size
+                                           : SOUPC_DEFAULT_MAX_MESSAGE_SIZE;
   if (ch->max_msg > UINT32_MAX) {
     ch->max_msg = UINT32_MAX;
   }
@@ -894,7 +907,7 @@ int soupc_channel_open(soupc_channel **out, const char *address,
     snprintf(ch->authority, sizeof(ch->authority), "%s:%u", a.host,
              (unsigned)a.port);
   }
-  if (opts != NULL && opts->tls != NULL) {
+  if (opts->tls != NULL) {
     ch->is_tls = 1;
     ch->ssl_ctx = soupc__tls_client_ctx_new(opts->tls, st);
     if (ch->ssl_ctx == NULL) {

@@ -15,6 +15,7 @@
 #include <event2/thread.h>
 
 #include "base/alloc.h"
+#include "base/options.h"
 #include "tls/tls_context.h"
 #include "transport/addr.h"
 #include "transport/server_int.h"
@@ -511,11 +512,24 @@ static void *acceptor_main(void *arg) {
 /* Public API                                                           */
 /* ------------------------------------------------------------------ */
 
-int soupc_server_new(soupc_server **out, const soupc_server_options *opts,
+int soupc_server_new(soupc_server **out, const soupc_server_options *user_opts,
                      soupc_status *st) {
+  soupc_server_options o;
+  soupc_tls_options tls;
+  const soupc_server_options *opts = &o;
   soupc_server *srv;
   int rv;
 
+  /* docs/api/abi.md: read the caller's structs at their own size. */
+  rv =
+      soupc__options_copy(&o, sizeof(o), user_opts, "soupc_server_options", st);
+  if (rv == 0 && o.tls != NULL) {
+    rv = soupc__options_copy(&tls, sizeof(tls), o.tls, "soupc_tls_options", st);
+    o.tls = &tls;
+  }
+  if (rv != 0) {
+    return rv;
+  }
   soupc__transport_init();
   srv = soupc__calloc(1, sizeof(*srv));
   if (srv == NULL) {
@@ -526,19 +540,18 @@ int soupc_server_new(soupc_server **out, const soupc_server_options *opts,
   atomic_init(&srv->shutdown_requested, 0);
   srv->last_accept_warn_ms = -100000;
   srv->handshake_timeout_ms = SERVER_HANDSHAKE_TIMEOUT_MS;
-  srv->max_msg = opts != NULL && opts->max_message_size > 0
-                     ? opts->max_message_size
-                     : SOUPC_DEFAULT_MAX_MESSAGE_SIZE;
+  srv->max_msg = opts->max_message_size > 0 ? opts->max_message_size
+                                            : SOUPC_DEFAULT_MAX_MESSAGE_SIZE;
   /* The 4-byte length prefix cannot describe more. */
   if (srv->max_msg > UINT32_MAX) {
     srv->max_msg = UINT32_MAX;
   }
-  srv->nworkers = opts != NULL && opts->workers > 0 ? opts->workers : 0;
+  srv->nworkers = opts->workers > 0 ? opts->workers : 0;
   if (srv->nworkers == 0) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     srv->nworkers = n > 0 ? (int)n : 1;
   }
-  if (opts != NULL && opts->tls != NULL) {
+  if (opts->tls != NULL) {
     srv->ssl_ctx = soupc__tls_server_ctx_new(opts->tls, st);
     if (srv->ssl_ctx == NULL) {
       rv = SOUPC_ERR_TLS;
@@ -600,10 +613,18 @@ int soupc_server_add_unary(soupc_server *srv, const char *path,
 int soupc_server_add_stream(soupc_server *srv, const char *path,
                             const soupc_stream_handlers *handlers,
                             void *user_data) {
+  soupc_stream_handlers h;
+  int rv;
+
   if (handlers == NULL) {
     return SOUPC_ERR_INVALID_ARGUMENT;
   }
-  return add_method(srv, path, 1, NULL, handlers, user_data);
+  rv = soupc__options_copy(&h, sizeof(h), handlers, "soupc_stream_handlers",
+                           NULL);
+  if (rv != 0) {
+    return rv;
+  }
+  return add_method(srv, path, 1, NULL, &h, user_data);
 }
 
 static int add_listener(soupc_server *srv, int fd, const char *text,

@@ -91,11 +91,6 @@ static void status_message_is_one_line_and_truncated(void **state) {
   soupc_status_clear(NULL);
 }
 
-static void version_is_the_macro(void **state) {
-  (void)state;
-  assert_string_equal(soupc_version(), SOUPC_VERSION);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_error_code_has_a_name),
@@ -103,7 +98,6 @@ int main(void) {
       cmocka_unit_test(errors_map_to_grpc_codes),
       cmocka_unit_test(grpc_code_names_are_canonical),
       cmocka_unit_test(status_message_is_one_line_and_truncated),
-      cmocka_unit_test(version_is_the_macro),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,7 @@ struct fixture {
 static int start(struct fixture *f, int enrich) {
   struct store_options sopts = {0};
   struct kv_options kopts = {0};
-  soupc_server_options srv_opts = {0};
+  soupc_server_options srv_opts = SOUPC_SERVER_OPTIONS_INIT;
   struct store *store;
   soupc_status st;
 

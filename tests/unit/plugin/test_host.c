@@ -72,7 +72,7 @@ static int run_as_plugin(void) {
   soupc_status st;
   int rv;
 
-  memset(&o, 0, sizeof(o));
+  o = (soupc_plugin_serve_options)SOUPC_PLUGIN_SERVE_OPTIONS_INIT;
   o.cookie_key = COOKIE_KEY;
   o.cookie_value = COOKIE_VALUE;
   o.tls_mode = getenv("TEST_TLS_MODE");
@@ -183,7 +183,7 @@ static int count_fds(void) {
 }
 
 static void base_options(soupc_plugin_host_options *o, const char *path) {
-  memset(o, 0, sizeof(*o));
+  *o = (soupc_plugin_host_options)SOUPC_PLUGIN_HOST_OPTIONS_INIT;
   o->path = path;
   o->cookie_key = COOKIE_KEY;
   o->cookie_value = COOKIE_VALUE;
@@ -592,7 +592,7 @@ static void manual_tls_serves_the_given_certificate(void **state) {
   (void)state;
   memset(&out, 0, sizeof(out));
   pthread_mutex_init(&out.mu, NULL);
-  memset(&co, 0, sizeof(co));
+  co = (soupc_cert_options)SOUPC_CERT_OPTIONS_INIT;
   co.curve = SOUPC_CURVE_P256;
   assert_int_equal(soupc_cert_generate(&cert, &key, &co, &st), 0);
   snprintf(cert_path, sizeof(cert_path), "%s/manual.crt", tmp_root);
@@ -823,7 +823,7 @@ reattach_to_automtls_plugin_needs_the_launch_client_cert(void **state) {
   pid_t pid;
 
   (void)state;
-  memset(&co, 0, sizeof(co));
+  co = (soupc_cert_options)SOUPC_CERT_OPTIONS_INIT;
   co.curve = SOUPC_CURVE_P384;
   co.is_ca = 1;
   assert_int_equal(soupc_cert_generate(&cert, &key, &co, &st), 0);
@@ -843,7 +843,7 @@ reattach_to_automtls_plugin_needs_the_launch_client_cert(void **state) {
            hs->network, hs->address, b64);
 
   /* with the launch pair */
-  memset(&ro, 0, sizeof(ro));
+  ro = (soupc_plugin_host_options)SOUPC_PLUGIN_HOST_OPTIONS_INIT;
   ro.client_cert_pem = cert;
   ro.client_key_pem = key;
   ro.no_stdio_stream = 1;
@@ -857,7 +857,7 @@ reattach_to_automtls_plugin_needs_the_launch_client_cert(void **state) {
   call_echo(live_host);
 
   /* with a fresh generated cert the plugin refuses us */
-  memset(&ro, 0, sizeof(ro));
+  ro = (soupc_plugin_host_options)SOUPC_PLUGIN_HOST_OPTIONS_INIT;
   ro.no_stdio_stream = 1;
   ro.connect_timeout_ms = 3000;
   if (soupc_plugin_host_reattach(&again, line, &ro, &st) == 0) {

@@ -161,7 +161,7 @@ static void generate_and_describe(const soupc_cert_options *opts) {
 }
 
 static void every_curve_generates_and_describes_back(void **state) {
-  soupc_cert_options o = {0};
+  soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
   int c;
 
   (void)state;
@@ -176,7 +176,7 @@ static void every_curve_generates_and_describes_back(void **state) {
 }
 
 static void every_rsa_size_generates_and_describes_back(void **state) {
-  soupc_cert_options o = {0};
+  soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
 
   (void)state;
   o.key_type = SOUPC_KEY_RSA;
@@ -193,7 +193,7 @@ static void every_rsa_size_generates_and_describes_back(void **state) {
 }
 
 static void subject_and_validity_options_are_applied(void **state) {
-  soupc_cert_options o = {0};
+  soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
   char *cert = NULL, *key = NULL;
   char buf[128];
   X509 *x;
@@ -220,7 +220,7 @@ static void subject_and_validity_options_are_applied(void **state) {
   free(key);
 
   /* Defaults: CN localhost, O soup-c. */
-  memset(&o, 0, sizeof(o));
+  o = (soupc_cert_options)SOUPC_CERT_OPTIONS_INIT;
   assert_int_equal(soupc_cert_generate(&cert, &key, &o, NULL), 0);
   x = parse_cert(cert);
   X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf,
@@ -234,11 +234,60 @@ static void subject_and_validity_options_are_applied(void **state) {
   free(key);
 }
 
+static int validity_days_of(const char *pem) {
+  X509 *x = parse_cert(pem);
+  int days = 0, secs = 0;
+
+  assert_true(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(x),
+                             X509_get0_notAfter(x)));
+  X509_free(x);
+  return days;
+}
+
+/* docs/api/abi.md: options must come from SOUPC_CERT_OPTIONS_INIT. */
+static void options_without_init_are_rejected(void **state) {
+  soupc_cert_options o;
+  char *cert = NULL, *key = NULL;
+  soupc_status st;
+
+  (void)state;
+  memset(&o, 0, sizeof(o));
+  assert_int_equal(soupc_cert_generate(&cert, &key, &o, &st),
+                   SOUPC_ERR_INVALID_ARGUMENT);
+  assert_non_null(strstr(st.message, "soupc_cert_options.struct_size is 0"));
+  assert_null(cert);
+  assert_null(key);
+}
+
+/* NULL options, and a caller built when the struct ended before
+ * validity_days, both get the 365-day default. */
+static void older_or_null_options_get_defaults(void **state) {
+  soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
+  char *cert = NULL, *key = NULL;
+
+  (void)state;
+  assert_int_equal(soupc_cert_generate(&cert, &key, NULL, NULL), 0);
+  assert_int_equal(validity_days_of(cert), 365);
+  free(cert);
+  free(key);
+  o.validity_days = 3650; /* beyond the "old" struct: must be ignored */
+  o.struct_size = offsetof(soupc_cert_options, validity_days);
+  assert_int_equal(soupc_cert_generate(&cert, &key, &o, NULL), 0);
+  assert_int_equal(validity_days_of(cert), 365);
+  free(cert);
+  free(key);
+  o.struct_size = sizeof(o);
+  assert_int_equal(soupc_cert_generate(&cert, &key, &o, NULL), 0);
+  assert_int_equal(validity_days_of(cert), 3650);
+  free(cert);
+  free(key);
+}
+
 /* A self-signed certificate is its own trust root (go-plugin-protocol.md
  * §3.4): OpenSSL 3 verifies it against a store holding only itself, CA or
  * not. */
 static void self_signed_cert_verifies_against_itself(void **state) {
-  soupc_cert_options o = {0};
+  soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
   int is_ca;
 
   (void)state;
@@ -264,7 +313,7 @@ static void self_signed_cert_verifies_against_itself(void **state) {
 }
 
 static void serials_differ(void **state) {
-  soupc_cert_options o = {0};
+  soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
   char *c1, *k1, *c2, *k2;
   X509 *x1, *x2;
 
@@ -287,7 +336,7 @@ static void serials_differ(void **state) {
 }
 
 static void bad_rsa_size_or_days_is_invalid_argument(void **state) {
-  soupc_cert_options o = {0};
+  soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
   soupc_status st;
   char *cert = (char *)"untouched", *key = (char *)"untouched";
 
@@ -312,7 +361,7 @@ static void bad_rsa_size_or_days_is_invalid_argument(void **state) {
 }
 
 static void generate_out_of_memory_frees_everything(void **state) {
-  soupc_cert_options o = {0};
+  soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
   char *cert, *key;
   long n, i;
 
@@ -531,7 +580,7 @@ static void base64_out_of_memory_is_nomem(void **state) {
  * (go-plugin-protocol.md §3.3): PEM -> DER -> base64 -> DER -> PEM must
  * give the same certificate back. */
 static void pem_der_base64_round_trip(void **state) {
-  soupc_cert_options o = {0};
+  soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
   char *cert, *key, *b64, *pem2;
   uint8_t *der, *der2;
   size_t len, len2;
@@ -556,7 +605,7 @@ static void pem_der_base64_round_trip(void **state) {
 }
 
 static void pem_der_reject_garbage(void **state) {
-  soupc_cert_options o = {0};
+  soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
   char *cert, *key, *pem;
   uint8_t *der, *longer;
   size_t len;
@@ -604,7 +653,7 @@ static void describe_rejects_non_certificates(void **state) {
                    SOUPC_ERR_INVALID_ARGUMENT);
   /* NULL outputs are allowed. */
   {
-    soupc_cert_options o = {0};
+    soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
     char *cert, *key;
     assert_int_equal(soupc_cert_generate(&cert, &key, &o, NULL), 0);
     assert_int_equal(soupc_cert_describe(NULL, NULL, NULL, cert), 0);
@@ -719,6 +768,8 @@ int main(void) {
       cmocka_unit_test(describe_ed25519_is_unsupported),
       cmocka_unit_test(handshake_field_round_trips_a_goplugin_cert),
       cmocka_unit_test(describe_reads_a_goplugin_cert),
+      cmocka_unit_test(options_without_init_are_rejected),
+      cmocka_unit_test(older_or_null_options_get_defaults),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,7 +35,7 @@ static struct pair client_plain; /* EC P-256, not a CA */
 
 static void make_pair(struct pair *p, soupc_key_type kt, soupc_curve curve,
                       int is_ca) {
-  soupc_cert_options o = {0};
+  soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
   soupc_status st;
 
   o.key_type = kt;
@@ -452,7 +452,7 @@ static void bad_material_gives_clear_messages(void **state) {
   char *key_copy;
 
   (void)state;
-  memset(&o, 0, sizeof(o));
+  o = (soupc_tls_options)SOUPC_TLS_OPTIONS_INIT;
   expect_server_error(&o, "needs a certificate");
 
   o.cert_pem = "hello";
@@ -484,7 +484,7 @@ static void bad_material_gives_clear_messages(void **state) {
   expect_server_error(&o, "CA certificates are not PEM");
 
   /* The client reports the same problems. */
-  memset(&o, 0, sizeof(o));
+  o = (soupc_tls_options)SOUPC_TLS_OPTIONS_INIT;
   o.cert_pem = server_p256.cert;
   o.key_pem = client_p384.key;
   assert_null(soupc__tls_client_ctx_new(&o, &st));

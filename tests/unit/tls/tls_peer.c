@@ -93,7 +93,7 @@ int main(int argc, char **argv) {
   /* Line-buffered so the verdict survives a sanitizer's _exit. */
   setvbuf(stdout, NULL, _IOLBF, 0);
   server = strcmp(argv[1], "server") == 0;
-  memset(&o, 0, sizeof(o));
+  o = (soupc_tls_options)SOUPC_TLS_OPTIONS_INIT;
   o.cert_pem = load(argv[3]);
   o.key_pem = load(argv[4]);
   o.ca_pem = load(argv[5]);

@@ -137,7 +137,8 @@ static void handler_status_and_encoded_message_reach_the_client(void **st_) {
 
 static void
 over_limit_request_is_resource_exhausted_and_next_call_works(void **state) {
-  soupc_server_options so = {.max_message_size = 1024 * 1024};
+  soupc_server_options so = {.struct_size = sizeof(soupc_server_options),
+                             .max_message_size = 1024 * 1024};
   soupc_server *srv = tu_server_start("127.0.0.1:0", &so);
   soupc_channel *ch = tu_channel(soupc_server_address(srv), NULL);
   size_t big = 3 * 1024 * 1024;
@@ -170,8 +171,10 @@ over_limit_request_is_resource_exhausted_and_next_call_works(void **state) {
 }
 
 static void over_limit_responses_are_resource_exhausted(void **state) {
-  soupc_server_options so = {.max_message_size = 1024 * 1024};
-  soupc_channel_options co = {.max_message_size = 64 * 1024};
+  soupc_server_options so = {.struct_size = sizeof(soupc_server_options),
+                             .max_message_size = 1024 * 1024};
+  soupc_channel_options co = {.struct_size = sizeof(soupc_channel_options),
+                              .max_message_size = 64 * 1024};
   soupc_server *srv = tu_server_start("127.0.0.1:0", &so);
   soupc_channel *ch = tu_channel(soupc_server_address(srv), NULL);
   soupc_channel *small = tu_channel(soupc_server_address(srv), &co);
@@ -278,7 +281,8 @@ static void *hammer_thread(void *arg) {
 }
 
 static void many_concurrent_calls_from_several_threads_succeed(void **state) {
-  soupc_server_options so = {.workers = 3};
+  soupc_server_options so = {.struct_size = sizeof(soupc_server_options),
+                             .workers = 3};
   soupc_server *srv = tu_server_start("127.0.0.1:0", &so);
   soupc_channel *chans[2];
   struct hammer h[8];
@@ -342,7 +346,8 @@ static void graceful_shutdown_finishes_an_in_flight_call(void **state) {
   soupc_server_wait(srv);
   /* Not accepting any more. */
   {
-    soupc_channel_options co = {.connect_timeout_ms = 500};
+    soupc_channel_options co = {.struct_size = sizeof(soupc_channel_options),
+                                .connect_timeout_ms = 500};
     assert_int_not_equal(soupc_channel_open(&late, addr, &co, &st), 0);
   }
   assert_false(soupc_channel_is_open(ch));
@@ -576,7 +581,8 @@ static long cpu_ms(void) {
  * then frees fds and checks a new client is served. @return exit status. */
 static int emfile_child(void) {
   struct rlimit rl = {64, 64};
-  soupc_server_options so = {.workers = 1};
+  soupc_server_options so = {.struct_size = sizeof(soupc_server_options),
+                             .workers = 1};
   soupc_server *srv;
   soupc_channel *ch;
   soupc_status st;

@@ -99,7 +99,8 @@ static void echo(soupc_call *call, const uint8_t *req, size_t len, void *ud) {
 
 static int setup(void **state) {
   soupc_status st;
-  soupc_server_options o = {.max_message_size = 4096};
+  soupc_server_options o = {.struct_size = sizeof(soupc_server_options),
+                            .max_message_size = 4096};
 
   (void)state;
   if (soupc_server_new(&srv, &o, &st) != 0) {

@@ -20,7 +20,7 @@ struct pems {
 
 static int setup(void **state) {
   struct pems *p = calloc(1, sizeof(*p));
-  soupc_cert_options o = {0};
+  soupc_cert_options o = SOUPC_CERT_OPTIONS_INIT;
   soupc_status st;
 
   o.curve = SOUPC_CURVE_P256;
@@ -58,10 +58,14 @@ static int teardown(void **state) {
 
 static void unary_echo_over_tls_works(void **state) {
   struct pems *p = *state;
-  soupc_tls_options stls = {p->server_cert, p->server_key, NULL, NULL};
-  soupc_tls_options ctls = {NULL, NULL, p->server_cert, "localhost"};
-  soupc_server_options so = {.tls = &stls};
-  soupc_channel_options co = {.tls = &ctls};
+  soupc_tls_options stls = {sizeof(soupc_tls_options), p->server_cert,
+                            p->server_key, NULL, NULL};
+  soupc_tls_options ctls = {sizeof(soupc_tls_options), NULL, NULL,
+                            p->server_cert, "localhost"};
+  soupc_server_options so = {.struct_size = sizeof(soupc_server_options),
+                             .tls = &stls};
+  soupc_channel_options co = {.struct_size = sizeof(soupc_channel_options),
+                              .tls = &ctls};
   soupc_server *srv = tu_server_start("127.0.0.1:0", &so);
   soupc_channel *ch;
   soupc_status st;
@@ -79,10 +83,14 @@ static void unary_echo_over_tls_works(void **state) {
 
 static void tls_over_a_unix_socket_verifies_localhost(void **state) {
   struct pems *p = *state;
-  soupc_tls_options stls = {p->server_cert, p->server_key, NULL, NULL};
-  soupc_tls_options ctls = {NULL, NULL, p->server_cert, NULL};
-  soupc_server_options so = {.tls = &stls};
-  soupc_channel_options co = {.tls = &ctls};
+  soupc_tls_options stls = {sizeof(soupc_tls_options), p->server_cert,
+                            p->server_key, NULL, NULL};
+  soupc_tls_options ctls = {sizeof(soupc_tls_options), NULL, NULL,
+                            p->server_cert, NULL};
+  soupc_server_options so = {.struct_size = sizeof(soupc_server_options),
+                             .tls = &stls};
+  soupc_channel_options co = {.struct_size = sizeof(soupc_channel_options),
+                              .tls = &ctls};
   char dir[] = "/tmp/soupc-tls-XXXXXX";
   char addr[128], out[32];
   soupc_server *srv;
@@ -104,12 +112,14 @@ static void tls_over_a_unix_socket_verifies_localhost(void **state) {
 
 static void mutual_tls_with_a_client_certificate_works(void **state) {
   struct pems *p = *state;
-  soupc_tls_options stls = {p->server_cert, p->server_key, p->client_cert,
-                            NULL};
-  soupc_tls_options ctls = {p->client_cert, p->client_key, p->server_cert,
-                            "localhost"};
-  soupc_server_options so = {.tls = &stls};
-  soupc_channel_options co = {.tls = &ctls};
+  soupc_tls_options stls = {sizeof(soupc_tls_options), p->server_cert,
+                            p->server_key, p->client_cert, NULL};
+  soupc_tls_options ctls = {sizeof(soupc_tls_options), p->client_cert,
+                            p->client_key, p->server_cert, "localhost"};
+  soupc_server_options so = {.struct_size = sizeof(soupc_server_options),
+                             .tls = &stls};
+  soupc_channel_options co = {.struct_size = sizeof(soupc_channel_options),
+                              .tls = &ctls};
   soupc_server *srv = tu_server_start("127.0.0.1:0", &so);
   soupc_channel *ch = tu_channel(soupc_server_address(srv), &co);
   soupc_status st;
@@ -142,17 +152,21 @@ static void assert_refused(const char *addr, const soupc_channel_options *co) {
 
 static void mutual_tls_refuses_a_client_without_a_certificate(void **state) {
   struct pems *p = *state;
-  soupc_tls_options stls = {p->server_cert, p->server_key, p->client_cert,
-                            NULL};
-  soupc_tls_options ctls = {NULL, NULL, p->server_cert, "localhost"};
-  soupc_server_options so = {.tls = &stls};
-  soupc_channel_options co = {.tls = &ctls};
+  soupc_tls_options stls = {sizeof(soupc_tls_options), p->server_cert,
+                            p->server_key, p->client_cert, NULL};
+  soupc_tls_options ctls = {sizeof(soupc_tls_options), NULL, NULL,
+                            p->server_cert, "localhost"};
+  soupc_server_options so = {.struct_size = sizeof(soupc_server_options),
+                             .tls = &stls};
+  soupc_channel_options co = {.struct_size = sizeof(soupc_channel_options),
+                              .tls = &ctls};
   soupc_server *srv = tu_server_start("127.0.0.1:0", &so);
   soupc_channel *ch;
   soupc_status st;
-  soupc_tls_options good = {p->client_cert, p->client_key, p->server_cert,
-                            "localhost"};
-  soupc_channel_options gco = {.tls = &good};
+  soupc_tls_options good = {sizeof(soupc_tls_options), p->client_cert,
+                            p->client_key, p->server_cert, "localhost"};
+  soupc_channel_options gco = {.struct_size = sizeof(soupc_channel_options),
+                               .tls = &good};
 
   assert_refused(soupc_server_address(srv), &co);
   /* An untrusted client certificate is refused too. */
@@ -169,10 +183,14 @@ static void mutual_tls_refuses_a_client_without_a_certificate(void **state) {
 
 static void client_refuses_an_untrusted_server(void **state) {
   struct pems *p = *state;
-  soupc_tls_options stls = {p->server_cert, p->server_key, NULL, NULL};
-  soupc_tls_options ctls = {NULL, NULL, p->other_cert, "localhost"};
-  soupc_server_options so = {.tls = &stls};
-  soupc_channel_options co = {.tls = &ctls};
+  soupc_tls_options stls = {sizeof(soupc_tls_options), p->server_cert,
+                            p->server_key, NULL, NULL};
+  soupc_tls_options ctls = {sizeof(soupc_tls_options), NULL, NULL,
+                            p->other_cert, "localhost"};
+  soupc_server_options so = {.struct_size = sizeof(soupc_server_options),
+                             .tls = &stls};
+  soupc_channel_options co = {.struct_size = sizeof(soupc_channel_options),
+                              .tls = &ctls};
   soupc_server *srv = tu_server_start("127.0.0.1:0", &so);
   soupc_channel *ch = NULL;
   soupc_status st;
@@ -185,9 +203,12 @@ static void client_refuses_an_untrusted_server(void **state) {
 
 static void plaintext_client_against_a_tls_server_fails_cleanly(void **s) {
   struct pems *p = *s;
-  soupc_tls_options stls = {p->server_cert, p->server_key, NULL, NULL};
-  soupc_server_options so = {.tls = &stls};
-  soupc_channel_options co = {.connect_timeout_ms = 2000};
+  soupc_tls_options stls = {sizeof(soupc_tls_options), p->server_cert,
+                            p->server_key, NULL, NULL};
+  soupc_server_options so = {.struct_size = sizeof(soupc_server_options),
+                             .tls = &stls};
+  soupc_channel_options co = {.struct_size = sizeof(soupc_channel_options),
+                              .connect_timeout_ms = 2000};
   soupc_server *srv = tu_server_start("127.0.0.1:0", &so);
   soupc_channel *ch = NULL;
   soupc_status st;
@@ -199,8 +220,10 @@ static void plaintext_client_against_a_tls_server_fails_cleanly(void **s) {
 
 static void bad_server_key_is_a_tls_error(void **state) {
   struct pems *p = *state;
-  soupc_tls_options stls = {p->server_cert, p->other_key, NULL, NULL};
-  soupc_server_options so = {.tls = &stls};
+  soupc_tls_options stls = {sizeof(soupc_tls_options), p->server_cert,
+                            p->other_key, NULL, NULL};
+  soupc_server_options so = {.struct_size = sizeof(soupc_server_options),
+                             .tls = &stls};
   soupc_server *srv = NULL;
   soupc_status st;
 

@@ -158,9 +158,11 @@ static inline void tu_bidi_cancel(soupc_call *call, void *ud) {
 /* Creates, fills and starts an echo server on @p address. */
 static inline soupc_server *tu_server_start(const char *address,
                                             const soupc_server_options *opts) {
-  static const soupc_stream_handlers count = {NULL, tu_count_msg, NULL, NULL};
+  static const soupc_stream_handlers count = {sizeof(soupc_stream_handlers),
+                                              NULL, tu_count_msg, NULL, NULL};
   static const soupc_stream_handlers bidi = {
-      NULL, tu_bidi_msg, tu_bidi_half_close, tu_bidi_cancel};
+      sizeof(soupc_stream_handlers), NULL, tu_bidi_msg, tu_bidi_half_close,
+      tu_bidi_cancel};
   soupc_server *srv = NULL;
   soupc_status st;
 
