@@ -68,6 +68,10 @@ int main(void) {
   opts.cookie_value = "counter";
   opts.tls_mode = getenv("COUNTER_TLS_MODE"); /* NULL: AutoMTLS or h2c */
   opts.network = getenv("COUNTER_NETWORK");   /* NULL: unix */
+  /* Behave like a Go plugin: stdout/stderr go to the host over GRPCStdio,
+   * SIGINT is ignored and SIGTERM stops us. */
+  opts.capture_stdio = 1;
+  opts.handle_signals = 1;
   rv = soupc_plugin_serve(&opts, register_counter, NULL, &st);
   if (rv == SOUPC_ERR_COOKIE) {
     return 1; /* go-plugin's message is already on stderr */

@@ -127,7 +127,8 @@ typedef int (*soupc_plugin_register_fn)(soupc_server *srv,
                                         void *user_data);
 
 /** Options for soupc_plugin_serve(). Start from
- * SOUPC_PLUGIN_SERVE_OPTIONS_INIT, then set fields. */
+ * SOUPC_PLUGIN_SERVE_OPTIONS_INIT, then set fields; the strings are
+ * borrowed for the duration of the call. */
 typedef struct soupc_plugin_serve_options {
   /** sizeof(soupc_plugin_serve_options) as the caller was built; set by
    * SOUPC_PLUGIN_SERVE_OPTIONS_INIT (docs/api/abi.md). */
@@ -144,8 +145,9 @@ typedef struct soupc_plugin_serve_options {
   const char *tls_mode;
   /** "ec" (default) or "rsa", for generated certificates. */
   const char *tls_key_type;
-  /** EC curve for generated certificates; NULL or "auto" = secp384r1. Any
-   * name soupc_curve_parse() accepts. */
+  /** EC curve for generated certificates; NULL, "" or "auto" = secp521r1,
+   * go-plugin's own AutoMTLS key (mtls.go). Any name soupc_curve_parse()
+   * accepts. */
   const char *tls_curve;
   /** RSA key size: 2048 (default), 3072 or 4096. */
   int tls_rsa_bits;
@@ -160,9 +162,21 @@ typedef struct soupc_plugin_serve_options {
   int workers;
   /** Log level for the hclog JSON lines on stderr; NULL = "info". */
   const char *log_level;
-  /** Non-zero: leave fd 1 and fd 2 alone (no GRPCStdio capture; the stream
-   * is still served and ends with OK when the plugin stops). */
-  int no_stdio_capture;
+  /** Non-zero: go-plugin's stdio capture. From just before the server
+   * starts until it stops, fd 1 and fd 2 are pipes drained by a thread and
+   * forwarded on GRPCStdio (up to 64 KiB is kept until a host subscribes;
+   * stderr is also copied to the real stderr, so the host's log parser
+   * sees our hclog lines); the handshake line goes to the real stdout.
+   * Writes to fd 1/2 never block on the host. Zero (the default): fd 1 and
+   * fd 2 are left alone; StreamStdio is still served and ends with OK when
+   * the plugin stops. */
+  int capture_stdio;
+  /** Non-zero: go-plugin's signal behaviour while serving: SIGINT is
+   * ignored (logged at trace), SIGPIPE is ignored, SIGTERM stops gracefully;
+   * the previous dispositions are restored before soupc_plugin_serve()
+   * returns. Zero (the default): no disposition is touched (rpc.h's own
+   * SIGPIPE rule still applies). */
+  int handle_signals;
   /** Non-zero: GRPCController/Shutdown replies but does not stop the
    * plugin (rpc-spec.md §7.5: reattaching CLIs call it on every exit). */
   int ignore_shutdown;
@@ -178,35 +192,32 @@ typedef struct soupc_plugin_serve_options {
 
 /**
  * Serves as a go-plugin gRPC plugin until the host calls
- * GRPCController/Shutdown or the process gets SIGTERM
- * (go-plugin-protocol.md §6.1):
- * checks the cookie, negotiates PLUGIN_PROTOCOL_VERSIONS, decides TLS,
- * listens, registers grpc.health.v1.Health, plugin.GRPCController,
- * plugin.GRPCStdio and plugin.GRPCBroker, calls @p register_services,
- * starts serving, then prints the handshake line on stdout.
+ * GRPCController/Shutdown (or, with @c handle_signals, the process gets
+ * SIGTERM) (go-plugin-protocol.md §6.1): checks the cookie, negotiates
+ * PLUGIN_PROTOCOL_VERSIONS, decides TLS, listens, registers
+ * grpc.health.v1.Health, plugin.GRPCController, plugin.GRPCStdio and
+ * plugin.GRPCBroker, calls @p register_services, starts serving, then
+ * prints the handshake line on stdout.
  *
- * Process-wide effects while it runs: logs are hclog JSON on stderr
- * (soupc_log_configure()); SIGINT is ignored (logged at trace), SIGPIPE is
- * ignored, SIGTERM stops gracefully (the previous dispositions are restored
- * before returning); from just before the server starts until it stops,
- * fd 1 and fd 2 are pipes drained by a thread and forwarded on GRPCStdio
- * (up to 64 KiB is kept until a host subscribes; stderr is also copied to
- * the real stderr, so the host's log parser sees our hclog lines); the
- * handshake line itself goes to the real stdout. Writes to fd 1/2 never
- * block on the host. Call it from the main thread, before other threads
- * exist, and only once per process.
+ * Process-wide effects: logs become hclog JSON on stderr
+ * (soupc_log_configure()); signals and fds 1/2 only as @c handle_signals
+ * and @c capture_stdio ask. Blocks the calling thread; call it once per
+ * process (the environment it reads is the process's).
  *
+ * @param opts              required; see soupc_plugin_serve_options
  * @param register_services may be NULL (only the side services are served)
- * @param user_data passed to @p register_services and @c opts->on_stop
+ * @param user_data passed to @p register_services and @c opts->on_stop;
+ *                  never freed
+ * @param st        may be NULL; cleared first
  * @return 0 after a clean stop (the caller exits 0);
  *         SOUPC_ERR_COOKIE: the cookie did not match; go-plugin's text is
  *         already on stderr (the caller exits 1);
  *         SOUPC_ERR_INVALID_ARGUMENT: bad options (mode, curve, key type,
  *         empty cookie, bad PLUGIN_MIN_PORT/MAX_PORT), nothing printed on
  *         stdout; SOUPC_ERR_TLS: certificate generation or files failed;
- *         SOUPC_ERR_IO: no socket could be bound; any error returned by
- *         @p register_services. @p st has a one-line reason for all but 0.
- *         No handshake line is printed on any error.
+ *         SOUPC_ERR_IO: no socket could be bound; SOUPC_ERR_NOMEM; any
+ *         error returned by @p register_services. @p st has a one-line
+ *         reason for all but 0. No handshake line is printed on any error.
  */
 SOUPC_EXTERN int soupc_plugin_serve(const soupc_plugin_serve_options *opts,
                                     soupc_plugin_register_fn register_services,
@@ -216,6 +227,10 @@ SOUPC_EXTERN int soupc_plugin_serve(const soupc_plugin_serve_options *opts,
 /* Host side                                                           */
 /* ------------------------------------------------------------------ */
 
+/** A launched or reattached plugin; opaque. Created by
+ * soupc_plugin_host_launch() or a reattach function, freed by
+ * soupc_plugin_host_kill() or soupc_plugin_host_close(). The accessors may
+ * be called from any thread while the host lives. */
 typedef struct soupc_plugin_host soupc_plugin_host;
 
 /** Where a piece of plugin output came from. */
@@ -239,7 +254,8 @@ typedef void (*soupc_plugin_output_fn)(soupc_plugin_output kind,
                                        void *user_data);
 
 /** Options for the host. Start from SOUPC_PLUGIN_HOST_OPTIONS_INIT, then
- * set fields. */
+ * set fields. Every pointer is borrowed for the duration of the call that
+ * takes the struct (what must outlive it is copied). */
 typedef struct soupc_plugin_host_options {
   /** sizeof(soupc_plugin_host_options) as the caller was built; set by
    * SOUPC_PLUGIN_HOST_OPTIONS_INIT (docs/api/abi.md). */
@@ -250,7 +266,7 @@ typedef struct soupc_plugin_host_options {
   /** Launch: argv for the plugin, NULL-terminated; NULL = {path, NULL}. */
   const char *const *argv;
   /** Launch: extra "KEY=VALUE" entries, NULL-terminated; they override the
-   * inherited environment. */
+   * inherited environment and ours. */
   const char *const *env;
   /** Launch: the magic cookie (required). */
   const char *cookie_key;
@@ -263,16 +279,17 @@ typedef struct soupc_plugin_host_options {
    * no generated client certificate). AutoMTLS is on by default. */
   int no_automtls;
   /** Curve of the generated host certificate; the zero value is
-   * SOUPC_CURVE_P256, which every peer (Go, OpenSSL, BoringSSL/grpcio)
-   * handles. go-plugin itself uses P-521. */
+   * SOUPC_CURVE_P256. go-plugin's host uses P-521, but no plugin
+   * constrains the host's key, and every peer (Go, OpenSSL, BoringSSL)
+   * handles P-256, which is several times cheaper to make and use. */
   int curve; /* a soupc_curve */
   /** A client certificate and key (PEM text, copied) to present instead of
    * a generated one. Reattaching to an AutoMTLS plugin needs the pair whose
    * certificate was in that plugin's PLUGIN_CLIENT_CERT. */
   const char *client_cert_pem;
   const char *client_key_pem;
-  /** Launch: how long to wait for the handshake line; 0 = 60000 ms (go-plugin
-   * StartTimeout). */
+  /** Launch: how long to wait for the handshake line; 0 = 60000 ms
+   * (go-plugin StartTimeout). */
   int handshake_timeout_ms;
   /** Non-zero: copy each stderr line of the plugin to our fd 2, raw. */
   int forward_stderr;
@@ -301,6 +318,14 @@ typedef struct soupc_plugin_host_options {
    * 2 ms off each launch). A plugin that ignores the pipe would start
    * without TLS; the launch then fails rather than talk in the clear. */
   int client_cert_pipe;
+  /** Launch: go-plugin's SecureConfig. When non-NULL, the SHA-256 of the
+   * resolved executable must equal these @c secure_checksum_len bytes
+   * (32), or nothing is started. */
+  const uint8_t *secure_checksum;
+  size_t secure_checksum_len;
+  /** Launch: go-plugin's SkipHostEnv: the plugin inherits none of our
+   * environment, only go-plugin's variables and @c env. */
+  int skip_host_env;
 } soupc_plugin_host_options;
 
 /** Initialiser for soupc_plugin_host_options: every field at its default. */
@@ -308,12 +333,13 @@ typedef struct soupc_plugin_host_options {
   { .struct_size = sizeof(soupc_plugin_host_options) }
 
 /**
- * Launches a plugin and connects to it (go-plugin-protocol.md §6.2): builds
- * the environment, spawns it (stdin /dev/null, stdout and stderr pipes, the
- * child gets SIGKILL if the launching thread dies), reads the handshake line
- * within the timeout, checks it, dials (TLS when the line has a cert), then
- * opens GRPCStdio/StreamStdio and GRPCBroker/StartStream. A pump thread keeps
- * draining stdout and stderr for the life of the plugin.
+ * Launches a plugin and connects to it (go-plugin-protocol.md §6.2): checks
+ * the executable (and its SHA-256 with @c secure_checksum) before anything
+ * runs, builds the environment, spawns it (stdin /dev/null, stdout and
+ * stderr pipes, the child gets SIGKILL if the launching thread dies), reads
+ * the handshake line within the timeout, checks it, dials (TLS when the line
+ * has a cert), then opens GRPCStdio/StreamStdio and GRPCBroker/StartStream.
+ * A pump thread keeps draining stdout and stderr for the life of the plugin.
  *
  * If SIGPIPE still has its default disposition it is set to ignored
  * (process-wide, as gRPC C-core does): a plugin that closes its TLS
@@ -323,20 +349,25 @@ typedef struct soupc_plugin_host_options {
  * directory removed before this returns. The child is also SIGKILLed by the
  * kernel if the thread that launched it exits (PR_SET_PDEATHSIG), so launch
  * from a thread that outlives the plugin (normally the main thread).
- * The child's environment (§6.2.1): ours, minus PLUGIN_MULTIPLEX_GRPC, plus
- * the cookie, PLUGIN_MIN_PORT=10000, PLUGIN_MAX_PORT=25000,
- * PLUGIN_PROTOCOL_VERSIONS, PLUGIN_CLIENT_CERT (AutoMTLS) and
- * PLUGIN_UNIX_SOCKET_DIR, then @c opts->env, which wins over all of them.
+ * The child's environment (§6.2.1): ours (none with @c skip_host_env), minus
+ * PLUGIN_MULTIPLEX_GRPC, plus the cookie, PLUGIN_MIN_PORT=10000,
+ * PLUGIN_MAX_PORT=25000, PLUGIN_PROTOCOL_VERSIONS, PLUGIN_CLIENT_CERT
+ * (AutoMTLS) and PLUGIN_UNIX_SOCKET_DIR, then @c opts->env, which wins over
+ * all of them.
  *
- * @param out written only on success; free with soupc_plugin_host_kill()
+ * @param out  written only on success; free with soupc_plugin_host_kill()
+ * @param opts required; borrowed for the call
+ * @param st   may be NULL; cleared first
  * @return 0; SOUPC_ERR_NOT_FOUND ("plugin not found: X");
  *         SOUPC_ERR_INVALID_ARGUMENT ("plugin is not executable: X", missing
- *         cookie); SOUPC_ERR_PLUGIN_EXITED ("plugin exited before its
- *         handshake (exit status N): <last stderr line>");
- *         SOUPC_ERR_HANDSHAKE ("garbled handshake line: ...", incompatible
- *         core or app version); SOUPC_ERR_DEADLINE ("timed out after N ms
- *         waiting for the plugin's handshake"); SOUPC_ERR_CONNECT,
- *         SOUPC_ERR_TLS (dial); SOUPC_ERR_IO; SOUPC_ERR_NOMEM.
+ *         cookie, empty checksum); SOUPC_ERR_CHECKSUM ("checksums did not
+ *         match", nothing was started); SOUPC_ERR_PLUGIN_EXITED ("plugin
+ *         exited before we could connect (exit status N); last stderr line:
+ *         ..."); SOUPC_ERR_HANDSHAKE ("garbled handshake line: ...",
+ *         incompatible core or app version); SOUPC_ERR_UNSUPPORTED (the
+ *         plugin speaks netrpc); SOUPC_ERR_DEADLINE ("timeout while waiting
+ *         for plugin to start"); SOUPC_ERR_CONNECT, SOUPC_ERR_TLS (dial);
+ *         SOUPC_ERR_IO; SOUPC_ERR_NOMEM.
  */
 SOUPC_EXTERN int soupc_plugin_host_launch(soupc_plugin_host **out,
                                           const soupc_plugin_host_options *opts,
@@ -351,13 +382,67 @@ SOUPC_EXTERN int soupc_plugin_host_launch(soupc_plugin_host **out,
  * refuse. Only versions, curve, client cert, output, message size and
  * connect timeout are read from @p opts (which may be NULL).
  *
+ * @param out written only on success; free with soupc_plugin_host_close()
+ *            (leaves the plugin running) or soupc_plugin_host_kill()
  * @return 0, SOUPC_ERR_HANDSHAKE / SOUPC_ERR_UNSUPPORTED (line),
- *         SOUPC_ERR_CONNECT, SOUPC_ERR_TLS, SOUPC_ERR_NOMEM.
+ *         SOUPC_ERR_CONNECT, SOUPC_ERR_TLS, SOUPC_ERR_NOMEM; @p st (may be
+ *         NULL) says why.
  */
 SOUPC_EXTERN int
 soupc_plugin_host_reattach(soupc_plugin_host **out, const char *handshake_line,
                            const soupc_plugin_host_options *opts,
                            soupc_status *st);
+
+/** go-plugin's ReattachConfig: what a host needs to connect to a plugin it
+ * did not launch (Terraform's unmanaged providers). Start from
+ * SOUPC_PLUGIN_REATTACH_INIT; filled by the caller, or by
+ * soupc_plugin_host_reattach_info(). */
+typedef struct soupc_plugin_reattach {
+  /** sizeof(soupc_plugin_reattach) as the caller was built; set by
+   * SOUPC_PLUGIN_REATTACH_INIT (docs/api/abi.md). */
+  size_t struct_size;
+  /** "grpc"; NULL or "" = "grpc". "netrpc" is refused. */
+  const char *protocol;
+  /** The negotiated app version; 0 = the first of the host's versions. */
+  int protocol_version;
+  /** "unix" or "tcp". */
+  const char *network;
+  /** The socket path, or "HOST:PORT". */
+  const char *address;
+  /** The plugin's process: when > 0 it must exist, and kill() waits for it
+   * to exit after Shutdown (SIGKILL after 2 s), as go-plugin does. 0 = no
+   * process is managed. */
+  pid_t pid;
+  /** The plugin's TLS certificate (PEM) for a TLS plugin, NULL for h2c. */
+  const char *server_cert_pem;
+} soupc_plugin_reattach;
+
+/** Initialiser for soupc_plugin_reattach: every field at its default. */
+#define SOUPC_PLUGIN_REATTACH_INIT                                             \
+  { .struct_size = sizeof(soupc_plugin_reattach) }
+
+/**
+ * Connects to a running plugin described by @p rc (go-plugin's
+ * ClientConfig.Reattach). TLS and options as soupc_plugin_host_reattach().
+ * @param rc borrowed for the call
+ * @return as soupc_plugin_host_reattach(), plus SOUPC_ERR_NOT_FOUND
+ *         ("reattachment process not found") when @c rc->pid does not exist
+ *         and SOUPC_ERR_INVALID_ARGUMENT for an incomplete @p rc.
+ */
+SOUPC_EXTERN int soupc_plugin_host_reattach_config(
+    soupc_plugin_host **out, const soupc_plugin_reattach *rc,
+    const soupc_plugin_host_options *opts, soupc_status *st);
+
+/**
+ * Describes @p host as a reattach config (go-plugin's
+ * Client.ReattachConfig()), e.g. to hand a launched plugin to another
+ * process. @p out must come from SOUPC_PLUGIN_REATTACH_INIT; only the
+ * fields its struct_size covers are written. Every pointer in @p out is
+ * borrowed from @p host until it is freed.
+ * @return 0, or SOUPC_ERR_INVALID_ARGUMENT (struct_size not set).
+ */
+SOUPC_EXTERN int soupc_plugin_host_reattach_info(const soupc_plugin_host *host,
+                                                 soupc_plugin_reattach *out);
 
 /** @return the connected channel for app RPCs; borrowed until the host is
  * killed or closed. Thread-safe like any soupc_channel. */
@@ -367,23 +452,31 @@ SOUPC_EXTERN soupc_channel *soupc_plugin_host_channel(soupc_plugin_host *host);
 SOUPC_EXTERN const soupc_plugin_handshake *
 soupc_plugin_host_handshake(const soupc_plugin_host *host);
 
-/** @return the plugin's pid, or 0 for a reattached plugin. */
+/** @return the plugin's pid: launched, or reattached with a pid; else 0. */
 SOUPC_EXTERN pid_t soupc_plugin_host_pid(const soupc_plugin_host *host);
 
 /**
- * go-plugin's Ping: grpc.health.v1.Health/Check {service:"plugin"}.
- * @return the gRPC code (0 = OK); @p st has the message.
+ * go-plugin's Ping: grpc.health.v1.Health/Check {service:"plugin"}, blocking
+ * up to @p timeout_ms (0 = no deadline). Thread-safe.
+ * @param st may be NULL; gets the call's gRPC status (code and message)
+ * @return 0 (SERVING answered OK); SOUPC_ERR_CONNECT (UNAVAILABLE: the
+ *         plugin is gone), SOUPC_ERR_DEADLINE, SOUPC_ERR_NOT_FOUND (the
+ *         plugin's health server does not know "plugin"),
+ *         SOUPC_ERR_UNSUPPORTED (no health service), SOUPC_ERR_PROTOCOL
+ *         (any other gRPC status).
  */
 SOUPC_EXTERN int soupc_plugin_host_ping(soupc_plugin_host *host,
                                         int64_t timeout_ms, soupc_status *st);
 
 /**
- * Ends the plugin and frees @p host (go-plugin-protocol.md §6.2.9): cancels
- * the broker stream, calls GRPCController/Shutdown with a 2 s deadline,
- * waits up to 2 s for the process to exit, then SIGKILLs and reaps it,
- * closes the streams and the channel, drains stdout and stderr to EOF and
- * removes the socket directory. For a reattached plugin only Shutdown and
- * the closing steps apply. Accepts NULL.
+ * Ends the plugin and frees @p host (go-plugin-protocol.md §6.2.9): closes
+ * the broker (its stream, brokered servers and channels), calls
+ * GRPCController/Shutdown with a 2 s deadline, waits up to 2 s for the
+ * process to exit, then SIGKILLs and reaps it, closes the streams and the
+ * channel, drains stdout and stderr to EOF and removes the socket directory.
+ * A plugin reattached with a pid is waited for and killed the same way
+ * (without reaping); one without a pid only gets Shutdown and the closing
+ * steps. Not from a callback of this host. Accepts NULL.
  * @return 0 if the plugin exited with status 0 by itself (or, reattached,
  *         acknowledged Shutdown); SOUPC_ERR_PLUGIN_EXITED otherwise.
  */

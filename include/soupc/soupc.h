@@ -42,6 +42,7 @@ typedef enum {
   SOUPC_ERR_HANDSHAKE = -200, /* -200..-299: plugin */
   SOUPC_ERR_COOKIE = -201,
   SOUPC_ERR_PLUGIN_EXITED = -202,
+  SOUPC_ERR_CHECKSUM = -203,   /* the plugin binary is not the expected one */
   SOUPC_ERR_STORE_FULL = -300, /* -300..-399: store */
   SOUPC_ERR_STORE = -301,
   SOUPC_ERR_CTY_DECODE = -400, /* -400..-499: cty */

@@ -35,6 +35,8 @@ const char *soupc_strerror(int err) {
     return "plugin magic cookie mismatch";
   case SOUPC_ERR_PLUGIN_EXITED:
     return "plugin exited";
+  case SOUPC_ERR_CHECKSUM:
+    return "plugin checksum mismatch";
   case SOUPC_ERR_STORE_FULL:
     return "store is full";
   case SOUPC_ERR_STORE:
@@ -78,6 +80,8 @@ int soupc_err_to_grpc(int err) {
   case SOUPC_ERR_CONNECT:
   case SOUPC_ERR_TLS:
     return SOUPC_GRPC_UNAVAILABLE;
+  case SOUPC_ERR_CHECKSUM:
+    return SOUPC_GRPC_PERMISSION_DENIED;
   default:
     return SOUPC_GRPC_INTERNAL;
   }

@@ -94,6 +94,10 @@ int server_run_plugin(const struct server_config *cfg) {
    * opt-out keeps one plugin alive across many CLI calls. */
   opts.ignore_shutdown = ignore != NULL && strcmp(ignore, "1") == 0;
   opts.on_stop = close_store;
+  /* The soup-c binary is a go-plugin plugin process: GRPCStdio capture and
+   * go-plugin's signal rules (§2.5). */
+  opts.capture_stdio = 1;
+  opts.handle_signals = 1;
 
   rv = soupc_plugin_serve(&opts, register_kv, &ctx, &st);
   server_store_close(&ctx.store);

@@ -78,7 +78,7 @@ static void quote(char *buf, size_t cap, const struct field *f) {
 
   for (i = 0; i < lim && n + 5 < cap; i++) {
     unsigned char c = (unsigned char)f->p[i];
-    buf[n++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+    buf[n++] = (char)((c < 0x20 || c >= 0x7f) ? '?' : c);
   }
   if (lim < f->len && n + 4 < cap) {
     memcpy(buf + n, "...", 3);
@@ -118,19 +118,12 @@ static int check_address(const struct field *net, const struct field *addr) {
   return 0;
 }
 
-int soupc__plugin_handshake_parse_into(soupc_plugin_handshake *out,
-                                       const char *line, size_t len,
-                                       soupc_status *st) {
-  soupc_plugin_handshake hs;
-  struct field f[MAX_FIELDS];
-  char q[64];
-  size_t nf = 0, i, start;
-  int rv;
+/* Go: strings.TrimSpace, then strings.Split(line, "|"). @return the number
+ * of fields (5..7), or SOUPC_ERR_HANDSHAKE with @p st set. */
+static int split_fields(struct field f[MAX_FIELDS], const char *line,
+                        size_t len, soupc_status *st) {
+  size_t nf = 0, i, start = 0;
 
-  memset(&hs, 0, sizeof(hs));
-  hs.mux = -1;
-
-  /* Go: strings.TrimSpace, then strings.Split(line, "|"). */
   while (len > 0 && is_space(line[0])) {
     line++;
     len--;
@@ -143,7 +136,6 @@ int soupc__plugin_handshake_parse_into(soupc_plugin_handshake *out,
                      "garbled handshake line: it is empty");
     return SOUPC_ERR_HANDSHAKE;
   }
-  start = 0;
   for (i = 0; i <= len; i++) {
     if (i == len || line[i] == '|') {
       if (nf == MAX_FIELDS) {
@@ -166,7 +158,16 @@ int soupc__plugin_handshake_parse_into(soupc_plugin_handshake *out,
                      nf, nf == 1 ? "" : "s");
     return SOUPC_ERR_HANDSHAKE;
   }
-  if (parse_uint(&hs.core_version, &f[0]) != 0 || hs.core_version != 1) {
+  return (int)nf;
+}
+
+/* Checks fields 1-5 and 7 into @p hs (no allocation). @return 0,
+ * SOUPC_ERR_HANDSHAKE or SOUPC_ERR_UNSUPPORTED with @p st set. */
+static int check_fields(soupc_plugin_handshake *hs, const struct field *f,
+                        size_t nf, soupc_status *st) {
+  char q[64];
+
+  if (parse_uint(&hs->core_version, &f[0]) != 0 || hs->core_version != 1) {
     quote(q, sizeof(q), &f[0]);
     soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
                      "garbled handshake line: field 1 (core protocol version) "
@@ -174,7 +175,7 @@ int soupc__plugin_handshake_parse_into(soupc_plugin_handshake *out,
                      q);
     return SOUPC_ERR_HANDSHAKE;
   }
-  if (parse_uint(&hs.app_version, &f[1]) != 0) {
+  if (parse_uint(&hs->app_version, &f[1]) != 0) {
     quote(q, sizeof(q), &f[1]);
     soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
                      "garbled handshake line: field 2 (app protocol version) "
@@ -190,13 +191,13 @@ int soupc__plugin_handshake_parse_into(soupc_plugin_handshake *out,
                      q);
     return SOUPC_ERR_HANDSHAKE;
   }
-  memcpy(hs.network, f[2].p, f[2].len);
+  memcpy(hs->network, f[2].p, f[2].len);
   if (check_address(&f[2], &f[3]) != 0) {
     quote(q, sizeof(q), &f[3]);
     soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
                      "garbled handshake line: field 4 (address) is \"%s\"; "
                      "expected %s",
-                     q, hs.network[0] == 'u' ? "a socket path" : "HOST:PORT");
+                     q, hs->network[0] == 'u' ? "a socket path" : "HOST:PORT");
     return SOUPC_ERR_HANDSHAKE;
   }
   if (field_is(&f[4], "netrpc")) {
@@ -212,12 +213,12 @@ int soupc__plugin_handshake_parse_into(soupc_plugin_handshake *out,
                      q);
     return SOUPC_ERR_HANDSHAKE;
   }
-  memcpy(hs.protocol, "grpc", 5);
+  memcpy(hs->protocol, "grpc", 5);
   if (nf == 7) {
     if (field_is(&f[6], "true")) {
-      hs.mux = 1;
+      hs->mux = 1;
     } else if (field_is(&f[6], "false")) {
-      hs.mux = 0;
+      hs->mux = 0;
     } else {
       quote(q, sizeof(q), &f[6]);
       soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
@@ -228,41 +229,66 @@ int soupc__plugin_handshake_parse_into(soupc_plugin_handshake *out,
     }
   }
 
-  hs.address = soupc__strndup(f[3].p, f[3].len);
-  if (hs.address == NULL) {
-    rv = SOUPC_ERR_NOMEM;
-    goto fail;
+  return 0;
+}
+
+/* Field 6 when longer than 50 characters: base64 DER -> hs->cert_der and
+ * hs->cert_pem. @return 0, SOUPC_ERR_HANDSHAKE or SOUPC_ERR_NOMEM. */
+static int decode_cert(soupc_plugin_handshake *hs, const struct field *f6,
+                       soupc_status *st) {
+  uint8_t *der = NULL;
+  size_t der_len = 0;
+  int rv;
+
+  /* §6.2.4: accept padded and unpadded base64 (pyvider re-pads; Go's
+   * RawStdEncoding rejects '='), then insist the bytes are a cert. */
+  rv = soupc_base64_decode(&der, &der_len, f6->p, f6->len);
+  if (rv != 0) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "garbled handshake line: field 6 (server certificate) "
+                     "is not base64");
+    return SOUPC_ERR_HANDSHAKE;
   }
+  hs->cert_der = der;
+  hs->cert_der_len = der_len;
+  rv = soupc_cert_der_to_pem(&hs->cert_pem, der, der_len);
+  if (rv != 0) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "garbled handshake line: field 6 (server certificate) "
+                     "is not a DER certificate");
+    return rv == SOUPC_ERR_NOMEM ? rv : SOUPC_ERR_HANDSHAKE;
+  }
+  return 0;
+}
+
+int soupc__plugin_handshake_parse_into(soupc_plugin_handshake *out,
+                                       const char *line, size_t len,
+                                       soupc_status *st) {
+  soupc_plugin_handshake hs;
+  struct field f[MAX_FIELDS];
+  int nf, rv;
+
+  memset(&hs, 0, sizeof(hs));
+  hs.mux = -1;
+  nf = split_fields(f, line, len, st);
+  if (nf < 0) {
+    return nf;
+  }
+  rv = check_fields(&hs, f, (size_t)nf, st);
+  if (rv != 0) {
+    return rv;
+  }
+  hs.address = soupc__strndup(f[3].p, f[3].len);
   hs.dial_address = soupc__malloc(f[3].len + 6);
-  if (hs.dial_address == NULL) {
+  if (hs.address == NULL || hs.dial_address == NULL) {
     rv = SOUPC_ERR_NOMEM;
     goto fail;
   }
   snprintf(hs.dial_address, f[3].len + 6, "%s%s",
            hs.network[0] == 'u' ? "unix:" : "", hs.address);
-
   if (nf >= 6 && f[5].len >= MIN_CERT_FIELD_LEN) {
-    uint8_t *der = NULL;
-    size_t der_len = 0;
-
-    /* §6.2.4: accept padded and unpadded base64 (pyvider re-pads; Go's
-     * RawStdEncoding rejects '='), then insist the bytes are a cert. */
-    rv = soupc_base64_decode(&der, &der_len, f[5].p, f[5].len);
+    rv = decode_cert(&hs, &f[5], st);
     if (rv != 0) {
-      soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
-                       "garbled handshake line: field 6 (server certificate) "
-                       "is not base64");
-      rv = SOUPC_ERR_HANDSHAKE;
-      goto fail;
-    }
-    hs.cert_der = der;
-    hs.cert_der_len = der_len;
-    rv = soupc_cert_der_to_pem(&hs.cert_pem, der, der_len);
-    if (rv != 0) {
-      soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
-                       "garbled handshake line: field 6 (server certificate) "
-                       "is not a DER certificate");
-      rv = rv == SOUPC_ERR_NOMEM ? rv : SOUPC_ERR_HANDSHAKE;
       goto fail;
     }
   }
@@ -315,4 +341,46 @@ void soupc_plugin_handshake_free(soupc_plugin_handshake *hs) {
   }
   soupc__plugin_handshake_dispose(hs);
   soupc__free(hs);
+}
+
+int soupc__plugin_reattach_line(char **out, const soupc_plugin_reattach *rc,
+                                soupc_status *st) {
+  const char *proto =
+      rc->protocol == NULL || rc->protocol[0] == '\0' ? "grpc" : rc->protocol;
+  char *b64 = NULL;
+  int rv;
+
+  if (rc->network == NULL || rc->address == NULL) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "reattach config needs a network and an address");
+    return SOUPC_ERR_INVALID_ARGUMENT;
+  }
+  if (strcmp(proto, "grpc") != 0) {
+    /* Like go-plugin's "unsupported plugin protocol" for a gRPC-only host. */
+    soupc_status_set(st, SOUPC_GRPC_UNIMPLEMENTED,
+                     "unsupported plugin protocol \"%s\"; only grpc is "
+                     "supported",
+                     proto);
+    return SOUPC_ERR_UNSUPPORTED;
+  }
+  if (rc->server_cert_pem != NULL) {
+    uint8_t *der = NULL;
+    size_t der_len = 0;
+
+    rv = soupc_cert_pem_to_der(&der, &der_len, rc->server_cert_pem);
+    if (rv == 0) {
+      rv = soupc_base64_encode_unpadded(&b64, der, der_len);
+    }
+    free(der);
+    if (rv != 0) {
+      soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                       "reattach config: server_cert_pem is not a PEM "
+                       "certificate");
+      return rv == SOUPC_ERR_NOMEM ? rv : SOUPC_ERR_INVALID_ARGUMENT;
+    }
+  }
+  rv = soupc__plugin_handshake_format(out, rc->protocol_version, rc->network,
+                                      rc->address, b64, -1);
+  free(b64);
+  return rv;
 }

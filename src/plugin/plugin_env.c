@@ -295,3 +295,20 @@ int soupc__plugin_listen_tcp(int *port_out, int min, int max,
                    min, max);
   return SOUPC_ERR_IO;
 }
+
+int soupc__plugin_err_from_grpc(int code) {
+  switch (code) {
+  case SOUPC_GRPC_OK:
+    return 0;
+  case SOUPC_GRPC_UNAVAILABLE:
+    return SOUPC_ERR_CONNECT;
+  case SOUPC_GRPC_DEADLINE_EXCEEDED:
+    return SOUPC_ERR_DEADLINE;
+  case SOUPC_GRPC_NOT_FOUND:
+    return SOUPC_ERR_NOT_FOUND;
+  case SOUPC_GRPC_UNIMPLEMENTED:
+    return SOUPC_ERR_UNSUPPORTED;
+  default:
+    return SOUPC_ERR_PROTOCOL;
+  }
+}

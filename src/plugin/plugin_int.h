@@ -8,6 +8,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "soupc/cert.h"
 #include "soupc/plugin.h"
 
 /* go-plugin-protocol.md §2.1: the exact texts go-plugin writes to stderr. */
@@ -28,6 +29,12 @@
 int soupc__plugin_handshake_format(char **out, int app_version,
                                    const char *network, const char *address,
                                    const char *cert_b64, int mux);
+
+/* Builds the handshake line go-plugin would have printed for @p rc, for the
+ * handshake parser (reattach by config). @return 0, SOUPC_ERR_INVALID_ARGUMENT
+ * or SOUPC_ERR_UNSUPPORTED (netrpc) with @p st set, SOUPC_ERR_NOMEM. */
+int soupc__plugin_reattach_line(char **out, const soupc_plugin_reattach *rc,
+                                soupc_status *st);
 
 /* soupc_plugin_handshake_parse() into a struct the caller provides (the
  * host embeds one); same contract otherwise. Release with
@@ -77,6 +84,39 @@ int soupc__plugin_listen_unix(char **path_out, const char *dir,
  * (0..0 = any). @p port_out gets the port. @return the fd or a negative
  * soupc_err with @p st set ("couldn't bind plugin TCP listener"). */
 int soupc__plugin_listen_tcp(int *port_out, int min, int max, soupc_status *st);
+
+/* ---- serve_tls.c ---- */
+
+/* What the plugin side serves (go-plugin-protocol.md §3, rpc-spec.md §3.1).
+ */
+struct plugin_tls {
+  soupc_plugin_tls kind;
+  const char *mode_name; /* "disabled", "automtls", "auto", "manual" */
+  const char *cert_pem;  /* ours: gen_cert or file_cert; NULL without TLS */
+  const char *key_pem;   /* gen_key or file_key */
+  char *gen_cert;        /* generated (cert.h: free()) */
+  char *gen_key;
+  char *file_cert; /* tls_mode manual (soupc__free) */
+  char *file_key;
+  char *cert_b64;              /* field 6 (cert.h: free()) */
+  const char *client_cert_pem; /* the host's PEM, or NULL */
+  char *client_cert_buf;       /* read from SOUPC_PLUGIN_CLIENT_CERT_FD */
+  int late_fd;                 /* that fd until read, else -1 */
+  soupc_key_type key_type;
+  soupc_curve curve;
+  int rsa_bits;
+};
+
+/* Decides the mode, makes or reads our certificate and encodes field 6.
+ * @return 0, SOUPC_ERR_INVALID_ARGUMENT (options), SOUPC_ERR_TLS,
+ * SOUPC_ERR_NOMEM, with @p st set. @p t is disposable in every case. */
+int soupc__plugin_tls_prepare(struct plugin_tls *t,
+                              const soupc_plugin_serve_options *opts,
+                              soupc_status *st);
+void soupc__plugin_tls_dispose(struct plugin_tls *t);
+/* Fills the TLS fields of @p info (pointers borrowed from @p t). */
+void soupc__plugin_tls_describe(const struct plugin_tls *t,
+                                soupc_plugin_info *info);
 
 /* ---- stdio_capture.c ---- */
 
@@ -163,13 +203,83 @@ int soupc__process_wait(struct plugin_process *proc, int timeout_ms);
 int soupc__process_wait_or(struct plugin_process *proc, int timeout_ms,
                            int wake_fd);
 
+/* Waits up to @p timeout_ms for a process that is not necessarily our
+ * child to exit. @return non-zero once it has. */
+int soupc__process_wait_pid(pid_t pid, int timeout_ms);
+
 /* SIGKILL (if still running) and reap; closes both pipes. Idempotent. */
 void soupc__process_kill(struct plugin_process *proc);
 
 /* Describes a wait status: "exit status 3", "signal 9". */
 void soupc__process_status_text(char *buf, size_t cap, int wait_status);
 
+/* ---- relog.c ---- */
+
+/* §2.6: logs one line of a plugin's stderr through soupc_log() the way a
+ * go-plugin host does, under @p module. */
+void soupc__plugin_relog(const char *module, const char *line, size_t len);
+
+/* ---- host_env.c ---- */
+
+/* What the host puts in a plugin's environment (§1, §6.2.1). */
+struct host_env_params {
+  const char *cookie_key;
+  const char *cookie_value;
+  const int *versions; /* NULL or 0 = {1} */
+  size_t n_versions;
+  const char *client_cert_pem; /* PLUGIN_CLIENT_CERT, or NULL */
+  const char *socket_dir;      /* PLUGIN_UNIX_SOCKET_DIR, or NULL */
+  int cert_fd;                 /* SOUPC_PLUGIN_CLIENT_CERT_FD, or -1 */
+  int multiplex;               /* PLUGIN_MULTIPLEX_GRPC=true */
+  int skip_host_env;           /* go-plugin SkipHostEnv: inherit nothing */
+  const char *const *extra;    /* the caller's "K=V" entries; they win */
+};
+
+#define HOST_ENV_OURS 8
+
+struct host_env {
+  char **envp;               /* NULL-terminated (soupc__free) */
+  char *ours[HOST_ENV_OURS]; /* the entries we allocated */
+};
+
+/* Builds the child's environment. @return 0 or SOUPC_ERR_NOMEM; @p env is
+ * disposable either way. */
+int soupc__host_env_build(struct host_env *env,
+                          const struct host_env_params *p);
+void soupc__host_env_dispose(struct host_env *env);
+
+/* ---- host_secure.c ---- */
+
+/* go-plugin SecureConfig: the SHA-256 of @p exe must be @p checksum.
+ * @return 0, SOUPC_ERR_INVALID_ARGUMENT (empty checksum), SOUPC_ERR_IO,
+ * SOUPC_ERR_CHECKSUM ("checksums did not match"), with @p st set. */
+int soupc__host_secure_check(const char *exe, const uint8_t *checksum,
+                             size_t len, soupc_status *st);
+
+/* ---- broker.c ---- */
+
+struct broker;
+
+/* The host's end of plugin.GRPCBroker/StartStream on @p ch. @p cert and
+ * @p key (PEM, may be NULL) are ours for brokered TLS; @p hs gives the
+ * plugin's certificate and network; @p socket_dir (may be NULL) is where
+ * brokered unix sockets go. @return 0 or SOUPC_ERR_NOMEM. */
+int soupc__broker_new_host(struct broker **out, soupc_channel *ch,
+                           const soupc_plugin_handshake *hs, const char *cert,
+                           const char *key, const char *socket_dir,
+                           soupc_status *st);
+
+/* Closes the stream and every brokered server and channel it made. Accepts
+ * NULL. */
+void soupc__broker_free(struct broker *b);
+
 /* ---- small helpers (plugin_env.c) ---- */
+
+/* Maps a non-OK gRPC code to the soupc_err a plugin.h function returns:
+ * UNAVAILABLE -> SOUPC_ERR_CONNECT, DEADLINE_EXCEEDED -> SOUPC_ERR_DEADLINE,
+ * NOT_FOUND -> SOUPC_ERR_NOT_FOUND, UNIMPLEMENTED -> SOUPC_ERR_UNSUPPORTED,
+ * anything else -> SOUPC_ERR_PROTOCOL. */
+int soupc__plugin_err_from_grpc(int code);
 
 /* Monotonic milliseconds. */
 int64_t soupc__plugin_now_ms(void);

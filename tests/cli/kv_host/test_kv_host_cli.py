@@ -82,10 +82,10 @@ def write_script(tmp, name, body):
 
 
 @pytest.mark.parametrize("case,body,needle", [
-    ("exits", "echo 'it broke' >&2; exit 3\n", b"exited before its handshake"),
+    ("exits", "echo 'it broke' >&2; exit 3\n", b"exited before we could connect"),
     ("garbled", "echo 'hello there'; sleep 30\n", b"handshake"),
     ("netrpc", "echo '1|1|tcp|127.0.0.1:1|netrpc'; sleep 30\n", b"netrpc"),
-    ("silent", "sleep 30\n", b"timed out"),
+    ("silent", "sleep 30\n", b"timeout while waiting for plugin to start"),
 ])
 def test_broken_plugins_fail_with_one_line_and_exit_1(env, tmp_path, case, body, needle):
     plugin = write_script(str(tmp_path), case, body)

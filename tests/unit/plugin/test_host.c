@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "health.pb-c.h"
 #include "plugin/plugin_int.h"
 #include "soupc/cert.h"
@@ -83,6 +85,10 @@ static int run_as_plugin(void) {
   o.key_file = getenv("TEST_KEY_FILE");
   o.log_level = "debug";
   o.workers = 1;
+  /* TEST_EMBEDDED: the library's defaults (signals and fds 1/2 left
+   * alone); otherwise go-plugin's process behaviour. */
+  o.capture_stdio = getenv("TEST_EMBEDDED") == NULL;
+  o.handle_signals = getenv("TEST_EMBEDDED") == NULL;
   rv = soupc_plugin_serve(&o, register_test, NULL, &st);
   if (rv == SOUPC_ERR_COOKIE) {
     return 1;
@@ -270,7 +276,8 @@ exit_before_handshake_reports_status_and_last_stderr_line(void **state) {
                0755, path, sizeof(path));
   base_options(&o, path);
   expect_launch_error(&o, SOUPC_ERR_PLUGIN_EXITED,
-                      "plugin exited before its handshake (exit status 3): "
+                      "plugin exited before we could connect (exit status 3); "
+                      "last stderr line: "
                       "boom: bad config");
   unlink(path);
 }
@@ -328,9 +335,8 @@ static void silent_plugin_times_out_and_is_killed(void **state) {
   base_options(&o, path);
   o.handshake_timeout_ms = 300;
   t0 = soupc__plugin_now_ms();
-  expect_launch_error(
-      &o, SOUPC_ERR_DEADLINE,
-      "timed out after 300 ms waiting for the plugin's handshake");
+  expect_launch_error(&o, SOUPC_ERR_DEADLINE,
+                      "timeout while waiting for plugin to start (300 ms)");
   assert_true(soupc__plugin_now_ms() - t0 < 5000);
   assert_process_gone(read_pid(pidfile));
   unlink(pidfile);
@@ -402,8 +408,9 @@ static void cookie_mismatch_prints_go_plugins_text_and_exits_1(void **state) {
   {
     const char *env[] = {"SOUPC_TEST_AS_PLUGIN=1", NULL};
     o.env = env;
-    expect_launch_error(&o, SOUPC_ERR_PLUGIN_EXITED,
-                        "(exit status 1): load any plugins automatically");
+    expect_launch_error(
+        &o, SOUPC_ERR_PLUGIN_EXITED,
+        "(exit status 1); last stderr line: load any plugins automatically");
   }
   assert_string_equal(out.lines, SOUPC__PLUGIN_COOKIE_MISMATCH_TEXT);
   pthread_mutex_destroy(&out.mu);
@@ -418,9 +425,10 @@ static void invalid_tls_options_fail_before_the_handshake(void **state) {
   (void)state;
   base_options(&o, self_exe);
   o.env = env1;
-  expect_launch_error(&o, SOUPC_ERR_PLUGIN_EXITED,
-                      "(exit status 1): test plugin: unknown TLS mode "
-                      "\"bogus\"");
+  expect_launch_error(
+      &o, SOUPC_ERR_PLUGIN_EXITED,
+      "(exit status 1); last stderr line: test plugin: unknown TLS mode "
+      "\"bogus\"");
   o.env = env2;
   expect_launch_error(&o, SOUPC_ERR_PLUGIN_EXITED,
                       "unsupported curve: secp999r1");
@@ -876,6 +884,193 @@ reattach_to_automtls_plugin_needs_the_launch_client_cert(void **state) {
   free(key);
 }
 
+/* ------------------------------------------------------------------ */
+/* Embedding, SecureConfig, SkipHostEnv, ReattachConfig                */
+/* ------------------------------------------------------------------ */
+
+/* plugin.h defaults: fd 1/2 and the signal dispositions stay the
+ * process's own. */
+static void embedded_serve_leaves_signals_and_stdio_alone(void **state) {
+  struct output out;
+  soupc_plugin_host *h;
+  soupc_status st;
+  pid_t pid;
+
+  (void)state;
+  memset(&out, 0, sizeof(out));
+  pthread_mutex_init(&out.mu, NULL);
+  extra_env[0] = "TEST_EMBEDDED=1";
+  h = launch_self(&out, NULL, 0, NULL);
+  extra_env[0] = NULL;
+  pid = soupc_plugin_host_pid(h);
+  assert_int_equal(
+      soupc_channel_unary(soupc_plugin_host_channel(h), "/test.Test/Print",
+                          (const uint8_t *)"raw\n", 4, NULL, NULL, 5000, &st),
+      0);
+  /* fd 2 is still the stderr pipe: the line arrives as a stderr line, not
+   * on GRPCStdio. */
+  assert_true(output_has(&out, 2, "to-stderr\n"));
+  assert_false(output_has(&out, 1, "to-stderr"));
+  /* SIGINT keeps its default action: the plugin dies of it. */
+  assert_int_equal(kill(pid, SIGINT), 0);
+  assert_true(exits_within(pid, 2000));
+  live_host = NULL;
+  assert_int_equal(soupc_plugin_host_kill(h), SOUPC_ERR_PLUGIN_EXITED);
+  assert_process_gone(pid);
+  pthread_mutex_destroy(&out.mu);
+}
+
+static void sha256_file(uint8_t md[32], const char *path) {
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  unsigned char buf[65536];
+  unsigned int len = 0;
+  FILE *f = fopen(path, "rb");
+  size_t n;
+
+  assert_non_null(f);
+  EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+    EVP_DigestUpdate(ctx, buf, n);
+  }
+  fclose(f);
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  assert_int_equal(len, 32);
+}
+
+/* go-plugin SecureConfig: the right SHA-256 launches; a wrong one refuses
+ * before exec, so the plugin never runs. */
+static void
+secure_checksum_launches_right_binary_and_refuses_wrong(void **state) {
+  soupc_plugin_host_options o;
+  soupc_plugin_host *h = NULL;
+  const char *env[] = {"SOUPC_TEST_AS_PLUGIN=1", NULL};
+  char path[4200], marker[4200], body[4400];
+  uint8_t md[32];
+  soupc_status st;
+  struct stat sb;
+  pid_t pid;
+
+  (void)state;
+  sha256_file(md, self_exe);
+  base_options(&o, self_exe);
+  o.env = env;
+  o.no_automtls = 1;
+  o.secure_checksum = md;
+  o.secure_checksum_len = sizeof(md);
+  if (soupc_plugin_host_launch(&h, &o, &st) != 0) {
+    fail_msg("launch: %s", st.message);
+  }
+  pid = soupc_plugin_host_pid(h);
+  assert_int_equal(soupc_plugin_host_kill(h), 0);
+  assert_process_gone(pid);
+
+  /* a script that would leave a marker if it ever ran */
+  snprintf(marker, sizeof(marker), "%s/ran", tmp_root);
+  snprintf(body, sizeof(body), "#!/bin/sh\ntouch %s\nexit 3\n", marker);
+  write_script("checked", body, 0755, path, sizeof(path));
+  base_options(&o, path);
+  o.secure_checksum = md; /* the test binary's, not the script's */
+  o.secure_checksum_len = sizeof(md);
+  expect_launch_error(&o, SOUPC_ERR_CHECKSUM, "checksums did not match");
+  o.secure_checksum_len = 0;
+  expect_launch_error(&o, SOUPC_ERR_INVALID_ARGUMENT, "no checksum provided");
+  assert_int_equal(stat(marker, &sb), -1);
+  unlink(path);
+}
+
+/* go-plugin SkipHostEnv: our variables stay ours; go-plugin's and the
+ * caller's still reach the plugin. */
+static void skip_host_env_passes_only_plugin_variables(void **state) {
+  soupc_plugin_host_options o;
+  const char *env[] = {"EXTRA_FOR_PLUGIN=yes", NULL};
+  char path[4200], dump[4200], body[4400], *text = NULL;
+  size_t len = 0;
+  FILE *f;
+
+  (void)state;
+  setenv("SOUPC_TEST_HOST_ONLY", "secret", 1);
+  snprintf(dump, sizeof(dump), "%s/env.txt", tmp_root);
+  snprintf(body, sizeof(body), "#!/bin/sh\nexport -p > %s\nexit 3\n", dump);
+  write_script("envdump", body, 0755, path, sizeof(path));
+  for (int skip = 0; skip < 2; skip++) {
+    base_options(&o, path);
+    o.env = env;
+    o.skip_host_env = skip;
+    o.no_automtls = 1;
+    expect_launch_error(&o, SOUPC_ERR_PLUGIN_EXITED, "exit status 3");
+    f = fopen(dump, "r");
+    assert_non_null(f);
+    assert_true(getdelim(&text, &len, '\0', f) > 0);
+    fclose(f);
+    assert_int_equal(strstr(text, "SOUPC_TEST_HOST_ONLY") != NULL, !skip);
+    assert_non_null(strstr(text, "PLUGIN_PROTOCOL_VERSIONS"));
+    assert_non_null(strstr(text, COOKIE_KEY));
+    assert_non_null(strstr(text, "EXTRA_FOR_PLUGIN"));
+    unlink(dump);
+  }
+  free(text);
+  unsetenv("SOUPC_TEST_HOST_ONLY");
+  unlink(path);
+}
+
+/* go-plugin ReattachConfig: by pid + network + address; kill() then waits
+ * for that pid (not our child) to exit. */
+static void reattach_by_config_manages_the_pid(void **state) {
+  soupc_plugin_host_options o;
+  soupc_plugin_host *again = NULL;
+  soupc_plugin_reattach rc = SOUPC_PLUGIN_REATTACH_INIT;
+  struct output out;
+  soupc_status st;
+  pid_t pid;
+
+  (void)state;
+  memset(&out, 0, sizeof(out));
+  pthread_mutex_init(&out.mu, NULL);
+  launch_self(&out, NULL, 0, NULL);
+  pid = soupc_plugin_host_pid(live_host);
+  assert_int_equal(soupc_plugin_host_reattach_info(live_host, &rc), 0);
+  assert_int_equal(rc.pid, pid);
+  assert_string_equal(rc.protocol, "grpc");
+  assert_null(rc.server_cert_pem);
+
+  o = (soupc_plugin_host_options)SOUPC_PLUGIN_HOST_OPTIONS_INIT;
+  o.no_stdio_stream = 1;
+  /* a pid that does not exist */
+  {
+    soupc_plugin_reattach bad = rc;
+
+    bad.pid = 0x3ffffff0;
+    assert_int_equal(soupc_plugin_host_reattach_config(&again, &bad, &o, &st),
+                     SOUPC_ERR_NOT_FOUND);
+    assert_non_null(strstr(st.message, "reattachment process not found"));
+    bad.pid = pid;
+    bad.protocol = "netrpc";
+    assert_int_equal(soupc_plugin_host_reattach_config(&again, &bad, &o, &st),
+                     SOUPC_ERR_UNSUPPORTED);
+  }
+  if (soupc_plugin_host_reattach_config(&again, &rc, &o, &st) != 0) {
+    fail_msg("reattach: %s", st.message);
+  }
+  assert_int_equal(soupc_plugin_host_pid(again), pid);
+  call_echo(again);
+  /* Shutdown, then the pid exits within the grace period. */
+  assert_int_equal(soupc_plugin_host_kill(again), 0);
+  assert_true(exits_within(pid, 100));
+  /* the launching host's ping now fails with a soupc_err */
+  {
+    int rv = soupc_plugin_host_ping(live_host, 2000, &st);
+
+    assert_int_not_equal(st.code, SOUPC_GRPC_OK);
+    assert_int_equal(rv, soupc__plugin_err_from_grpc(st.code));
+    assert_int_not_equal(rv, 0);
+  }
+  soupc_plugin_host_kill(live_host);
+  live_host = NULL;
+  assert_process_gone(pid);
+  pthread_mutex_destroy(&out.mu);
+}
+
 int main(int argc, char **argv) {
   ssize_t n;
   int rv;
@@ -929,6 +1124,15 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(
           reattach_to_automtls_plugin_needs_the_launch_client_cert, setup,
           teardown),
+      cmocka_unit_test_setup_teardown(
+          embedded_serve_leaves_signals_and_stdio_alone, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          secure_checksum_launches_right_binary_and_refuses_wrong, setup,
+          teardown),
+      cmocka_unit_test_setup_teardown(
+          skip_host_env_passes_only_plugin_variables, setup, teardown),
+      cmocka_unit_test_setup_teardown(reattach_by_config_manages_the_pid, setup,
+                                      teardown),
   };
 
   n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
