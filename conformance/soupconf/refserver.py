@@ -1,7 +1,8 @@
 """A small, durable proto.KV server in Python (grpcio): the "python" peer of
 the polyglot matrix, and the target the suite checks itself against when
-soup-c is not built (REFSERVER_MUTANT injects the same defects as
--DSOUPC_MUTANT, so conformance/mutants.sh can prove the suite catches them).
+soup-c is not built (REFSERVER_MUTANT injects the same defects as the
+patches in conformance/mutants/, so conformance/mutants.sh can prove the
+suite catches them).
 
 Same flags and messages as `soup-c rpc kv server --standalone` (subset):
   --listen HOST:PORT|unix:PATH  --storage-dir D  --max-message-size N

@@ -10,13 +10,10 @@ int soupc__kv_key_validate(const uint8_t *key, size_t len, size_t max_key_size,
                            soupc_status *st) {
   size_t off = 0;
 
-#ifndef SOUPC_MUTANT_EMPTY_KEY_OK
   if (len == 0) {
     soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT, "key is empty");
     return SOUPC_ERR_INVALID_ARGUMENT;
   }
-#endif
-#ifndef SOUPC_MUTANT_NO_KEY_LIMIT
   if (len > max_key_size) {
     soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
                      "key is %zu bytes; the limit is %zu bytes "
@@ -24,10 +21,6 @@ int soupc__kv_key_validate(const uint8_t *key, size_t len, size_t max_key_size,
                      len, max_key_size);
     return SOUPC_ERR_INVALID_ARGUMENT;
   }
-#endif
-#ifdef SOUPC_MUTANT_UTF8_UNCHECKED
-  off = len;
-#endif
   while (off < len) {
     utf8proc_int32_t cp;
     utf8proc_ssize_t n =

@@ -90,74 +90,11 @@ static double seconds_since(const struct timespec *start) {
          (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-/* Applies the key rules, and the key-handling mutants of the conformance
- * suite's self-test (conformance/mutants.md). */
+/* Applies the key rules (key_validation.c) with the service's limit. */
 static int check_key(struct kv_service *kv, ProtobufCBinaryData *key,
                      soupc_status *st) {
-#ifdef SOUPC_MUTANT_NUL_KEY
-  const uint8_t *nul = memchr(key->data, '\0', key->len);
-  if (nul != NULL) {
-    key->len = (size_t)(nul - key->data);
-  }
-#endif
-#ifdef SOUPC_MUTANT_KEY_TRUNCATE_250
-  if (key->len > 250) {
-    key->len = 250; /* a store whose keys are file names */
-  }
-#endif
   return soupc__kv_key_validate(key->data, key->len, kv->max_key_size, st);
 }
-
-#ifdef SOUPC_MUTANT_STALE_READ
-#include <pthread.h>
-/* Mutant: Gets are served from a one-entry cache for 50 ms, so a Get that
- * starts after a Put was acknowledged can still see the older value. */
-static pthread_mutex_t stale_mu = PTHREAD_MUTEX_INITIALIZER;
-static uint8_t *stale_key, *stale_val;
-static size_t stale_key_len, stale_val_len;
-static int stale_rv;
-static struct timespec stale_at;
-
-/* Serves @p key from the cache into @p res. @return 1 if it did. */
-static int stale_read_lookup(struct store_result *res, const uint8_t *key,
-                             size_t klen) {
-  int hit;
-
-  pthread_mutex_lock(&stale_mu);
-  hit = stale_key != NULL && stale_key_len == klen &&
-        memcmp(stale_key, key, klen) == 0 && seconds_since(&stale_at) < 0.05;
-  if (hit) {
-    res->rv = stale_rv;
-    if (stale_rv == 0) {
-      res->value = soupc__malloc(stale_val_len + 1);
-      memcpy(res->value, stale_val, stale_val_len);
-      res->value_len = stale_val_len;
-    }
-  }
-  pthread_mutex_unlock(&stale_mu);
-  return hit;
-}
-
-static void stale_read_remember(const struct store_result *res,
-                                const uint8_t *key, size_t klen) {
-  pthread_mutex_lock(&stale_mu);
-  soupc__free(stale_key);
-  soupc__free(stale_val);
-  stale_key = soupc__malloc(klen + 1);
-  memcpy(stale_key, key, klen);
-  stale_key_len = klen;
-  stale_val = NULL;
-  stale_val_len = 0;
-  if (res->rv == 0) {
-    stale_val = soupc__malloc(res->value_len + 1);
-    memcpy(stale_val, res->value, res->value_len);
-    stale_val_len = res->value_len;
-  }
-  stale_rv = res->rv;
-  clock_gettime(CLOCK_MONOTONIC, &stale_at);
-  pthread_mutex_unlock(&stale_mu);
-}
-#endif
 
 /* Answers a Get from the backend's result. Any thread (backend.h). */
 static void get_done(struct store_result *res, void *user_data) {
@@ -169,17 +106,10 @@ static void get_done(struct store_result *res, void *user_data) {
   size_t enriched_len = 0, packed_len;
   int rv;
 
-#ifdef SOUPC_MUTANT_STALE_READ
-  stale_read_remember(res, op->key, op->key_len);
-#endif
   if (res->rv == SOUPC_ERR_NOT_FOUND) {
-#ifdef SOUPC_MUTANT_OK_NOT_FOUND
-    soupc_call_reply(call, NULL, 0);
-#else
     char desc[128];
     soupc__kv_key_describe(desc, sizeof(desc), op->key, op->key_len);
     soupc_call_fail(call, SOUPC_GRPC_NOT_FOUND, "key not found: %s", desc);
-#endif
     goto done;
   }
   if (res->rv != 0) {
@@ -246,16 +176,6 @@ static void handle_get(soupc_call *call, const uint8_t *req, size_t req_len,
   op->kv = kv;
   op->key_len = msg->key.len;
   memcpy(op->key, msg->key.data, msg->key.len);
-#ifdef SOUPC_MUTANT_STALE_READ
-  {
-    struct store_result cached = {0};
-    if (stale_read_lookup(&cached, op->key, op->key_len)) {
-      get_done(&cached, op);
-      soupc__free(cached.value);
-      goto done;
-    }
-  }
-#endif
   rv = soupc__backend_get(kv->backend, op->key, op->key_len, get_done, op);
   if (rv != 0) {
     soupc__free(op);
@@ -310,15 +230,6 @@ static void handle_put(soupc_call *call, const uint8_t *req, size_t req_len,
     goto done;
   }
   value_len = msg->value.len;
-#ifdef SOUPC_MUTANT_TRUNCATE_64K
-  if (value_len > 65536) {
-    value_len = 65536;
-  }
-#endif
-#ifdef SOUPC_MUTANT_DROP_PUT
-  soupc_call_reply(call, NULL, 0);
-  goto done;
-#endif
   op = soupc__malloc(sizeof(*op));
   if (op == NULL) {
     soupc_call_fail(call, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");

@@ -47,26 +47,12 @@ static int commit_batch(struct store *st, struct put_op *batch, size_t n) {
     return rv;
   }
   for (op = batch; op != NULL; op = op->next) {
-#ifdef SOUPC_MUTANT_LOSE_CONCURRENT_WRITE
-    if (n > 1 && op->next == NULL) {
-      continue; /* mutant: drop the last Put of a shared batch, ack it */
-    }
-#endif
     rv = put_one(st, txn, op);
     if (rv != 0) {
       mdb_txn_abort(txn);
       return rv;
     }
   }
-#ifdef SOUPC_MUTANT_ACK_BEFORE_COMMIT
-  for (op = batch; op != NULL; op = op->next) {
-    if (op->done != NULL) {
-      op->done(0, op->user_data); /* mutant: ack before the commit */
-      op->done = NULL;
-    }
-  }
-#endif
-  (void)n;
   /* mdb_txn_commit writes the pages and, unless MDB_NOSYNC, fdatasyncs
    * before it returns: the durability point of every Put in the batch. */
   rv = mdb_txn_commit(txn);

@@ -225,9 +225,6 @@ int soupc__store_open(struct store **out, const char *dir,
     return SOUPC_ERR_NOMEM;
   }
   st->sync = opts->sync;
-#ifdef SOUPC_MUTANT_SKIP_FSYNC
-  st->sync = STORE_SYNC_NONE; /* mutant: acks are not durable */
-#endif
   st->max_key_size =
       opts->max_key_size != 0 ? opts->max_key_size : DEFAULT_MAX_KEY_SIZE;
   for (int i = 0; i < STORE_READER_CACHE; i++) {
