@@ -188,7 +188,7 @@ static void health_reports_the_lmdb_backend(void **state) {
 static void close_completes_queued_puts(void **state) {
   struct fixture *f = *state;
   struct outcome o[8];
-  char key[8];
+  char key[16];
   int i;
 
   /* Held commits: all eight are still queued when close starts. */
