@@ -43,6 +43,11 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    # Every process the suite starts inherits this mark, so the session can
+    # tell at its end whether it left any of them running.
+    import uuid
+    from soupconf import procinfo
+    os.environ[procinfo.MARK_VAR] = "%d-%s" % (os.getpid(), uuid.uuid4().hex[:12])
     config.addinivalue_line("markers", "heavy: costly per example; examples scaled down (see README)")
     config.addinivalue_line("markers", "matrix: polyglot matrix cell")
 
@@ -129,8 +134,33 @@ def matrix_results():
     return _MATRIX
 
 
+def _left_running(session):
+    """Processes this session started and did not stop: reported, killed,
+    and the run fails (tests must leave no process behind)."""
+    import signal
+    from soupconf import procinfo
+    if session.config.pluginmanager.hasplugin("dsession"):
+        return  # the xdist controller: each worker checks its own
+    time.sleep(0.2)  # a just-killed process may still be exiting
+    left = procinfo.marked(os.environ[procinfo.MARK_VAR], exclude={os.getpid()})
+    if not left:
+        return
+    lines = ["%d %s" % (pid, procinfo.cmdline(pid)) for pid in left]
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    if tr:
+        tr.write_line("PROCESSES LEFT RUNNING by this session (now killed):\n  " + "\n  ".join(lines),
+                      red=True)
+    session.exitstatus = 1
+
+
 def pytest_sessionfinish(session, exitstatus):
     from soupconf import servers
+    _left_running(session)
     late = servers.SANITIZER_REPORTS[_SEEN[0]:]
     if late:  # from module-scoped servers, stopped after their last test
         tr = session.config.pluginmanager.get_plugin("terminalreporter")

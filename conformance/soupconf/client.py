@@ -13,7 +13,7 @@ from typing import Optional, Union
 
 import grpc
 
-from . import codec
+from . import codec, procinfo
 
 Key = Union[str, bytes]
 
@@ -145,8 +145,7 @@ class CliKV:
         else:
             argv = [self.binary.encode()] + flags + [op] + args
         try:
-            r = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=self.timeout + 10)
+            r = procinfo.run_tree(argv, timeout=self.timeout + 10, input=stdin)
         except subprocess.TimeoutExpired:
             raise KVError("UNKNOWN_OUTCOME", "CLI timed out") from None
         _note_sanitizer(r, argv)
@@ -249,10 +248,10 @@ class PluginHostKV:
 
     def _run(self, argv, stdin=None):
         try:
-            r = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env=self.env, timeout=self.timeout)
+            r = procinfo.run_tree(argv, timeout=self.timeout, input=stdin, env=self.env)
         except subprocess.TimeoutExpired:
-            raise KVError("UNKNOWN_OUTCOME", "plugin host timed out") from None
+            raise KVError("UNKNOWN_OUTCOME", "plugin host timed out (the host and its plugin "
+                          "were killed)") from None
         _note_sanitizer(r, argv)
         return r
 
