@@ -5,6 +5,8 @@
 #include <string.h>
 
 static atomic_long fail_countdown; /* 0 = off; n = the n-th next call fails */
+static atomic_int fail_sticky;     /* countdown reached: all the rest fail */
+static atomic_int fail_all;        /* set by a sticky countdown */
 static atomic_long alloc_count;
 /* Set once a test uses a hook. Until then allocation pays one relaxed load
  * (a plain load on x86), not two atomic read-modify-writes: the counter
@@ -18,12 +20,18 @@ static int should_fail(void) {
     return 0;
   }
   atomic_fetch_add(&alloc_count, 1);
+  if (atomic_load(&fail_all)) {
+    return 1;
+  }
   left = atomic_load(&fail_countdown);
   if (left == 0) {
     return 0;
   }
   left = atomic_fetch_sub(&fail_countdown, 1);
   if (left == 1) {
+    if (atomic_load(&fail_sticky)) {
+      atomic_store(&fail_all, 1);
+    }
     return 1;
   }
   return 0;
@@ -73,6 +81,15 @@ char *soupc__strdup(const char *s) {
 
 void soupc__alloc_fail_at(long n) {
   atomic_store(&hooks_on, 1);
+  atomic_store(&fail_all, 0);
+  atomic_store(&fail_sticky, 0);
+  atomic_store(&fail_countdown, n < 0 ? 0 : n);
+}
+
+void soupc__alloc_fail_from(long n) {
+  atomic_store(&hooks_on, 1);
+  atomic_store(&fail_all, 0);
+  atomic_store(&fail_sticky, n > 0);
   atomic_store(&fail_countdown, n < 0 ? 0 : n);
 }
 

@@ -40,7 +40,7 @@ static int parse_port(const char *s, uint16_t *out) {
   return 0;
 }
 
-int soupc__addr_parse(struct net_addr *out, const char *text) {
+static int addr_parse(struct net_addr *out, const char *text) {
   struct net_addr a;
   const char *colon;
   size_t hlen;
@@ -98,6 +98,18 @@ int soupc__addr_parse(struct net_addr *out, const char *text) {
     return SOUPC_ERR_INVALID_ARGUMENT;
   }
   *out = a;
+  return 0;
+}
+
+int soupc__addr_parse(struct net_addr *out, const char *text,
+                      soupc_status *st) {
+  if (addr_parse(out, text) != 0) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "invalid address \"%s\"; want HOST:PORT, [IPV6]:PORT or "
+                     "unix:PATH",
+                     text != NULL ? text : "");
+    return SOUPC_ERR_INVALID_ARGUMENT;
+  }
   return 0;
 }
 

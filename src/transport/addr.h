@@ -15,8 +15,9 @@ struct net_addr {
   char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* unix */
 };
 
-/* Parses @p text. @return 0 or SOUPC_ERR_INVALID_ARGUMENT. */
-int soupc__addr_parse(struct net_addr *out, const char *text);
+/* Parses @p text. @return 0 or SOUPC_ERR_INVALID_ARGUMENT (@p st, which may
+ * be NULL, then says what an address looks like). */
+int soupc__addr_parse(struct net_addr *out, const char *text, soupc_status *st);
 
 /* Creates a non-blocking listening socket for @p a (SO_REUSEADDR; a unix
  * path that exists as a socket is removed first).

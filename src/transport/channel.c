@@ -23,13 +23,37 @@
 #include "tls/tls_context.h"
 #include "transport/addr.h"
 #include "transport/grpc_wire.h"
-#include "transport/h2_mem.h"
+#include "transport/h2_session.h"
 #include "transport/transport.h"
 
-#define OUT_HIGH_WATER ((size_t)512 * 1024)
-#define STREAM_WINDOW (8 * 1024 * 1024)
-#define CONN_WINDOW (64 * 1024 * 1024)
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
+
+enum cop_kind {
+  COP_SUBMIT,
+  COP_SEND,
+  COP_CLOSE_SEND,
+  COP_FREE,
+  COP_STOP
+};
+
+struct sync_wait {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int done;
+};
+
+/* Work posted to the I/O thread. SUBMIT, FREE and STOP happen once per
+ * call or channel and live inside it (embedded: they need no memory, so
+ * freeing a stream or a channel cannot fail); SEND and CLOSE_SEND are
+ * allocated. */
+struct cop {
+  struct h2_op link; /* first: the queue's view of the op */
+  enum cop_kind kind;
+  unsigned embedded : 1;
+  struct soupc_client_stream *call;
+  struct out_msg *msg;
+  struct sync_wait *sync;
+};
 
 /* A client call: a blocking unary call or a soupc_client_stream. */
 struct soupc_client_stream {
@@ -67,55 +91,31 @@ struct soupc_client_stream {
   soupc_stream_message_fn on_message;
   soupc_stream_close_fn on_close;
   void *user_data;
-};
-
-enum cop_kind {
-  COP_SUBMIT,
-  COP_SEND,
-  COP_CLOSE_SEND,
-  COP_FREE,
-  COP_STOP
-};
-
-struct sync_wait {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int done;
-};
-
-struct cop {
-  struct cop *next;
-  enum cop_kind kind;
-  struct soupc_client_stream *call;
-  struct out_msg *msg;
-  struct sync_wait *sync;
+  struct cop submit_op;
+  struct cop free_op;
 };
 
 struct soupc_channel {
+  struct h2_session h2; /* nghttp2, bufferevent, flush */
   size_t max_msg;
   SSL_CTX *ssl_ctx;
   int is_tls;
   char authority[300];
   struct event_base *base;
-  struct event *wake_ev;
-  struct bufferevent *bev;
-  nghttp2_session *session;
+  struct h2_opq q; /* posted ops; stopped once the I/O thread is done */
+  struct cop stop_op;
   pthread_t thread;
   pthread_t tid;      /* I/O thread id, set before it runs anything else */
-  pthread_mutex_t mu; /* guards ops, stopped, ready, failed */
+  pthread_mutex_t mu; /* guards ready, failed */
   pthread_cond_t ready_cv;
-  struct cop *ops_head, *ops_tail;
-  int stopped;
   int ready;
   int failed;
   int fail_err;
   soupc_status fail_st;
   atomic_int open;
   /* I/O thread only. */
-  int dead;
-  int in_recv;
-  int in_send;
-  char dead_msg[200];
+  int lost; /* the connection is unusable; calls fail with lost_msg */
+  char lost_msg[200];
   struct soupc_client_stream *calls;
 };
 
@@ -130,10 +130,16 @@ static int on_io_thread(const soupc_channel *ch) {
 /* Calls                                                                */
 /* ------------------------------------------------------------------ */
 
+static void op_init_embedded(struct cop *op, enum cop_kind kind,
+                             struct soupc_client_stream *c) {
+  memset(op, 0, sizeof(*op));
+  op->kind = kind;
+  op->embedded = 1;
+  op->call = c;
+}
+
 static void call_free(struct soupc_client_stream *c) {
-  if (c->deadline_ev != NULL) {
-    event_free(c->deadline_ev);
-  }
+  soupc__h2_timer_free(&c->deadline_ev);
   soupc__deframer_dispose(&c->df);
   soupc__out_queue_clear(&c->outq, &c->borrowed);
   soupc__free(c->resp);
@@ -163,6 +169,8 @@ static struct soupc_client_stream *call_new(soupc_channel *ch,
   }
   c->ch = ch;
   c->grpc_status = -1;
+  op_init_embedded(&c->submit_op, COP_SUBMIT, c);
+  op_init_embedded(&c->free_op, COP_FREE, c);
   atomic_init(&c->closed, 0);
   soupc__deframer_init(&c->df, ch->max_msg);
   pthread_mutex_init(&c->mu, NULL);
@@ -226,10 +234,10 @@ static void call_finalize(struct soupc_client_stream *c, const soupc_status *st,
   if (c->deadline_ev != NULL) {
     event_del(c->deadline_ev);
   }
-  if (c->stream_id > 0 && ch->session != NULL) {
-    nghttp2_session_set_stream_user_data(ch->session, c->stream_id, NULL);
-    if (reset && !ch->dead) {
-      nghttp2_submit_rst_stream(ch->session, NGHTTP2_FLAG_NONE, c->stream_id,
+  if (c->stream_id > 0 && ch->h2.ng != NULL) {
+    nghttp2_session_set_stream_user_data(ch->h2.ng, c->stream_id, NULL);
+    if (reset && !ch->lost) {
+      nghttp2_submit_rst_stream(ch->h2.ng, NGHTTP2_FLAG_NONE, c->stream_id,
                                 NGHTTP2_CANCEL);
     }
   }
@@ -245,10 +253,7 @@ static void call_finalize(struct soupc_client_stream *c, const soupc_status *st,
   if (c->unary) {
     /* The waiter frees the call, maybe after soupc_channel_free() has freed
      * the event_base: release the timer here, on the loop's thread. */
-    if (c->deadline_ev != NULL) {
-      event_free(c->deadline_ev);
-      c->deadline_ev = NULL;
-    }
+    soupc__h2_timer_free(&c->deadline_ev);
     pthread_mutex_lock(&c->mu);
     c->status = *st;
     c->done = 1;
@@ -276,38 +281,14 @@ static void call_fail(struct soupc_client_stream *c, int code, const char *msg,
 /* Connection                                                           */
 /* ------------------------------------------------------------------ */
 
-static void chan_flush(soupc_channel *ch) {
-  struct evbuffer *out;
-
-  if (ch->dead || ch->bev == NULL || ch->in_send) {
-    return;
-  }
-  ch->in_send = 1;
-  out = bufferevent_get_output(ch->bev);
-  for (;;) {
-    const uint8_t *data;
-    ssize_t n;
-
-    if (evbuffer_get_length(out) >= OUT_HIGH_WATER) {
-      break;
-    }
-    n = nghttp2_session_mem_send(ch->session, &data);
-    if (n <= 0) {
-      break;
-    }
-    evbuffer_add(out, data, (size_t)n);
-  }
-  ch->in_send = 0;
-}
-
 /* The connection is unusable: every call fails with UNAVAILABLE. */
 static void chan_lost(soupc_channel *ch, int err, const char *why) {
-  if (ch->dead) {
+  if (ch->lost) {
     return;
   }
-  ch->dead = 1;
+  ch->lost = 1;
   atomic_store(&ch->open, 0);
-  snprintf(ch->dead_msg, sizeof(ch->dead_msg), "%s", why);
+  snprintf(ch->lost_msg, sizeof(ch->lost_msg), "%s", why);
   pthread_mutex_lock(&ch->mu);
   if (!ch->ready && !ch->failed) {
     ch->failed = 1;
@@ -316,70 +297,63 @@ static void chan_lost(soupc_channel *ch, int err, const char *why) {
     pthread_cond_broadcast(&ch->ready_cv);
   }
   pthread_mutex_unlock(&ch->mu);
-  if (ch->bev != NULL) {
-    bufferevent_disable(ch->bev, EV_READ | EV_WRITE);
+  if (ch->h2.bev != NULL) {
+    bufferevent_disable(ch->h2.bev, EV_READ | EV_WRITE);
   }
   while (ch->calls != NULL) {
     call_fail(ch->calls, SOUPC_GRPC_UNAVAILABLE, why, 0);
   }
 }
 
+static void chan_flush(soupc_channel *ch) {
+  if (ch->lost) {
+    return;
+  }
+  if (soupc__h2_session_flush(&ch->h2) != 0) {
+    chan_lost(ch, SOUPC_ERR_NOMEM,
+              "out of memory writing to the connection (HTTP/2 send)");
+  }
+}
+
 static void chan_after_io(soupc_channel *ch) {
   /* Inside nghttp2 (a callback of recv or send): the outer caller flushes. */
-  if (ch->dead || ch->in_recv || ch->in_send) {
+  if (ch->lost || ch->h2.in_recv || ch->h2.in_send) {
     return;
   }
   chan_flush(ch);
-  if (!nghttp2_session_want_read(ch->session) &&
-      !nghttp2_session_want_write(ch->session)) {
+  if (!ch->lost && !soupc__h2_session_want_io(&ch->h2)) {
     chan_lost(ch, SOUPC_ERR_CONNECT, "the connection was closed (GOAWAY)");
   }
 }
 
-static void chan_readcb(struct bufferevent *bev, void *arg) {
-  soupc_channel *ch = arg;
-  struct evbuffer *in = bufferevent_get_input(bev);
+static void chan_on_read(struct h2_session *s, int rv) {
+  soupc_channel *ch = s->owner;
 
-  ch->in_recv = 1;
-  while (!ch->dead) {
-    size_t len = evbuffer_get_contiguous_space(in);
-    ssize_t rv;
-
-    if (len == 0) {
-      break;
-    }
-    rv = nghttp2_session_mem_recv(ch->session,
-                                  evbuffer_pullup(in, (ev_ssize_t)len), len);
-    evbuffer_drain(in, len);
-    if (rv < 0) {
-      char why[160];
-      snprintf(why, sizeof(why), "HTTP/2 error from the server: %s",
-               nghttp2_strerror((int)rv));
-      ch->in_recv = 0;
-      nghttp2_session_terminate_session(ch->session, NGHTTP2_PROTOCOL_ERROR);
-      chan_flush(ch);
-      chan_lost(ch, SOUPC_ERR_PROTOCOL, why);
-      return;
-    }
+  if (rv != 0 && !ch->lost) {
+    char why[160];
+    snprintf(why, sizeof(why), "HTTP/2 error from the server: %s",
+             nghttp2_strerror(rv));
+    nghttp2_session_terminate_session(s->ng, NGHTTP2_PROTOCOL_ERROR);
+    chan_flush(ch);
+    chan_lost(ch, SOUPC_ERR_PROTOCOL, why);
+    return;
   }
-  ch->in_recv = 0;
   chan_after_io(ch);
 }
 
-static void chan_writecb(struct bufferevent *bev, void *arg) {
-  (void)bev;
-  chan_after_io(arg);
+static void chan_on_write(struct h2_session *s) {
+  chan_after_io(s->owner);
 }
 
-static void chan_eventcb(struct bufferevent *bev, short what, void *arg) {
-  soupc_channel *ch = arg;
+static void chan_on_event(struct h2_session *s, short what) {
+  soupc_channel *ch = s->owner;
   char why[200];
   unsigned long e;
 
   if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))) {
     return;
   }
-  e = ch->is_tls ? bufferevent_get_openssl_error(bev) : 0;
+  e = ch->is_tls ? bufferevent_get_openssl_error(s->bev) : 0;
   if (e != 0) {
     char text[160];
     ERR_error_string_n(e, text, sizeof(text));
@@ -394,6 +368,9 @@ static void chan_eventcb(struct bufferevent *bev, short what, void *arg) {
     chan_lost(ch, SOUPC_ERR_CONNECT, why);
   }
 }
+
+static const struct h2_session_hooks chan_hooks = {chan_on_read, chan_on_write,
+                                                   chan_on_event};
 
 /* ------------------------------------------------------------------ */
 /* nghttp2 callbacks                                                    */
@@ -510,7 +487,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id,
 
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
                          void *user_data) {
-  soupc_channel *ch = user_data;
+  soupc_channel *ch = soupc__h2_owner(user_data);
 
   (void)session;
   if (frame->hd.type == NGHTTP2_SETTINGS &&
@@ -531,16 +508,14 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
 }
 
 static void init_client_callbacks(void) {
-  nghttp2_session_callbacks *cb;
+  static const struct h2_callbacks role = {
+      .on_header = on_header,
+      .on_frame_recv = on_frame_recv,
+      .on_data_chunk_recv = on_data_chunk,
+      .on_stream_close = on_stream_close,
+  };
 
-  if (nghttp2_session_callbacks_new(&cb) != 0) {
-    return;
-  }
-  nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-  client_callbacks = cb;
+  soupc__h2_callbacks_new(&client_callbacks, &role);
 }
 
 /* ------------------------------------------------------------------ */
@@ -552,29 +527,25 @@ static ssize_t call_data_read(nghttp2_session *session, int32_t stream_id,
                               nghttp2_data_source *source, void *user_data) {
   struct soupc_client_stream *c =
       nghttp2_session_get_stream_user_data(session, stream_id);
-  size_t n;
+  ssize_t n;
 
   (void)source;
   (void)user_data;
   if (c == NULL) {
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   }
-  n = soupc__out_queue_read(&c->outq, buf, length, &c->borrowed);
-  if (c->outq.head == NULL && c->half_close) {
-    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-    return (ssize_t)n;
-  }
-  if (n == 0) {
+  n = soupc__h2_body_read(&c->outq, &c->borrowed, c->half_close, buf, length,
+                          data_flags);
+  if (n == NGHTTP2_ERR_DEFERRED) {
     c->deferred = 1;
-    return NGHTTP2_ERR_DEFERRED;
   }
-  return (ssize_t)n;
+  return n;
 }
 
 static void call_resume(struct soupc_client_stream *c) {
   if (c->deferred && c->stream_id > 0 && !c->finalized) {
     c->deferred = 0;
-    nghttp2_session_resume_data(c->ch->session, c->stream_id);
+    nghttp2_session_resume_data(c->ch->h2.ng, c->stream_id);
   }
 }
 
@@ -610,14 +581,13 @@ static void op_submit(soupc_channel *ch, struct soupc_client_stream *c) {
   nghttp2_data_provider prd;
   int32_t id;
 
-  if (ch->dead || !atomic_load(&ch->open)) {
+  if (ch->lost || !atomic_load(&ch->open)) {
     call_fail(c, SOUPC_GRPC_UNAVAILABLE,
-              ch->dead ? ch->dead_msg : "the channel is closing (GOAWAY)", 0);
+              ch->lost ? ch->lost_msg : "the channel is closing (GOAWAY)", 0);
     return;
   }
   if (c->deadline_ms > 0) {
     int64_t left = c->deadline_ms - soupc__now_ms();
-    struct timeval tv;
     if (left <= 0) {
       call_fail(c, SOUPC_GRPC_DEADLINE_EXCEEDED, "deadline exceeded", 0);
       return;
@@ -626,18 +596,15 @@ static void op_submit(soupc_channel *ch, struct soupc_client_stream *c) {
     /* A stack buffer: nghttp2 must copy it (no NO_COPY_VALUE). */
     nv[nnv++] = (nghttp2_nv){(uint8_t *)"grpc-timeout", (uint8_t *)timeout, 12,
                              strlen(timeout), NGHTTP2_NV_FLAG_NO_COPY_NAME};
-    c->deadline_ev = evtimer_new(ch->base, deadline_cb, c);
-    if (c->deadline_ev == NULL) {
+    if (soupc__h2_timer_arm(&c->deadline_ev, ch->base, deadline_cb, c, left) !=
+        0) {
       call_fail(c, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory", 0);
       return;
     }
-    tv.tv_sec = (time_t)(left / 1000);
-    tv.tv_usec = (suseconds_t)((left % 1000) * 1000);
-    evtimer_add(c->deadline_ev, &tv);
   }
   prd.source.ptr = NULL;
   prd.read_callback = call_data_read;
-  id = nghttp2_submit_request(ch->session, NULL, nv, nnv, &prd, c);
+  id = nghttp2_submit_request(ch->h2.ng, NULL, nv, nnv, &prd, c);
   if (id < 0) {
     call_fail(c, SOUPC_GRPC_UNAVAILABLE, nghttp2_strerror(id), 0);
     return;
@@ -664,8 +631,25 @@ static void sync_done(struct sync_wait *s) {
   pthread_mutex_unlock(&s->mu);
 }
 
+static void op_stop(soupc_channel *ch) {
+  if (!ch->lost) {
+    nghttp2_session_terminate_session(ch->h2.ng, NGHTTP2_NO_ERROR);
+    chan_flush(ch);
+    /* Best effort: get the GOAWAY out before the socket closes. */
+    if (!ch->is_tls && ch->h2.bev != NULL) {
+      evbuffer_write(ch->h2.out, bufferevent_getfd(ch->h2.bev));
+    }
+    chan_lost(ch, SOUPC_ERR_CLOSED, "the channel was closed");
+  }
+  event_base_loopbreak(ch->base);
+}
+
+/* Runs one op on the I/O thread and releases it. An embedded op may live in
+ * a call that running it frees: nothing touches it afterwards. */
 static void run_op(soupc_channel *ch, struct cop *op) {
   struct soupc_client_stream *c = op->call;
+  struct sync_wait *sync = op->sync;
+  int embedded = op->embedded;
 
   switch (op->kind) {
   case COP_SUBMIT:
@@ -687,35 +671,21 @@ static void run_op(soupc_channel *ch, struct cop *op) {
     break;
   case COP_FREE:
     free_local(c);
-    sync_done(op->sync);
+    sync_done(sync);
     break;
   case COP_STOP:
-    if (!ch->dead) {
-      nghttp2_session_terminate_session(ch->session, NGHTTP2_NO_ERROR);
-      chan_flush(ch);
-      /* Best effort: get the GOAWAY out before the socket closes. */
-      if (!ch->is_tls) {
-        evbuffer_write(bufferevent_get_output(ch->bev),
-                       bufferevent_getfd(ch->bev));
-      }
-      chan_lost(ch, SOUPC_ERR_CLOSED, "the channel was closed");
-    }
-    event_base_loopbreak(ch->base);
+    op_stop(ch);
     break;
   }
-  soupc__free(op);
+  if (!embedded) {
+    soupc__free(op);
+  }
 }
 
-static void drain_ops(soupc_channel *ch) {
-  struct cop *op;
-
-  pthread_mutex_lock(&ch->mu);
-  op = ch->ops_head;
-  ch->ops_head = ch->ops_tail = NULL;
-  pthread_mutex_unlock(&ch->mu);
+static void run_ops(soupc_channel *ch, struct h2_op *op) {
   while (op != NULL) {
-    struct cop *next = op->next;
-    run_op(ch, op);
+    struct h2_op *next = op->next;
+    run_op(ch, (struct cop *)op);
     op = next;
   }
 }
@@ -725,30 +695,21 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg) {
 
   (void)fd;
   (void)what;
-  drain_ops(ch);
+  run_ops(ch, soupc__h2_opq_take(&ch->q));
   chan_after_io(ch);
 }
 
 /* Posts to the I/O thread. @return 0, or SOUPC_ERR_CLOSED if it has gone
- * (the op is then freed, except its call). */
+ * (an allocated op is then freed, with its message; never its call). */
 static int post(soupc_channel *ch, struct cop *op) {
-  pthread_mutex_lock(&ch->mu);
-  if (ch->stopped) {
-    pthread_mutex_unlock(&ch->mu);
+  if (soupc__h2_opq_post(&ch->q, &op->link) == 0) {
+    return 0;
+  }
+  if (!op->embedded) {
     soupc__free(op->msg);
     soupc__free(op);
-    return SOUPC_ERR_CLOSED;
   }
-  op->next = NULL;
-  if (ch->ops_tail != NULL) {
-    ch->ops_tail->next = op;
-  } else {
-    ch->ops_head = op;
-  }
-  ch->ops_tail = op;
-  pthread_mutex_unlock(&ch->mu);
-  event_active(ch->wake_ev, EV_READ, 0);
-  return 0;
+  return SOUPC_ERR_CLOSED;
 }
 
 static struct cop *op_new(enum cop_kind kind, struct soupc_client_stream *c) {
@@ -766,28 +727,24 @@ static void *io_main(void *arg) {
 
   ch->tid = pthread_self();
   event_base_loop(ch->base, EVLOOP_NO_EXIT_ON_EMPTY);
-  if (!ch->dead) {
+  if (!ch->lost) {
     chan_lost(ch, SOUPC_ERR_CLOSED, "the channel was closed");
   }
-  pthread_mutex_lock(&ch->mu);
-  ch->stopped = 1;
-  pthread_mutex_unlock(&ch->mu);
-  /* Work posted before stopped was set still runs (and fails). */
-  drain_ops(ch);
+  /* Work posted before the queue stopped still runs (and fails). */
+  run_ops(ch, soupc__h2_opq_stop(&ch->q));
   /* Free the bufferevent on its own loop and let the loop run its
    * finaliser: libevent 2.1 frees an OpenSSL bufferevent (and its SSL)
    * from a deferred callback, which event_base_free() on another thread
    * did not always run, leaking them. */
-  if (ch->bev != NULL) {
-    bufferevent_free(ch->bev);
-    ch->bev = NULL;
+  if (ch->h2.bev != NULL) {
+    soupc__h2_session_free_bev(&ch->h2);
     event_base_loop(ch->base, EVLOOP_NONBLOCK);
   }
   return NULL;
 }
 
 /* ------------------------------------------------------------------ */
-/* Public API                                                           */
+/* Opening, state by state                                              */
 /* ------------------------------------------------------------------ */
 
 /* TLS handshake on the blocking path of soupc_channel_open(). */
@@ -821,16 +778,14 @@ static int tls_handshake(SSL *ssl, int fd, int64_t deadline_ms,
   }
 }
 
+/* Frees what the open states built; the I/O thread has been joined. */
 static void channel_destroy(soupc_channel *ch) {
-  if (ch->bev != NULL) {
-    bufferevent_free(ch->bev);
+  if (ch->h2.bev != NULL) {
+    bufferevent_free(ch->h2.bev);
+    ch->h2.bev = NULL;
   }
-  if (ch->session != NULL) {
-    nghttp2_session_del(ch->session);
-  }
-  if (ch->wake_ev != NULL) {
-    event_free(ch->wake_ev);
-  }
+  soupc__h2_session_dispose(&ch->h2);
+  soupc__h2_opq_dispose(&ch->q);
   if (ch->base != NULL) {
     event_base_free(ch->base);
   }
@@ -842,146 +797,120 @@ static void channel_destroy(soupc_channel *ch) {
   soupc__free(ch);
 }
 
-int soupc_channel_open(soupc_channel **out, const char *address,
-                       const soupc_channel_options *user_opts,
-                       soupc_status *st) {
-  static const nghttp2_settings_entry settings[] = {
-      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
-  };
-  soupc_channel *ch;
-  struct net_addr a;
-  int64_t deadline;
-  int fd = -1, rv, timeout_ms;
-  SSL *ssl = NULL;
-  int thread_started = 0;
-  soupc_channel_options o;
-  soupc_tls_options tls;
-  const soupc_channel_options *opts = &o;
+/* State 1: the channel struct, its limits and :authority. */
+static soupc_channel *channel_new(const struct net_addr *a,
+                                  const soupc_channel_options *opts) {
+  soupc_channel *ch = soupc__calloc(1, sizeof(*ch));
 
-  /* docs/api/abi.md: read the caller's structs at their own size. */
-  rv = soupc__options_copy(&o, sizeof(o), user_opts, "soupc_channel_options",
-                           st);
-  if (rv == 0 && o.tls != NULL) {
-    rv = soupc__options_copy(&tls, sizeof(tls), o.tls, "soupc_tls_options", st);
-    o.tls = &tls;
-  }
-  if (rv != 0) {
-    return rv;
-  }
-  soupc__transport_init();
-  pthread_once(&client_callbacks_once, init_client_callbacks);
-  if (soupc__addr_parse(&a, address) != 0) {
-    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
-                     "invalid address \"%s\"; want HOST:PORT, [IPV6]:PORT or "
-                     "unix:PATH",
-                     address != NULL ? address : "");
-    return SOUPC_ERR_INVALID_ARGUMENT;
-  }
-  if (client_callbacks == NULL) {
-    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return SOUPC_ERR_NOMEM;
-  }
-  timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
-                                            : DEFAULT_CONNECT_TIMEOUT_MS;
-  deadline = soupc__now_ms() + timeout_ms;
-  ch = soupc__calloc(1, sizeof(*ch));
   if (ch == NULL) {
-    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return SOUPC_ERR_NOMEM;
+    return NULL;
   }
   pthread_mutex_init(&ch->mu, NULL);
   pthread_cond_init(&ch->ready_cv, NULL);
   atomic_init(&ch->open, 0);
+  op_init_embedded(&ch->stop_op, COP_STOP, NULL);
   ch->max_msg = opts->max_message_size > 0 ? opts->max_message_size
                                            : SOUPC_DEFAULT_MAX_MESSAGE_SIZE;
+  /* The 4-byte length prefix cannot describe more. */
   if (ch->max_msg > UINT32_MAX) {
     ch->max_msg = UINT32_MAX;
   }
-  if (a.is_unix) {
+  if (a->is_unix) {
     snprintf(ch->authority, sizeof(ch->authority), "localhost");
-  } else if (strchr(a.host, ':') != NULL) {
-    snprintf(ch->authority, sizeof(ch->authority), "[%s]:%u", a.host,
-             (unsigned)a.port);
+  } else if (strchr(a->host, ':') != NULL) {
+    snprintf(ch->authority, sizeof(ch->authority), "[%s]:%u", a->host,
+             (unsigned)a->port);
   } else {
-    snprintf(ch->authority, sizeof(ch->authority), "%s:%u", a.host,
-             (unsigned)a.port);
+    snprintf(ch->authority, sizeof(ch->authority), "%s:%u", a->host,
+             (unsigned)a->port);
   }
-  if (opts->tls != NULL) {
-    ch->is_tls = 1;
-    ch->ssl_ctx = soupc__tls_client_ctx_new(opts->tls, st);
-    if (ch->ssl_ctx == NULL) {
-      rv = SOUPC_ERR_TLS;
-      goto fail;
+  ch->is_tls = opts->tls != NULL;
+  return ch;
+}
+
+/* State 2: the connected socket @p fd becomes a bufferevent, after the TLS
+ * handshake (blocking, against @p deadline) and the ALPN check if TLS is
+ * on. The fd is the bufferevent's on success and closed on failure. */
+static int channel_wrap_socket(soupc_channel *ch, int fd,
+                               const struct net_addr *a,
+                               const soupc_channel_options *opts,
+                               int64_t deadline, soupc_status *st) {
+  SSL *ssl;
+  const char *name;
+  int rv;
+
+  if (!ch->is_tls) {
+    ch->h2.bev = bufferevent_socket_new(ch->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (ch->h2.bev == NULL) {
+      close(fd);
+      soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+      return SOUPC_ERR_NOMEM;
     }
+    return 0;
   }
-  fd = soupc__addr_connect(&a, deadline, st);
-  if (fd < 0) {
-    rv = fd;
-    fd = -1;
+  name = opts->tls->server_name;
+  if (name == NULL) {
+    name = a->is_unix ? "localhost" : a->host;
+  }
+  ssl = SSL_new(ch->ssl_ctx);
+  if (ssl == NULL || soupc__tls_client_prepare(ssl, name) != 0 ||
+      SSL_set_fd(ssl, fd) != 1) {
+    soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "TLS setup failed");
+    rv = SOUPC_ERR_TLS;
     goto fail;
   }
-  ch->base = event_base_new();
-  if (ch->base == NULL) {
+  rv = tls_handshake(ssl, fd, deadline, st);
+  if (rv != 0) {
+    goto fail;
+  }
+  ch->h2.bev = bufferevent_openssl_socket_new(
+      ch->base, fd, ssl, BUFFEREVENT_SSL_OPEN, BEV_OPT_CLOSE_ON_FREE);
+  if (ch->h2.bev == NULL) {
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
     rv = SOUPC_ERR_NOMEM;
     goto fail;
   }
-  if (ch->is_tls) {
-    const char *name = opts->tls->server_name;
-    if (name == NULL) {
-      name = a.is_unix ? "localhost" : a.host;
-    }
-    ssl = SSL_new(ch->ssl_ctx);
-    if (ssl == NULL || soupc__tls_client_prepare(ssl, name) != 0 ||
-        SSL_set_fd(ssl, fd) != 1) {
-      soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "TLS setup failed");
-      rv = SOUPC_ERR_TLS;
-      goto fail;
-    }
-    rv = tls_handshake(ssl, fd, deadline, st);
-    if (rv != 0) {
-      goto fail;
-    }
-    ch->bev = bufferevent_openssl_socket_new(
-        ch->base, fd, ssl, BUFFEREVENT_SSL_OPEN, BEV_OPT_CLOSE_ON_FREE);
-    if (ch->bev != NULL) {
-      bufferevent_openssl_set_allow_dirty_shutdown(ch->bev, 1);
-    }
-  } else {
-    ch->bev = bufferevent_socket_new(ch->base, fd, BEV_OPT_CLOSE_ON_FREE);
+  bufferevent_openssl_set_allow_dirty_shutdown(ch->h2.bev, 1);
+  return 0;
+
+fail:
+  SSL_free(ssl);
+  close(fd);
+  return rv;
+}
+
+/* State 3: the nghttp2 session and our SETTINGS, then the I/O thread. */
+static int channel_start_session(soupc_channel *ch, soupc_status *st) {
+  static const nghttp2_settings_entry settings[] = {
+      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+  };
+  struct bufferevent *bev = ch->h2.bev;
+
+  if (soupc__h2_opq_init(&ch->q, ch->base, wake_cb, ch) != 0 ||
+      soupc__h2_session_init(&ch->h2, 0, client_callbacks, bev, &chan_hooks, ch,
+                             settings,
+                             sizeof(settings) / sizeof(settings[0])) != 0) {
+    ch->h2.bev = bev; /* still ours to free */
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    return SOUPC_ERR_NOMEM;
   }
-  if (ch->bev == NULL) {
-    rv = SOUPC_ERR_NOMEM;
-    goto fail;
-  }
-  ssl = NULL;
-  fd = -1; /* owned by the bufferevent now */
-  ch->wake_ev = event_new(ch->base, -1, 0, wake_cb, ch);
-  if (ch->wake_ev == NULL ||
-      nghttp2_session_client_new3(&ch->session, client_callbacks, ch, NULL,
-                                  soupc__h2_mem()) != 0) {
-    rv = SOUPC_ERR_NOMEM;
-    goto fail;
-  }
-  if (nghttp2_submit_settings(ch->session, NGHTTP2_FLAG_NONE, settings,
-                              sizeof(settings) / sizeof(settings[0])) != 0 ||
-      nghttp2_session_set_local_window_size(ch->session, NGHTTP2_FLAG_NONE, 0,
-                                            CONN_WINDOW) != 0) {
-    rv = SOUPC_ERR_NOMEM;
-    goto fail;
-  }
-  bufferevent_setcb(ch->bev, chan_readcb, chan_writecb, chan_eventcb, ch);
-  bufferevent_setwatermark(ch->bev, EV_WRITE, 64 * 1024, 0);
   chan_flush(ch);
-  bufferevent_enable(ch->bev, EV_READ | EV_WRITE);
+  bufferevent_enable(bev, EV_READ | EV_WRITE);
   if (pthread_create(&ch->thread, NULL, io_main, ch) != 0) {
     soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED,
                      "cannot start the I/O thread");
-    rv = SOUPC_ERR_NOMEM;
-    goto fail;
+    return SOUPC_ERR_NOMEM;
   }
-  thread_started = 1;
-  /* HTTP/2 preface: wait for the server's SETTINGS (RFC 9113 §3.4). */
+  return 0;
+}
+
+/* State 4: the HTTP/2 preface, that is the server's first SETTINGS
+ * (RFC 9113 §3.4), by @p deadline. */
+static int channel_wait_preface(soupc_channel *ch, int64_t deadline,
+                                const char *address, int timeout_ms,
+                                soupc_status *st) {
+  int rv = 0;
+
   pthread_mutex_lock(&ch->mu);
   while (!ch->ready && !ch->failed) {
     struct timespec ts;
@@ -1000,11 +929,8 @@ int soupc_channel_open(soupc_channel **out, const char *address,
     pthread_cond_timedwait(&ch->ready_cv, &ch->mu, &ts);
   }
   if (ch->ready) {
-    pthread_mutex_unlock(&ch->mu);
-    *out = ch;
-    return 0;
-  }
-  if (ch->failed) {
+    rv = 0;
+  } else if (ch->failed) {
     rv = ch->fail_err == SOUPC_ERR_TLS ? SOUPC_ERR_TLS : SOUPC_ERR_CONNECT;
     if (st != NULL) {
       *st = ch->fail_st;
@@ -1016,22 +942,87 @@ int soupc_channel_open(soupc_channel **out, const char *address,
                      timeout_ms);
   }
   pthread_mutex_unlock(&ch->mu);
+  return rv;
+}
 
-fail:
+/* Stops the I/O thread (if it runs) and frees everything. */
+static void channel_stop(soupc_channel *ch, int thread_started) {
   if (thread_started) {
-    struct cop *op = op_new(COP_STOP, NULL);
-    if (op != NULL) {
-      post(ch, op);
-    }
+    post(ch, &ch->stop_op);
     pthread_join(ch->thread, NULL);
   }
-  if (ssl != NULL) {
-    SSL_free(ssl);
-  }
-  if (fd >= 0) {
-    close(fd);
-  }
   channel_destroy(ch);
+}
+
+/* Resolve, connect, TLS, session, thread, preface: one state each, all on
+ * the caller's thread except the preface, which the I/O thread reads. */
+int soupc_channel_open(soupc_channel **out, const char *address,
+                       const soupc_channel_options *user_opts,
+                       soupc_status *st) {
+  soupc_channel_options o;
+  soupc_tls_options tls;
+  const soupc_channel_options *opts = &o;
+  soupc_channel *ch;
+  struct net_addr a;
+  int64_t deadline;
+  int fd, rv, timeout_ms;
+
+  /* docs/api/abi.md: read the caller's structs at their own size. */
+  rv = soupc__options_copy(&o, sizeof(o), user_opts, "soupc_channel_options",
+                           st);
+  if (rv == 0 && o.tls != NULL) {
+    rv = soupc__options_copy(&tls, sizeof(tls), o.tls, "soupc_tls_options", st);
+    o.tls = &tls;
+  }
+  if (rv != 0) {
+    return rv;
+  }
+  soupc__transport_init();
+  pthread_once(&client_callbacks_once, init_client_callbacks);
+  if (soupc__addr_parse(&a, address, st) != 0) {
+    return SOUPC_ERR_INVALID_ARGUMENT;
+  }
+  timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
+                                            : DEFAULT_CONNECT_TIMEOUT_MS;
+  deadline = soupc__now_ms() + timeout_ms;
+  ch = client_callbacks != NULL ? channel_new(&a, opts) : NULL;
+  if (ch == NULL) {
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    return SOUPC_ERR_NOMEM;
+  }
+  if (ch->is_tls) {
+    ch->ssl_ctx = soupc__tls_client_ctx_new(opts->tls, st);
+    if (ch->ssl_ctx == NULL) {
+      channel_stop(ch, 0);
+      return SOUPC_ERR_TLS;
+    }
+  }
+  fd = soupc__addr_connect(&a, deadline, st);
+  if (fd < 0) {
+    channel_stop(ch, 0);
+    return fd;
+  }
+  ch->base = event_base_new();
+  if (ch->base == NULL) {
+    close(fd);
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    channel_stop(ch, 0);
+    return SOUPC_ERR_NOMEM;
+  }
+  rv = channel_wrap_socket(ch, fd, &a, opts, deadline, st);
+  if (rv == 0) {
+    rv = channel_start_session(ch, st);
+    if (rv == 0) {
+      rv = channel_wait_preface(ch, deadline, address, timeout_ms, st);
+      if (rv == 0) {
+        *out = ch;
+        return 0;
+      }
+      channel_stop(ch, 1);
+      return rv;
+    }
+  }
+  channel_stop(ch, 0);
   return rv;
 }
 
@@ -1040,19 +1031,10 @@ int soupc_channel_is_open(const soupc_channel *ch) {
 }
 
 void soupc_channel_free(soupc_channel *ch) {
-  struct cop *op;
-
   if (ch == NULL) {
     return;
   }
-  op = op_new(COP_STOP, NULL);
-  if (op != NULL) {
-    post(ch, op);
-  } else {
-    event_base_loopbreak(ch->base);
-  }
-  pthread_join(ch->thread, NULL);
-  channel_destroy(ch);
+  channel_stop(ch, 1);
 }
 
 int soupc_channel_unary(soupc_channel *ch, const char *path, const uint8_t *req,
@@ -1060,7 +1042,6 @@ int soupc_channel_unary(soupc_channel *ch, const char *path, const uint8_t *req,
                         size_t *resp_len_out, int64_t timeout_ms,
                         soupc_status *st) {
   struct soupc_client_stream *c;
-  struct cop *op;
   int code;
 
   if (req_len > ch->max_msg) {
@@ -1082,11 +1063,7 @@ int soupc_channel_unary(soupc_channel *ch, const char *path, const uint8_t *req,
     return SOUPC_GRPC_UNAVAILABLE;
   }
   c = call_new(ch, path);
-  op = c != NULL ? op_new(COP_SUBMIT, c) : NULL;
-  if (op == NULL) {
-    if (c != NULL) {
-      call_free(c);
-    }
+  if (c == NULL) {
     soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
     return SOUPC_GRPC_RESOURCE_EXHAUSTED;
   }
@@ -1099,7 +1076,7 @@ int soupc_channel_unary(soupc_channel *ch, const char *path, const uint8_t *req,
   soupc__out_msg_init_borrowed(&c->borrowed, req, req_len);
   soupc__out_queue_push(&c->outq, &c->borrowed);
   c->half_close = 1;
-  if (post(ch, op) != 0) {
+  if (post(ch, &c->submit_op) != 0) {
     call_free(c);
     soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "the channel is closed");
     return SOUPC_GRPC_UNAVAILABLE;
@@ -1131,17 +1108,12 @@ int soupc_client_stream_open(soupc_client_stream **out, soupc_channel *ch,
                              soupc_stream_message_fn on_message,
                              soupc_stream_close_fn on_close, void *user_data) {
   struct soupc_client_stream *c;
-  struct cop *op;
 
   if (!atomic_load(&ch->open)) {
     return SOUPC_ERR_CLOSED;
   }
   c = call_new(ch, path);
-  op = c != NULL ? op_new(COP_SUBMIT, c) : NULL;
-  if (op == NULL) {
-    if (c != NULL) {
-      call_free(c);
-    }
+  if (c == NULL) {
     return SOUPC_ERR_NOMEM;
   }
   c->refs = 2; /* the user's and the in-flight one */
@@ -1150,14 +1122,28 @@ int soupc_client_stream_open(soupc_client_stream **out, soupc_channel *ch,
   c->user_data = user_data;
   if (on_io_thread(ch)) {
     op_submit(ch, c);
-    soupc__free(op);
     chan_after_io(ch);
-  } else if (post(ch, op) != 0) {
+  } else if (post(ch, &c->submit_op) != 0) {
     call_free(c);
     return SOUPC_ERR_CLOSED;
   }
   *out = c;
   return 0;
+}
+
+/* Runs @p op at once on the I/O thread (flushing unless inside nghttp2),
+ * or posts it. */
+static int stream_op(soupc_client_stream *stream, struct cop *op) {
+  soupc_channel *ch = stream->ch;
+
+  if (on_io_thread(ch)) {
+    run_op(ch, op);
+    if (!ch->h2.in_recv) {
+      chan_after_io(ch);
+    }
+    return 0;
+  }
+  return post(ch, op);
 }
 
 int soupc_client_stream_send(soupc_client_stream *stream, const uint8_t *msg,
@@ -1179,14 +1165,7 @@ int soupc_client_stream_send(soupc_client_stream *stream, const uint8_t *msg,
     soupc__free(op);
     return SOUPC_ERR_NOMEM;
   }
-  if (on_io_thread(stream->ch)) {
-    run_op(stream->ch, op);
-    if (!stream->ch->in_recv) {
-      chan_after_io(stream->ch);
-    }
-    return 0;
-  }
-  return post(stream->ch, op);
+  return stream_op(stream, op);
 }
 
 int soupc_client_stream_close_send(soupc_client_stream *stream) {
@@ -1199,20 +1178,12 @@ int soupc_client_stream_close_send(soupc_client_stream *stream) {
   if (op == NULL) {
     return SOUPC_ERR_NOMEM;
   }
-  if (on_io_thread(stream->ch)) {
-    run_op(stream->ch, op);
-    if (!stream->ch->in_recv) {
-      chan_after_io(stream->ch);
-    }
-    return 0;
-  }
-  return post(stream->ch, op);
+  return stream_op(stream, op);
 }
 
 void soupc_client_stream_free(soupc_client_stream *stream) {
   soupc_channel *ch;
   struct sync_wait sw;
-  struct cop *op;
 
   if (stream == NULL) {
     return;
@@ -1220,23 +1191,17 @@ void soupc_client_stream_free(soupc_client_stream *stream) {
   ch = stream->ch;
   if (on_io_thread(ch)) {
     free_local(stream);
-    if (!ch->in_recv) {
+    if (!ch->h2.in_recv) {
       chan_after_io(ch);
     }
     return;
   }
+  /* The FREE op lives in the stream: freeing needs no memory. */
   pthread_mutex_init(&sw.mu, NULL);
   pthread_cond_init(&sw.cv, NULL);
   sw.done = 0;
-  op = op_new(COP_FREE, stream);
-  while (op == NULL) {
-    /* Cannot leave the stream to the I/O thread without a message; wait
-     * for memory rather than race it. */
-    usleep(1000);
-    op = op_new(COP_FREE, stream);
-  }
-  op->sync = &sw;
-  if (post(ch, op) != 0) {
+  stream->free_op.sync = &sw;
+  if (post(ch, &stream->free_op) != 0) {
     /* The I/O thread has gone: the stream was finalized by then. */
     free_local(stream);
   } else {

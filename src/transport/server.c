@@ -56,66 +56,7 @@ void soupc__transport_init(void) {
 /* Workers                                                              */
 /* ------------------------------------------------------------------ */
 
-static void conn_readcb(struct bufferevent *bev, void *arg) {
-  struct conn *c = arg;
-  struct evbuffer *in = bufferevent_get_input(bev);
-
-  if (c->closing) {
-    evbuffer_drain(in, evbuffer_get_length(in));
-    return;
-  }
-  c->in_recv = 1;
-  for (;;) {
-    size_t len = (size_t)evbuffer_get_contiguous_space(in);
-    unsigned char *data;
-    ssize_t rv;
-
-    if (len == 0) {
-      break;
-    }
-    data = evbuffer_pullup(in, (ev_ssize_t)len);
-    rv = nghttp2_session_mem_recv(c->session, data, len);
-    evbuffer_drain(in, len);
-    if (rv < 0) {
-      if (nghttp2_is_fatal((int)rv) && rv != NGHTTP2_ERR_BAD_CLIENT_MAGIC &&
-          rv != NGHTTP2_ERR_FLOODED) {
-        c->dead = 1;
-      } else {
-        nghttp2_session_terminate_session(c->session, NGHTTP2_PROTOCOL_ERROR);
-      }
-      evbuffer_drain(in, evbuffer_get_length(in));
-      break;
-    }
-  }
-  c->in_recv = 0;
-  /* One flush per read: responses to every request in this read go out
-   * together. */
-  soupc__conn_after_io(c);
-}
-
-static void conn_writecb(struct bufferevent *bev, void *arg) {
-  struct conn *c = arg;
-
-  (void)bev;
-  if (c->closing) {
-    if (evbuffer_get_length(c->out) == 0) {
-      soupc__conn_close(c);
-    }
-    return;
-  }
-  soupc__conn_after_io(c);
-}
-
-static void conn_eventcb(struct bufferevent *bev, short what, void *arg) {
-  struct conn *c = arg;
-
-  (void)bev;
-  if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-    soupc__conn_close(c);
-  }
-}
-
-static void worker_accept_fd(struct worker *w, struct wop *op) {
+static void worker_accept_fd(struct worker *w, struct wop_fd *op) {
   struct soupc_server *srv = w->srv;
   struct bufferevent *bev;
   struct conn *c;
@@ -155,7 +96,6 @@ static void worker_accept_fd(struct worker *w, struct wop *op) {
     bufferevent_free(bev);
     return;
   }
-  bufferevent_setcb(bev, conn_readcb, conn_writecb, conn_eventcb, c);
   /* A client that connects and never completes TLS and the HTTP/2 preface
    * would hold an fd forever; on_frame_recv clears this at SETTINGS. */
   if (srv->handshake_timeout_ms > 0) {
@@ -163,9 +103,6 @@ static void worker_accept_fd(struct worker *w, struct wop *op) {
                          (srv->handshake_timeout_ms % 1000) * 1000};
     bufferevent_set_timeouts(bev, &tv, NULL);
   }
-  /* The write callback fires when output drops to 64 KiB: time to produce
-   * more frames (see OUT_HIGH_WATER in server_conn.c). */
-  bufferevent_setwatermark(bev, EV_WRITE, 64 * 1024, 0);
   bufferevent_enable(bev, EV_READ | EV_WRITE);
   soupc__conn_after_io(c);
 }
@@ -207,14 +144,6 @@ static void final_goaway_cb(evutil_socket_t fd, short what, void *arg) {
   worker_maybe_exit(w);
 }
 
-static void add_timer(struct event *ev, int ms) {
-  struct timeval tv;
-
-  tv.tv_sec = ms / 1000;
-  tv.tv_usec = (ms % 1000) * 1000;
-  evtimer_add(ev, &tv);
-}
-
 static void worker_shutdown(struct worker *w, int grace_ms) {
   struct conn *c, *next;
   int notice_ms;
@@ -242,20 +171,17 @@ static void worker_shutdown(struct worker *w, int grace_ms) {
     soupc__conn_shutdown_notice(c);
   }
   notice_ms = grace_ms < SHUTDOWN_NOTICE_MS ? grace_ms / 2 : SHUTDOWN_NOTICE_MS;
-  w->final_ev = evtimer_new(w->base, final_goaway_cb, w);
-  w->grace_ev = evtimer_new(w->base, grace_cb, w);
-  if (w->final_ev == NULL || w->grace_ev == NULL) {
+  if (soupc__h2_timer_arm(&w->final_ev, w->base, final_goaway_cb, w,
+                          notice_ms) != 0 ||
+      soupc__h2_timer_arm(&w->grace_ev, w->base, grace_cb, w, grace_ms) != 0) {
     grace_cb(-1, 0, w);
-    return;
   }
-  add_timer(w->final_ev, notice_ms);
-  add_timer(w->grace_ev, grace_ms);
 }
 
 static void run_op(struct worker *w, struct wop *op) {
   switch (op->kind) {
   case WOP_FD:
-    worker_accept_fd(w, op);
+    worker_accept_fd(w, (struct wop_fd *)op);
     soupc__free(op);
     break;
   case WOP_SHUTDOWN:
@@ -270,17 +196,14 @@ static void run_op(struct worker *w, struct wop *op) {
 
 static void wake_cb(evutil_socket_t fd, short what, void *arg) {
   struct worker *w = arg;
-  struct wop *op;
+  struct h2_op *op;
 
   (void)fd;
   (void)what;
-  pthread_mutex_lock(&w->mu);
-  op = w->ops_head;
-  w->ops_head = w->ops_tail = NULL;
-  pthread_mutex_unlock(&w->mu);
+  op = soupc__h2_opq_take(&w->q);
   while (op != NULL) {
-    struct wop *next = op->next;
-    run_op(w, op);
+    struct h2_op *next = op->next;
+    run_op(w, (struct wop *)op);
     op = next;
   }
 }
@@ -290,79 +213,54 @@ int soupc__worker_init(struct worker *w, struct soupc_server *srv) {
   memset(w, 0, sizeof(*w));
   w->srv = srv;
   w->tid = pthread_self();
-  pthread_mutex_init(&w->mu, NULL);
   w->base = event_base_new();
-  if (w->base == NULL) {
-    goto fail;
-  }
-  w->wake_ev = event_new(w->base, -1, 0, wake_cb, w);
-  if (w->wake_ev == NULL) {
-    goto fail;
+  if (w->base == NULL || soupc__h2_opq_init(&w->q, w->base, wake_cb, w) != 0) {
+    soupc__worker_dispose(w);
+    return SOUPC_ERR_NOMEM;
   }
   return 0;
-
-fail:
-  soupc__worker_dispose(w);
-  return SOUPC_ERR_NOMEM;
 }
 
-/* Marks the worker stopped and runs what is queued, under the lock: a late
- * soupc_call_reply() from another thread then runs inline (also under the
- * lock) instead of queueing to a loop that will never run again. */
-static void drain_stopped(struct worker *w) {
-  struct wop *op;
+/* Once the loop has gone: a new connection is closed, a shutdown dropped,
+ * and a call op (a late soupc_call_reply() from another thread) runs
+ * inline, under the queue's lock, instead of waiting for a loop that will
+ * never run again. */
+static void run_op_stopped(struct h2_op *link, void *arg) {
+  struct wop *op = (struct wop *)link;
 
-  pthread_mutex_lock(&w->mu);
-  w->stopped = 1;
-  op = w->ops_head;
-  w->ops_head = w->ops_tail = NULL;
-  while (op != NULL) {
-    struct wop *next = op->next;
-    if (op->kind == WOP_FD) {
-      close(op->fd);
-      soupc__free(op);
-    } else if (op->kind == WOP_SHUTDOWN) {
-      soupc__free(op);
-    } else {
-      soupc__call_run_op(op);
-    }
-    op = next;
+  (void)arg;
+  if (op->kind == WOP_FD) {
+    close(((struct wop_fd *)op)->fd);
+    soupc__free(op);
+  } else if (op->kind == WOP_SHUTDOWN) {
+    soupc__free(op);
+  } else {
+    soupc__call_run_op(op);
   }
-  pthread_mutex_unlock(&w->mu);
 }
 
 void soupc__worker_dispose(struct worker *w) {
-
   if (w->srv == NULL) {
     return;
   }
-  drain_stopped(w);
+  if (w->q.wake_ev != NULL) {
+    soupc__h2_opq_stop_and_run(&w->q, run_op_stopped, NULL);
+  }
   while (w->conns != NULL) {
     struct conn *c = w->conns;
-    int mem = c->bev == NULL;
-    soupc__conn_close(c);
-    if (mem) {
-      evbuffer_free(c->out);
-      soupc__free(c);
+    if (c->h2.bev == NULL) {
+      soupc__conn_free_memory(c);
+    } else {
+      soupc__conn_close(c);
     }
   }
-  if (w->grace_ev != NULL) {
-    event_free(w->grace_ev);
-    w->grace_ev = NULL;
-  }
-  if (w->final_ev != NULL) {
-    event_free(w->final_ev);
-    w->final_ev = NULL;
-  }
-  if (w->wake_ev != NULL) {
-    event_free(w->wake_ev);
-    w->wake_ev = NULL;
-  }
+  soupc__h2_timer_free(&w->grace_ev);
+  soupc__h2_timer_free(&w->final_ev);
+  soupc__h2_opq_dispose(&w->q);
   if (w->base != NULL) {
     event_base_free(w->base);
     w->base = NULL;
   }
-  pthread_mutex_destroy(&w->mu);
   w->srv = NULL;
 }
 
@@ -377,29 +275,14 @@ static void *worker_main(void *arg) {
   }
   /* Run the finalizers of the freed bufferevents: they close the fds. */
   event_base_loop(w->base, EVLOOP_NONBLOCK);
-  drain_stopped(w);
+  soupc__h2_opq_stop_and_run(&w->q, run_op_stopped, NULL);
   return NULL;
 }
 
+/* Posts a new connection or a shutdown; once the worker has stopped, the
+ * fd is closed and the op dropped. */
 static void post_worker(struct worker *w, struct wop *op) {
-  pthread_mutex_lock(&w->mu);
-  if (w->stopped) {
-    pthread_mutex_unlock(&w->mu);
-    if (op->kind == WOP_FD) {
-      close(op->fd);
-    }
-    soupc__free(op);
-    return;
-  }
-  op->next = NULL;
-  if (w->ops_tail != NULL) {
-    w->ops_tail->next = op;
-  } else {
-    w->ops_head = op;
-  }
-  w->ops_tail = op;
-  pthread_mutex_unlock(&w->mu);
-  event_active(w->wake_ev, EV_READ, 0);
+  soupc__h2_opq_post_or_run(&w->q, &op->link, run_op_stopped, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -436,7 +319,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg) {
 
   (void)what;
   for (i = 0; i < ACCEPT_BATCH; i++) {
-    struct wop *op;
+    struct wop_fd *op;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     int fd =
@@ -467,12 +350,12 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg) {
       close(fd);
       return;
     }
-    op->kind = WOP_FD;
+    op->base.kind = WOP_FD;
     op->fd = fd;
     memcpy(&op->peer, &ss, sizeof(ss));
     op->peer_len = sl;
     post_worker(&srv->workers[srv->next_worker++ % (unsigned)srv->nworkers],
-                op);
+                &op->base);
   }
 }
 
@@ -660,11 +543,7 @@ int soupc_server_listen(soupc_server *srv, const char *address,
   char text[300];
   int fd, rv;
 
-  if (soupc__addr_parse(&a, address) != 0) {
-    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
-                     "invalid address \"%s\"; want HOST:PORT, [IPV6]:PORT or "
-                     "unix:PATH",
-                     address != NULL ? address : "");
+  if (soupc__addr_parse(&a, address, st) != 0) {
     return SOUPC_ERR_INVALID_ARGUMENT;
   }
   if (srv->started || srv->nlisteners == SERVER_MAX_LISTENERS) {
@@ -918,7 +797,7 @@ int soupc__mem_conn_feed(struct soupc__mem_conn *mc, const uint8_t *data,
 
 size_t soupc__mem_conn_take_output(struct soupc__mem_conn *mc, uint8_t *buf,
                                    size_t cap) {
-  int n = evbuffer_remove(mc->conn->out, buf, cap);
+  int n = evbuffer_remove(mc->conn->h2.out, buf, cap);
   return n > 0 ? (size_t)n : 0;
 }
 
@@ -936,11 +815,7 @@ void soupc__mem_conn_free(struct soupc__mem_conn *mc) {
   if (mc == NULL) {
     return;
   }
-  if (!mc->conn->closed) {
-    soupc__conn_close(mc->conn);
-  }
-  evbuffer_free(mc->conn->out);
-  soupc__free(mc->conn);
+  soupc__conn_free_memory(mc->conn);
   /* Calls the test kept open are finished inline from now on. */
   soupc__worker_dispose(&mc->w);
   soupc__free(mc);

@@ -9,20 +9,14 @@
 #include <event2/buffer.h>
 
 #include "base/alloc.h"
-#include "transport/h2_mem.h"
 #include "transport/server_int.h"
 
-/* Bytes queued on the socket before we stop producing frames and wait for
- * the write callback (back-pressure from a slow reader). */
-#define OUT_HIGH_WATER ((size_t)512 * 1024)
 /* Small unary requests are stored inside the call, saving a malloc. */
 #define REQ_INLINE 256
 /* SETTINGS_MAX_CONCURRENT_STREAMS we advertise. */
 #define MAX_CONCURRENT_STREAMS 1024
-/* Flow-control windows: big enough that a 10 MiB message needs only a few
- * WINDOW_UPDATE round trips (RFC 9113 §6.9.2 default is 65535). */
-#define STREAM_WINDOW (8 * 1024 * 1024)
-#define CONN_WINDOW (64 * 1024 * 1024)
+/* SETTINGS_MAX_HEADER_LIST_SIZE we advertise. */
+#define MAX_HEADER_LIST 65536
 
 struct soupc_call {
   struct worker *w;
@@ -56,6 +50,11 @@ struct soupc_call {
   char *final_msg;
   struct event *deadline_ev;
   char peer[PEER_TEXT_MAX];
+  /* Finishing from a foreign thread posts this, so it needs no memory;
+   * finish_posted makes a second finish a no-op instead of a corrupt
+   * queue. */
+  struct wop finish_op;
+  atomic_int finish_posted;
 };
 
 #define NV_CONST(NAME, VALUE)                                                  \
@@ -73,9 +72,7 @@ static pthread_once_t server_callbacks_once = PTHREAD_ONCE_INIT;
 /* ------------------------------------------------------------------ */
 
 static void call_free(struct soupc_call *c) {
-  if (c->deadline_ev != NULL) {
-    event_free(c->deadline_ev);
-  }
+  soupc__h2_timer_free(&c->deadline_ev);
   soupc__deframer_dispose(&c->df);
   if (c->req != NULL && c->req != c->req_inline) {
     soupc__free(c->req);
@@ -97,7 +94,7 @@ static void call_unref(struct soupc_call *c) {
 /* Flushes the call's connection unless nghttp2 is on the stack (then the
  * reader flushes when mem_recv returns). */
 static void call_flush(struct soupc_call *c) {
-  if (c->conn != NULL && !c->conn->in_recv && !c->conn->in_send) {
+  if (c->conn != NULL && !c->conn->h2.in_recv && !c->conn->h2.in_send) {
     soupc__conn_after_io(c->conn);
   }
 }
@@ -107,22 +104,10 @@ static void call_flush(struct soupc_call *c) {
 /* ------------------------------------------------------------------ */
 
 static int submit_trailers(struct soupc_call *c) {
-  char code[12];
-  char msg[1024];
-  nghttp2_nv nv[2];
-  size_t n = 1;
+  struct h2_status_hdrs h;
 
-  snprintf(code, sizeof(code), "%d", c->final_code);
-  nv[0] = (nghttp2_nv){(uint8_t *)"grpc-status", (uint8_t *)code, 11,
-                       strlen(code), NGHTTP2_NV_FLAG_NO_COPY_NAME};
-  if (c->final_msg != NULL && c->final_msg[0] != '\0') {
-    size_t len = soupc__percent_encode(msg, sizeof(msg), c->final_msg,
-                                       strlen(c->final_msg));
-    nv[1] = (nghttp2_nv){(uint8_t *)"grpc-message", (uint8_t *)msg, 12, len,
-                         NGHTTP2_NV_FLAG_NO_COPY_NAME};
-    n = 2;
-  }
-  return nghttp2_submit_trailer(c->conn->session, c->stream_id, nv, n);
+  soupc__h2_status_hdrs(&h, 0, c->final_code, c->final_msg);
+  return nghttp2_submit_trailer(c->conn->h2.ng, c->stream_id, h.nv, h.n);
 }
 
 static ssize_t call_data_read(nghttp2_session *session, int32_t stream_id,
@@ -130,27 +115,25 @@ static ssize_t call_data_read(nghttp2_session *session, int32_t stream_id,
                               nghttp2_data_source *source, void *user_data) {
   struct soupc_call *c =
       nghttp2_session_get_stream_user_data(session, stream_id);
-  size_t n;
+  ssize_t n;
 
   (void)source;
   (void)user_data;
   if (c == NULL) {
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   }
-  n = soupc__out_queue_read(&c->outq, buf, length, NULL);
-  if (c->outq.head == NULL && c->status_queued) {
+  n = soupc__h2_body_read(&c->outq, NULL, c->status_queued, buf, length,
+                          data_flags);
+  if (n == NGHTTP2_ERR_DEFERRED) {
+    c->deferred = 1;
+  } else if (*data_flags & NGHTTP2_DATA_FLAG_EOF) {
     /* gRPC HTTP/2 spec: the status travels in trailers after the data. */
-    *data_flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
     if (submit_trailers(c) != 0) {
       return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
-    return (ssize_t)n;
   }
-  if (n == 0) {
-    c->deferred = 1;
-    return NGHTTP2_ERR_DEFERRED;
-  }
-  return (ssize_t)n;
+  return n;
 }
 
 /* Sends HEADERS :status 200 with a data provider (data and trailers follow),
@@ -169,46 +152,29 @@ static void call_kick(struct soupc_call *c) {
     prd.source.ptr = NULL;
     prd.read_callback = call_data_read;
     c->headers_sent = 1;
-    if (nghttp2_submit_response(c->conn->session, c->stream_id, nv, 2, &prd) !=
+    if (nghttp2_submit_response(c->conn->h2.ng, c->stream_id, nv, 2, &prd) !=
         0) {
-      nghttp2_submit_rst_stream(c->conn->session, NGHTTP2_FLAG_NONE,
-                                c->stream_id, NGHTTP2_INTERNAL_ERROR);
+      nghttp2_submit_rst_stream(c->conn->h2.ng, NGHTTP2_FLAG_NONE, c->stream_id,
+                                NGHTTP2_INTERNAL_ERROR);
     }
     return;
   }
   if (c->deferred) {
     c->deferred = 0;
-    nghttp2_session_resume_data(c->conn->session, c->stream_id);
+    nghttp2_session_resume_data(c->conn->h2.ng, c->stream_id);
   }
 }
 
 /* Trailers-only response (gRPC HTTP/2 spec): one HEADERS frame with
  * END_STREAM carrying :status, content-type and the status. */
 static void call_trailers_only(struct soupc_call *c, int http_status) {
-  char hs[8], code[12], msg[1024];
-  nghttp2_nv nv[4];
-  size_t n = 3, len;
+  struct h2_status_hdrs h;
 
-  snprintf(hs, sizeof(hs), "%d", http_status);
-  snprintf(code, sizeof(code), "%d", c->final_code);
-  nv[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)hs, 7, strlen(hs),
-                       NGHTTP2_NV_FLAG_NO_COPY_NAME};
-  nv[1] = (nghttp2_nv){
-      (uint8_t *)"content-type", (uint8_t *)"application/grpc", 12, 16,
-      NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE};
-  nv[2] = (nghttp2_nv){(uint8_t *)"grpc-status", (uint8_t *)code, 11,
-                       strlen(code), NGHTTP2_NV_FLAG_NO_COPY_NAME};
-  if (c->final_msg != NULL && c->final_msg[0] != '\0') {
-    len = soupc__percent_encode(msg, sizeof(msg), c->final_msg,
-                                strlen(c->final_msg));
-    nv[3] = (nghttp2_nv){(uint8_t *)"grpc-message", (uint8_t *)msg, 12, len,
-                         NGHTTP2_NV_FLAG_NO_COPY_NAME};
-    n = 4;
-  }
+  soupc__h2_status_hdrs(&h, http_status, c->final_code, c->final_msg);
   c->headers_sent = 1;
-  if (nghttp2_submit_response(c->conn->session, c->stream_id, nv, n, NULL) !=
+  if (nghttp2_submit_response(c->conn->h2.ng, c->stream_id, h.nv, h.n, NULL) !=
       0) {
-    nghttp2_submit_rst_stream(c->conn->session, NGHTTP2_FLAG_NONE, c->stream_id,
+    nghttp2_submit_rst_stream(c->conn->h2.ng, NGHTTP2_FLAG_NONE, c->stream_id,
                               NGHTTP2_INTERNAL_ERROR);
   }
 }
@@ -304,66 +270,62 @@ static int call_send_local(struct soupc_call *c, struct out_msg *m) {
   return 0;
 }
 
-/* stopped is written by the owner thread itself (or after it has been
- * joined), so the owner can read it without the lock. */
+/* The queue's stopped flag is written by the owner thread itself (or after
+ * it has been joined), so the owner can read it without the lock. */
 static int on_owner_thread(const struct worker *w) {
-  return pthread_equal(pthread_self(), w->tid) && !w->stopped;
+  return pthread_equal(pthread_self(), w->tid) && !w->q.stopped;
+}
+
+static void run_op_cb(struct h2_op *op, void *arg) {
+  (void)arg;
+  soupc__call_run_op((struct wop *)op);
 }
 
 /* Posts @p op to the call's worker, or runs it inline if that worker's loop
  * has gone (then no connection is left and nothing else touches calls). */
 static void post_op(struct worker *w, struct wop *op) {
-  pthread_mutex_lock(&w->mu);
-  if (w->stopped) {
-    soupc__call_run_op(op);
-    pthread_mutex_unlock(&w->mu);
-    return;
-  }
-  op->next = NULL;
-  if (w->ops_tail != NULL) {
-    w->ops_tail->next = op;
-  } else {
-    w->ops_head = op;
-  }
-  w->ops_tail = op;
-  pthread_mutex_unlock(&w->mu);
-  event_active(w->wake_ev, EV_READ, 0);
+  soupc__h2_opq_post_or_run(&w->q, &op->link, run_op_cb, NULL);
 }
 
 void soupc__call_run_op(struct wop *op) {
+  struct soupc_call *call = op->call;
+  char *message = op->message;
+
   switch (op->kind) {
   case WOP_SEND:
-    call_send_local(op->call, op->msg);
+    call_send_local(call, op->msg);
+    soupc__free(op);
     break;
   case WOP_FINISH:
-    call_finish_local(op->call, op->msg, op->code, op->message);
+    /* The op lives in the call, which finishing may free. */
+    op->message = NULL;
+    call_finish_local(call, op->msg, op->code, message);
+    soupc__free(message);
     break;
   default:
+    soupc__free(message);
+    soupc__free(op);
     break;
   }
-  soupc__free(op->message);
-  soupc__free(op);
 }
 
 static void call_finish(struct soupc_call *c, struct out_msg *m, int code,
                         const char *message) {
-  struct wop *op;
+  struct wop *op = &c->finish_op;
 
   if (on_owner_thread(c->w)) {
     call_finish_local(c, m, code, message);
     return;
   }
-  op = soupc__calloc(1, sizeof(*op));
-  if (op == NULL) {
-    /* Without memory to post, the call can only be leaked; better than a
-     * data race. The stream is still reset when the connection ends. */
-    soupc__free(m);
+  if (atomic_exchange(&c->finish_posted, 1)) {
+    soupc__free(m); /* finished twice: the first one counts */
     return;
   }
   op->kind = WOP_FINISH;
   op->call = c;
   op->msg = m;
   op->code = code;
+  /* Without memory for the text the code still goes out. */
   op->message = message != NULL ? soupc__strdup(message) : NULL;
   post_op(c->w, op);
 }
@@ -495,17 +457,12 @@ static void call_headers_done(struct soupc_call *c) {
     call_set_status(c, 200, SOUPC_GRPC_INTERNAL, "malformed grpc-timeout");
     return;
   }
-  if (c->timeout_ms >= 0) {
-    struct timeval tv;
-    c->deadline_ev = evtimer_new(c->w->base, deadline_cb, c);
-    if (c->deadline_ev == NULL) {
-      call_set_status(c, 200, SOUPC_GRPC_RESOURCE_EXHAUSTED,
-                      "out of memory for the deadline timer");
-      return;
-    }
-    tv.tv_sec = (time_t)(c->timeout_ms / 1000);
-    tv.tv_usec = (suseconds_t)((c->timeout_ms % 1000) * 1000);
-    evtimer_add(c->deadline_ev, &tv);
+  if (c->timeout_ms >= 0 &&
+      soupc__h2_timer_arm(&c->deadline_ev, c->w->base, deadline_cb, c,
+                          c->timeout_ms) != 0) {
+    call_set_status(c, 200, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                    "out of memory for the deadline timer");
+    return;
   }
   if (c->method->streaming) {
     c->dispatched = 1;
@@ -623,7 +580,7 @@ static void call_stream_closed(struct soupc_call *c) {
 
 static int on_begin_headers(nghttp2_session *session,
                             const nghttp2_frame *frame, void *user_data) {
-  struct conn *conn = user_data;
+  struct conn *conn = soupc__h2_owner(user_data);
   struct soupc_call *c;
 
   if (frame->hd.type != NGHTTP2_HEADERS ||
@@ -640,6 +597,7 @@ static int on_begin_headers(nghttp2_session *session,
   c->refs = 1;
   c->timeout_ms = -1;
   atomic_init(&c->cancelled, 0);
+  atomic_init(&c->finish_posted, 0);
   soupc__deframer_init(&c->df, conn->w->srv->max_msg);
   memcpy(c->peer, conn->peer, sizeof(c->peer));
   if (nghttp2_session_set_stream_user_data(session, c->stream_id, c) != 0) {
@@ -710,15 +668,15 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
 
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
                          void *user_data) {
-  struct conn *conn = user_data;
+  struct conn *conn = soupc__h2_owner(user_data);
   struct soupc_call *c;
 
   if (frame->hd.type == NGHTTP2_SETTINGS && !conn->got_settings) {
     /* The preface is done: from now on an idle connection may stay open
      * for as long as the client likes (go-plugin keeps one for hours). */
     conn->got_settings = 1;
-    if (conn->bev != NULL) {
-      bufferevent_set_timeouts(conn->bev, NULL, NULL);
+    if (conn->h2.bev != NULL) {
+      bufferevent_set_timeouts(conn->h2.bev, NULL, NULL);
     }
   }
   if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) {
@@ -791,18 +749,16 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
 }
 
 static void init_callbacks(void) {
-  nghttp2_session_callbacks *cb;
+  static const struct h2_callbacks role = {
+      .on_begin_headers = on_begin_headers,
+      .on_header = on_header,
+      .on_frame_recv = on_frame_recv,
+      .on_data_chunk_recv = on_data_chunk,
+      .on_stream_close = on_stream_close,
+      .on_frame_send = on_frame_send,
+  };
 
-  if (nghttp2_session_callbacks_new(&cb) != 0) {
-    return;
-  }
-  nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
-  nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-  nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
-  server_callbacks = cb;
+  soupc__h2_callbacks_new(&server_callbacks, &role);
   /* Keepalive: every client PING is answered automatically; unlike
    * grpc-go there is no ping policy to trip (pyvider pings every 30 s).
    * nghttp2 still caps queued ACKs (max_outbound_ack) against a flood. */
@@ -812,15 +768,56 @@ static void init_callbacks(void) {
 /* Connection                                                           */
 /* ------------------------------------------------------------------ */
 
+/* A recv error: garbage, a bad preface or a fatal nghttp2 error. GOAWAY if
+ * we still can, then close once it is written. */
+static void conn_recv_failed(struct conn *c, int rv) {
+  if (nghttp2_is_fatal(rv) && rv != NGHTTP2_ERR_BAD_CLIENT_MAGIC &&
+      rv != NGHTTP2_ERR_FLOODED) {
+    c->h2.dead = 1;
+  } else {
+    nghttp2_session_terminate_session(c->h2.ng, NGHTTP2_PROTOCOL_ERROR);
+  }
+}
+
+static void conn_on_read(struct h2_session *s, int rv) {
+  struct conn *c = s->owner;
+
+  if (rv != 0) {
+    conn_recv_failed(c, rv);
+  }
+  /* One flush per read: responses to every request in this read go out
+   * together. */
+  soupc__conn_after_io(c);
+}
+
+static void conn_on_write(struct h2_session *s) {
+  struct conn *c = s->owner;
+
+  if (s->draining) {
+    if (evbuffer_get_length(s->out) == 0) {
+      soupc__conn_close(c);
+    }
+    return;
+  }
+  soupc__conn_after_io(c);
+}
+
+static void conn_on_event(struct h2_session *s, short what) {
+  if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+    soupc__conn_close(s->owner);
+  }
+}
+
+static const struct h2_session_hooks conn_hooks = {conn_on_read, conn_on_write,
+                                                   conn_on_event};
+
 int soupc__conn_new(struct conn **out, struct worker *w,
                     struct bufferevent *bev, const char *peer) {
   static const nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_CONCURRENT_STREAMS},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
-      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 64 * 1024},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST},
   };
   struct conn *c;
-  int rv;
 
   pthread_once(&server_callbacks_once, init_callbacks);
   if (server_callbacks == NULL) {
@@ -830,31 +827,14 @@ int soupc__conn_new(struct conn **out, struct worker *w,
   if (c == NULL) {
     return SOUPC_ERR_NOMEM;
   }
+  if (soupc__h2_session_init(&c->h2, 1, server_callbacks, bev, &conn_hooks, c,
+                             settings,
+                             sizeof(settings) / sizeof(settings[0])) != 0) {
+    soupc__free(c);
+    return SOUPC_ERR_NOMEM;
+  }
   c->w = w;
-  c->bev = bev;
   snprintf(c->peer, sizeof(c->peer), "%s", peer);
-  if (bev != NULL) {
-    c->out = bufferevent_get_output(bev);
-  } else {
-    c->out = evbuffer_new();
-    if (c->out == NULL) {
-      rv = SOUPC_ERR_NOMEM;
-      goto fail;
-    }
-  }
-  rv = nghttp2_session_server_new3(&c->session, server_callbacks, c, NULL,
-                                   soupc__h2_mem());
-  if (rv != 0) {
-    rv = SOUPC_ERR_NOMEM;
-    goto fail;
-  }
-  if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings,
-                              sizeof(settings) / sizeof(settings[0])) != 0 ||
-      nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0,
-                                            CONN_WINDOW) != 0) {
-    rv = SOUPC_ERR_NOMEM;
-    goto fail;
-  }
   c->next = w->conns;
   if (w->conns != NULL) {
     w->conns->prev = c;
@@ -863,44 +843,6 @@ int soupc__conn_new(struct conn **out, struct worker *w,
   w->nconns++;
   *out = c;
   return 0;
-
-fail:
-  if (c->session != NULL) {
-    nghttp2_session_del(c->session);
-  }
-  if (bev == NULL && c->out != NULL) {
-    evbuffer_free(c->out);
-  }
-  soupc__free(c);
-  return rv;
-}
-
-static void conn_flush(struct conn *c) {
-  if (c->in_send) {
-    return;
-  }
-  c->in_send = 1;
-  for (;;) {
-    const uint8_t *data;
-    ssize_t n;
-
-    if (evbuffer_get_length(c->out) >= OUT_HIGH_WATER) {
-      break; /* the write callback resumes us */
-    }
-    n = nghttp2_session_mem_send(c->session, &data);
-    if (n < 0) {
-      c->dead = 1;
-      break;
-    }
-    if (n == 0) {
-      break;
-    }
-    if (evbuffer_add(c->out, data, (size_t)n) != 0) {
-      c->dead = 1;
-      break;
-    }
-  }
-  c->in_send = 0;
 }
 
 void soupc__conn_close(struct conn *c) {
@@ -913,11 +855,10 @@ void soupc__conn_close(struct conn *c) {
   /* nghttp2_session_del() does not call on_stream_close: end the calls. */
   while (c->calls != NULL) {
     struct soupc_call *call = c->calls;
-    nghttp2_session_set_stream_user_data(c->session, call->stream_id, NULL);
+    nghttp2_session_set_stream_user_data(c->h2.ng, call->stream_id, NULL);
     call_stream_closed(call);
   }
-  nghttp2_session_del(c->session);
-  c->session = NULL;
+  soupc__h2_session_del(&c->h2);
   if (c->prev != NULL) {
     c->prev->next = c->next;
   } else {
@@ -927,69 +868,52 @@ void soupc__conn_close(struct conn *c) {
     c->next->prev = c->prev;
   }
   w->nconns--;
-  if (c->bev != NULL) {
-    /* libevent finalizes a freed bufferevent (and closes its fd) from the
-     * loop later; the peer must see the end now, even if the loop is about
-     * to exit. */
-    evutil_socket_t fd = bufferevent_getfd(c->bev);
-    if (fd >= 0) {
-      shutdown(fd, SHUT_WR);
-    }
-    bufferevent_free(c->bev);
+  if (c->h2.bev != NULL) {
+    soupc__h2_session_free_bev(&c->h2);
     soupc__free(c);
   } else {
-    /* Memory mode: the driver frees it (it still reads c->out). */
+    /* Memory mode: the driver frees it (it still reads the output). */
   }
   soupc__worker_conn_gone(w);
 }
 
+void soupc__conn_free_memory(struct conn *c) {
+  soupc__conn_close(c);
+  soupc__h2_session_dispose(&c->h2);
+  soupc__free(c);
+}
+
 void soupc__conn_after_io(struct conn *c) {
-  if (c->closed || c->in_send || c->in_recv) {
+  if (c->closed || c->h2.in_send || c->h2.in_recv) {
     return;
   }
-  if (!c->dead) {
-    conn_flush(c);
-  }
-  if (c->dead) {
+  soupc__h2_session_flush(&c->h2);
+  if (c->h2.dead) {
     soupc__conn_close(c);
     return;
   }
-  if (!nghttp2_session_want_read(c->session) &&
-      !nghttp2_session_want_write(c->session)) {
-    if (c->bev == NULL || evbuffer_get_length(c->out) == 0) {
+  if (!soupc__h2_session_want_io(&c->h2)) {
+    if (c->h2.bev == NULL || evbuffer_get_length(c->h2.out) == 0) {
       soupc__conn_close(c);
       return;
     }
-    if (!c->closing) {
-      c->closing = 1;
-      bufferevent_disable(c->bev, EV_READ);
-      /* Tell us when the last byte (the GOAWAY) has been written. */
-      bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-    }
+    /* The GOAWAY is on its way out: close once it is written. */
+    soupc__h2_session_close_when_drained(&c->h2);
   }
 }
 
 int soupc__conn_feed(struct conn *c, const uint8_t *data, size_t len) {
-  ssize_t rv;
+  int rv;
 
   if (c->closed) {
     return -1;
   }
-  if (c->closing || c->dead) {
+  if (c->h2.draining || c->h2.dead) {
     return 0;
   }
-  c->in_recv = 1;
-  rv = nghttp2_session_mem_recv(c->session, data, len);
-  c->in_recv = 0;
-  if (rv < 0) {
-    /* Garbage, a bad preface or a fatal error: GOAWAY if we still can,
-     * then close once it is written. */
-    if (nghttp2_is_fatal((int)rv) && rv != NGHTTP2_ERR_BAD_CLIENT_MAGIC &&
-        rv != NGHTTP2_ERR_FLOODED) {
-      c->dead = 1;
-    } else {
-      nghttp2_session_terminate_session(c->session, NGHTTP2_PROTOCOL_ERROR);
-    }
+  rv = soupc__h2_session_recv(&c->h2, data, len);
+  if (rv != 0) {
+    conn_recv_failed(c, rv);
   }
   soupc__conn_after_io(c);
   return c->closed ? -1 : 0;
@@ -999,7 +923,7 @@ void soupc__conn_shutdown_notice(struct conn *c) {
   if (c->closed || c->goaway) {
     return;
   }
-  nghttp2_submit_shutdown_notice(c->session);
+  nghttp2_submit_shutdown_notice(c->h2.ng);
   soupc__conn_after_io(c);
 }
 
@@ -1008,8 +932,8 @@ void soupc__conn_goaway(struct conn *c) {
     return;
   }
   c->goaway = 1;
-  nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE,
-                        nghttp2_session_get_last_proc_stream_id(c->session),
+  nghttp2_submit_goaway(c->h2.ng, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(c->h2.ng),
                         NGHTTP2_NO_ERROR, NULL, 0);
   soupc__conn_after_io(c);
 }

@@ -15,6 +15,7 @@
 
 #include "soupc/rpc.h"
 #include "transport/grpc_wire.h"
+#include "transport/h2_session.h"
 
 #define SERVER_MAX_LISTENERS 8
 #define PEER_TEXT_MAX 64
@@ -41,18 +42,24 @@ enum wop_kind {
   WOP_SHUTDOWN /* soupc_server_shutdown() */
 };
 
-/* Work posted to a worker from another thread. */
+/* Work posted to a worker from another thread. A call's finish op lives in
+ * the call itself (a reply never needs memory to be posted). */
 struct wop {
-  struct wop *next;
+  struct h2_op link; /* first: the queue's view of the op */
   enum wop_kind kind;
-  int fd;
-  struct sockaddr_storage peer;
-  socklen_t peer_len;
   struct soupc_call *call;
   struct out_msg *msg; /* owned */
   int code;
   char *message; /* owned; may be NULL */
   int grace_ms;
+};
+
+/* WOP_FD: a new connection and its peer address. */
+struct wop_fd {
+  struct wop base; /* first: posted as a wop */
+  int fd;
+  struct sockaddr_storage peer;
+  socklen_t peer_len;
 };
 
 struct conn;
@@ -62,10 +69,9 @@ struct worker {
   pthread_t tid;    /* the thread running base; set by it before any call */
   pthread_t thread; /* for pthread_join() */
   struct event_base *base;
-  struct event *wake_ev;
-  pthread_mutex_t mu; /* guards ops_* and stopped */
-  struct wop *ops_head, *ops_tail;
-  int stopped; /* loop gone: ops run inline on the posting thread */
+  /* Posted work. Once stopped (the loop has gone), call ops run inline on
+   * the posting thread, under the queue's lock. */
+  struct h2_opq q;
   /* Owner thread only: */
   struct conn *conns;
   size_t nconns;
@@ -100,17 +106,11 @@ struct soupc_server {
 
 /* One server-side HTTP/2 connection. Owner thread only. */
 struct conn {
+  struct h2_session h2; /* nghttp2, socket, flush (h2.draining: closing) */
   struct worker *w;
   struct conn *prev, *next;
-  struct bufferevent *bev; /* NULL for a memory connection */
-  struct evbuffer *out;    /* bev's output, or our own for memory mode */
-  nghttp2_session *session;
   struct soupc_call *calls; /* calls whose stream is open */
   char peer[PEER_TEXT_MAX];
-  int in_recv;      /* inside nghttp2_session_mem_recv: no send, no close */
-  int in_send;      /* inside nghttp2_session_mem_send: no re-entry */
-  int closing;      /* close when the output has drained */
-  int dead;         /* fatal error: close now */
   int goaway;       /* graceful GOAWAY submitted */
   int closed;       /* memory mode: torn down but not freed */
   int got_settings; /* the client's first SETTINGS arrived */
@@ -126,8 +126,11 @@ int soupc__conn_new(struct conn **out, struct worker *w,
 int soupc__conn_feed(struct conn *c, const uint8_t *data, size_t len);
 /* Flushes pending frames and closes the connection if it is done. */
 void soupc__conn_after_io(struct conn *c);
-/* Closes at once: cancels calls, frees the session and the bufferevent. */
+/* Closes at once: cancels calls, frees the session and the bufferevent
+ * (and the connection, unless it is a memory one). */
 void soupc__conn_close(struct conn *c);
+/* Closes a memory connection if needed and frees it. */
+void soupc__conn_free_memory(struct conn *c);
 /* Graceful shutdown: GOAWAY with the last processed stream. */
 void soupc__conn_goaway(struct conn *c);
 /* Graceful shutdown, phase 1: GOAWAY notice (largest stream id). */

@@ -18,7 +18,7 @@ static void ipv4_address_parses(void **state) {
   struct net_addr a;
 
   (void)state;
-  assert_int_equal(soupc__addr_parse(&a, "127.0.0.1:50051"), 0);
+  assert_int_equal(soupc__addr_parse(&a, "127.0.0.1:50051", NULL), 0);
   assert_false(a.is_unix);
   assert_string_equal(a.host, "127.0.0.1");
   assert_int_equal(a.port, 50051);
@@ -28,7 +28,7 @@ static void bracketed_ipv6_address_parses(void **state) {
   struct net_addr a;
 
   (void)state;
-  assert_int_equal(soupc__addr_parse(&a, "[::1]:0"), 0);
+  assert_int_equal(soupc__addr_parse(&a, "[::1]:0", NULL), 0);
   assert_string_equal(a.host, "::1");
   assert_int_equal(a.port, 0);
 }
@@ -37,11 +37,11 @@ static void hostname_address_parses(void **state) {
   struct net_addr a;
 
   (void)state;
-  assert_int_equal(soupc__addr_parse(&a, "localhost:8080"), 0);
+  assert_int_equal(soupc__addr_parse(&a, "localhost:8080", NULL), 0);
   assert_string_equal(a.host, "localhost");
   assert_int_equal(a.port, 8080);
   /* ":PORT" means every interface, as in Go's net.Listen. */
-  assert_int_equal(soupc__addr_parse(&a, ":9000"), 0);
+  assert_int_equal(soupc__addr_parse(&a, ":9000", NULL), 0);
   assert_string_equal(a.host, "");
 }
 
@@ -49,10 +49,10 @@ static void unix_address_parses(void **state) {
   struct net_addr a;
 
   (void)state;
-  assert_int_equal(soupc__addr_parse(&a, "unix:/tmp/x.sock"), 0);
+  assert_int_equal(soupc__addr_parse(&a, "unix:/tmp/x.sock", NULL), 0);
   assert_true(a.is_unix);
   assert_string_equal(a.path, "/tmp/x.sock");
-  assert_int_equal(soupc__addr_parse(&a, "unix:///tmp/y.sock"), 0);
+  assert_int_equal(soupc__addr_parse(&a, "unix:///tmp/y.sock", NULL), 0);
   assert_string_equal(a.path, "/tmp/y.sock");
 }
 
@@ -67,13 +67,16 @@ static void malformed_addresses_are_invalid_argument(void **state) {
 
   (void)state;
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    assert_int_equal(soupc__addr_parse(&a, bad[i]), SOUPC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(soupc__addr_parse(&a, bad[i], NULL),
+                     SOUPC_ERR_INVALID_ARGUMENT);
   }
   memset(longpath, 'a', sizeof(longpath));
   memcpy(longpath, "unix:/", 6);
   longpath[sizeof(longpath) - 1] = '\0';
-  assert_int_equal(soupc__addr_parse(&a, longpath), SOUPC_ERR_INVALID_ARGUMENT);
-  assert_int_equal(soupc__addr_parse(&a, NULL), SOUPC_ERR_INVALID_ARGUMENT);
+  assert_int_equal(soupc__addr_parse(&a, longpath, NULL),
+                   SOUPC_ERR_INVALID_ARGUMENT);
+  assert_int_equal(soupc__addr_parse(&a, NULL, NULL),
+                   SOUPC_ERR_INVALID_ARGUMENT);
 }
 
 static void listen_on_port_zero_reports_the_bound_port(void **state) {
@@ -83,7 +86,7 @@ static void listen_on_port_zero_reports_the_bound_port(void **state) {
   int fd;
 
   (void)state;
-  assert_int_equal(soupc__addr_parse(&a, "127.0.0.1:0"), 0);
+  assert_int_equal(soupc__addr_parse(&a, "127.0.0.1:0", NULL), 0);
   fd = soupc__addr_listen(&a, text, sizeof(text), &st);
   assert_true(fd >= 0);
   assert_int_equal(strncmp(text, "127.0.0.1:", 10), 0);
@@ -102,7 +105,7 @@ static void unix_listen_replaces_a_stale_socket_file(void **state) {
   assert_non_null(mkdtemp(dir));
   snprintf(path, sizeof(path), "%s/s.sock", dir);
   snprintf(addr, sizeof(addr), "unix:%s", path);
-  assert_int_equal(soupc__addr_parse(&a, addr), 0);
+  assert_int_equal(soupc__addr_parse(&a, addr, NULL), 0);
   fd = soupc__addr_listen(&a, text, sizeof(text), &st);
   assert_true(fd >= 0);
   assert_string_equal(text, addr);
@@ -129,7 +132,7 @@ static void unix_listen_never_removes_a_regular_file(void **state) {
   assert_non_null(f);
   fclose(f);
   snprintf(addr, sizeof(addr), "unix:%s", path);
-  assert_int_equal(soupc__addr_parse(&a, addr), 0);
+  assert_int_equal(soupc__addr_parse(&a, addr, NULL), 0);
   assert_int_equal(soupc__addr_listen(&a, text, sizeof(text), &st),
                    SOUPC_ERR_IO);
   assert_int_equal(stat(path, &sb), 0);
@@ -146,7 +149,7 @@ static void connect_to_a_closed_port_fails_fast(void **state) {
 
   (void)state;
   /* Bind then close to find a port nobody listens on. */
-  assert_int_equal(soupc__addr_parse(&a, "127.0.0.1:0"), 0);
+  assert_int_equal(soupc__addr_parse(&a, "127.0.0.1:0", NULL), 0);
   fd = soupc__addr_listen(&a, text, sizeof(text), &st);
   assert_true(fd >= 0);
   port = (int)strtol(text + 10, NULL, 10);

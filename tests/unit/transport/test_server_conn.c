@@ -1,6 +1,7 @@
 /* server_conn driven from memory by an nghttp2 client session: request
  * validation the way grpc-go answers it, message-count rules, keepalive
  * PINGs, and the exact response shape (headers, data, trailers). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -97,6 +98,16 @@ static void echo(soupc_call *call, const uint8_t *req, size_t len, void *ud) {
   soupc_call_reply(call, req, len);
 }
 
+/* /t.S/Hold: keeps the call for the test to finish later. */
+static soupc_call *held;
+
+static void hold(soupc_call *call, const uint8_t *req, size_t len, void *ud) {
+  (void)req;
+  (void)len;
+  (void)ud;
+  held = call;
+}
+
 static int setup(void **state) {
   soupc_status st;
   soupc_server_options o = {.struct_size = sizeof(soupc_server_options),
@@ -104,6 +115,9 @@ static int setup(void **state) {
 
   (void)state;
   if (soupc_server_new(&srv, &o, &st) != 0) {
+    return -1;
+  }
+  if (soupc_server_add_unary(srv, "/t.S/Hold", hold, NULL) != 0) {
     return -1;
   }
   return soupc_server_add_unary(srv, "/t.S/Echo", echo, NULL);
@@ -467,6 +481,72 @@ static void allocation_failures_never_crash_or_leak(void **state) {
   }
 }
 
+/* A reply or failure from a thread that is not the connection's worker,
+ * made while allocation @p fail_at fails (counting from the finish). */
+struct foreign_finish {
+  long fail_at;
+  int fail; /* 0: soupc_call_reply("late"), else soupc_call_fail(fail) */
+};
+
+static void *foreign_finish_thread(void *arg) {
+  struct foreign_finish *f = arg;
+
+  soupc__alloc_fail_at(f->fail_at);
+  if (f->fail == 0) {
+    soupc_call_reply(held, (const uint8_t *)"late", 4);
+  } else {
+    soupc_call_fail(held, f->fail, "gone: %s", "k");
+  }
+  soupc__alloc_fail_at(0);
+  return NULL;
+}
+
+static void finish_from_thread(struct h2c *c, struct foreign_finish *f) {
+  uint8_t body[16];
+  size_t n = grpc_frame(body, 0, "x");
+  pthread_t t;
+
+  held = NULL;
+  request(c, "POST", "/t.S/Hold", "application/grpc", NULL, NULL, body, n);
+  assert_non_null(held);
+  /* The worker (this thread) is idle while the other one finishes. */
+  pthread_create(&t, NULL, foreign_finish_thread, f);
+  pthread_join(t, NULL);
+  soupc__mem_conn_feed(c->mc, NULL, 0); /* runs the posted finish */
+  pump(c);
+}
+
+/* Issue 10: finishing a call from another thread allocated the operation
+ * it posts, and on failure leaked the call and never answered. The finish
+ * now travels in the call itself. Allocation 2 was that operation's (after
+ * the response copy); for a failure, allocation 1 was. */
+static void foreign_reply_without_memory_still_answers(void **state) {
+  struct foreign_finish f = {2, 0};
+  struct h2c c;
+
+  (void)state;
+  h2c_init(&c);
+  finish_from_thread(&c, &f);
+  assert_true(c.closed);
+  assert_int_equal(c.grpc_status, SOUPC_GRPC_OK);
+  assert_int_equal(c.data_len, 9);
+  assert_memory_equal(c.data + 5, "late", 4);
+  h2c_dispose(&c);
+}
+
+static void foreign_fail_without_memory_still_sends_the_code(void **state) {
+  struct foreign_finish f = {1, SOUPC_GRPC_NOT_FOUND};
+  struct h2c c;
+
+  (void)state;
+  h2c_init(&c);
+  finish_from_thread(&c, &f);
+  assert_true(c.closed);
+  /* No memory for the message text; the code still arrives. */
+  assert_int_equal(c.grpc_status, SOUPC_GRPC_NOT_FOUND);
+  h2c_dispose(&c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(unary_call_answers_headers_data_and_trailers),
@@ -482,6 +562,8 @@ int main(void) {
       cmocka_unit_test(expired_grpc_timeout_is_deadline_exceeded),
       cmocka_unit_test(many_keepalive_pings_are_all_acknowledged),
       cmocka_unit_test(allocation_failures_never_crash_or_leak),
+      cmocka_unit_test(foreign_reply_without_memory_still_answers),
+      cmocka_unit_test(foreign_fail_without_memory_still_sends_the_code),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

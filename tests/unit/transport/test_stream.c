@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "test_util.h"
 
 /* What a client stream saw, filled on the channel's I/O thread. */
@@ -305,6 +306,54 @@ static void server_shutdown_closes_open_streams(void **state) {
   soupc_server_free(srv);
 }
 
+struct free_job {
+  soupc_client_stream *cs;
+  atomic_int done;
+};
+
+static void *free_thread(void *arg) {
+  struct free_job *j = arg;
+
+  soupc_client_stream_free(j->cs);
+  atomic_store(&j->done, 1);
+  return NULL;
+}
+
+/* Issue 10: soupc_client_stream_free() used to spin on usleep() until an
+ * allocation for its FREE operation succeeded. With every allocation
+ * failing it must still return, at once, with on_close run. */
+static void stream_free_needs_no_memory(void **state) {
+  soupc_server *srv = tu_server_start("127.0.0.1:0", NULL);
+  soupc_channel *ch = tu_channel(soupc_server_address(srv), NULL);
+  struct free_job job = {NULL, 0};
+  struct seen s;
+  pthread_t t;
+  int64_t end;
+
+  (void)state;
+  seen_init(&s);
+  assert_int_equal(soupc_client_stream_open(&job.cs, ch, "/test.Echo/Bidi",
+                                            on_msg, on_close, &s),
+                   0);
+  assert_int_equal(soupc_client_stream_send(job.cs, (const uint8_t *)"a", 1),
+                   0);
+  assert_int_equal(seen_wait(&s, 1, 0), 0);
+  soupc__alloc_fail_from(1); /* out of memory, on every thread */
+  pthread_create(&t, NULL, free_thread, &job);
+  end = tu_now_ms() + 2000;
+  while (!atomic_load(&job.done) && tu_now_ms() < end) {
+    tu_sleep_ms(1);
+  }
+  soupc__alloc_fail_at(0);
+  pthread_join(t, NULL); /* the old code only gets here now */
+  assert_true(atomic_load(&job.done) && tu_now_ms() < end);
+  assert_int_equal(s.closed, 1);
+  assert_int_equal(s.status.code, SOUPC_GRPC_CANCELLED);
+  seen_dispose(&s);
+  soupc_channel_free(ch);
+  soupc_server_free(srv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(server_streaming_delivers_every_message_then_ok),
@@ -314,6 +363,7 @@ int main(void) {
       cmocka_unit_test(streams_on_unknown_methods_close_with_unimplemented),
       cmocka_unit_test(many_streams_from_several_threads_complete),
       cmocka_unit_test(server_shutdown_closes_open_streams),
+      cmocka_unit_test(stream_free_needs_no_memory),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
