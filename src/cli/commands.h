@@ -13,5 +13,7 @@ int cmd_wire_encode(int argc, char **argv);
 int cmd_wire_decode(int argc, char **argv);
 int cmd_cty_convert(int argc, char **argv);
 int cmd_cty_validate_value(int argc, char **argv);
+int cmd_cty_call(int argc, char **argv);
+int cmd_cty_functions(int argc, char **argv);
 
 #endif

@@ -28,6 +28,8 @@ static const struct command commands[] = {
     {"cty convert", cmd_cty_convert, "Convert a cty value between encodings"},
     {"cty validate-value", cmd_cty_validate_value,
      "Check a cty value against a type"},
+    {"cty call", cmd_cty_call, "Call a go-cty stdlib function"},
+    {"cty functions", cmd_cty_functions, "List the functions for cty call"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

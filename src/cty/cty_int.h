@@ -155,6 +155,10 @@ void soupc__cty_json_quote(struct cty_buf *b, const char *s, size_t len);
 /* Go strconv.Quote (%q), used in set hash bytes. */
 void soupc__cty_go_quote(struct cty_buf *b, const char *s, size_t len);
 uint32_t soupc__cty_crc32(const uint8_t *p, size_t len);
+/* Go's utf8.DecodeRune: the rune, or -1 for an invalid byte (*size = 1). */
+int32_t soupc__cty_utf8_decode(const uint8_t *p, size_t len, size_t *size);
+/* Go's strconv.IsPrint. */
+bool soupc__cty_go_is_print(int32_t r);
 
 /* ---- values (value.c) ---- */
 /* A string value from bytes, NFC-normalised. */

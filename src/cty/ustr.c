@@ -426,3 +426,13 @@ uint32_t soupc__cty_crc32(const uint8_t *p, size_t len) {
   }
   return c ^ 0xFFFFFFFFu;
 }
+
+/* For the function library (src/ctyfunc/): Go's utf8.DecodeRune and
+ * strconv.IsPrint, as used above. */
+int32_t soupc__cty_utf8_decode(const uint8_t *p, size_t len, size_t *size) {
+  return decode_rune(p, len, size);
+}
+
+bool soupc__cty_go_is_print(int32_t r) {
+  return go_is_print(r);
+}

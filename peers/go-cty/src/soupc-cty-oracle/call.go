@@ -92,8 +92,8 @@ var callFunctions = map[string]function.Function{
 	"timeadd": stdlib.TimeAddFunc,
 }
 
-// callArgument is the wire form of one argument (soup-go's callArg).
-type callArgument struct {
+// callArg is the wire form of one argument (soup-go's callArg).
+type callArg struct {
 	Type    json.RawMessage `json:"type"`
 	Value   json.RawMessage `json:"value"`
 	Unknown bool            `json:"unknown,omitempty"`
@@ -117,7 +117,7 @@ type callOutput struct {
 }
 
 func callArgValue(raw json.RawMessage) (cty.Value, error) {
-	var arg callArgument
+	var arg callArg
 	if err := json.Unmarshal(raw, &arg); err != nil {
 		return cty.NilVal, fmt.Errorf("argument is not a {type, value} object: %w", err)
 	}

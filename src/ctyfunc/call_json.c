@@ -1,0 +1,488 @@
+/* TofuSoup soup-go's `cty call` protocol (cty_call.go): the
+ * {"type":T,"value":V,"unknown":..,"null":..,"marks":[..]} argument, read
+ * as Go's encoding/json reads it into soup-go's callArg struct, and the
+ * result line, written as Go's json.Marshal writes soup-go's callResult. */
+#include "ctyfunc/fn_int.h"
+
+#include "base/alloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- the argument ---- */
+
+static const char *node_kind(const struct json_node *n) {
+  switch (n->kind) {
+  case JN_NULL:
+    return "null";
+  case JN_BOOL:
+    return "bool";
+  case JN_NUMBER:
+    return "number";
+  case JN_STRING:
+    return "string";
+  case JN_ARRAY:
+    return "array";
+  case JN_OBJECT:
+    return "object";
+  }
+  return "value";
+}
+
+/* encoding/json's field match: the exact name, or equal under Unicode
+ * simple folding (for these ASCII names that is ASCII case plus the
+ * Kelvin sign for k and the long s for s). */
+static bool field_match(const char *key, size_t len, const char *name) {
+  size_t i = 0, j = 0;
+
+  while (i < len && name[j] != '\0') {
+    uint8_t c = (uint8_t)key[i];
+    char want = name[j];
+    if (c >= 'A' && c <= 'Z') {
+      c = (uint8_t)(c - 'A' + 'a');
+    }
+    if (c == (uint8_t)want) {
+      i++;
+      j++;
+      continue;
+    }
+    if (want == 'k' && len - i >= 3 &&
+        memcmp(key + i, "\xe2\x84\xaa", 3) == 0) {
+      i += 3; /* U+212A KELVIN SIGN */
+      j++;
+      continue;
+    }
+    if (want == 's' && len - i >= 2 && memcmp(key + i, "\xc5\xbf", 2) == 0) {
+      i += 2; /* U+017F LATIN SMALL LETTER LONG S */
+      j++;
+      continue;
+    }
+    return false;
+  }
+  return i == len && name[j] == '\0';
+}
+
+/* Compact JSON text of @p n (the rich reader takes text). */
+/* NOLINTNEXTLINE(misc-no-recursion): values nest at most CTY_MAX_DEPTH */
+static void node_json(struct cty_buf *b, const struct json_node *n) {
+  size_t i;
+
+  switch (n->kind) {
+  case JN_NULL:
+    soupc__cty_buf_puts(b, "null");
+    return;
+  case JN_BOOL:
+    soupc__cty_buf_puts(b, n->b ? "true" : "false");
+    return;
+  case JN_NUMBER:
+    soupc__cty_buf_put(b, n->s, n->len);
+    return;
+  case JN_STRING:
+    soupc__cty_json_quote(b, n->s, n->len);
+    return;
+  case JN_ARRAY:
+    soupc__cty_buf_putc(b, '[');
+    for (i = 0; i < n->n; i++) {
+      if (i > 0) {
+        soupc__cty_buf_putc(b, ',');
+      }
+      node_json(b, n->items[i]);
+    }
+    soupc__cty_buf_putc(b, ']');
+    return;
+  case JN_OBJECT:
+    soupc__cty_buf_putc(b, '{');
+    for (i = 0; i < n->n; i++) {
+      if (i > 0) {
+        soupc__cty_buf_putc(b, ',');
+      }
+      soupc__cty_json_quote(b, n->keys[i], n->key_lens[i]);
+      soupc__cty_buf_putc(b, ':');
+      node_json(b, n->items[i]);
+    }
+    soupc__cty_buf_putc(b, '}');
+    return;
+  }
+}
+
+struct call_arg {
+  const struct json_node *type, *value, *marks;
+  bool unknown, null;
+};
+
+static int arg_fail(soupc_cty_call_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int arg_fail(soupc_cty_call_error *err, const char *fmt, ...) {
+  struct fn_ctx c = {NULL, NULL, -1, false};
+  char *msg;
+  va_list ap;
+  int n, rv;
+
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  msg = n >= 0 ? soupc__malloc((size_t)n + 1) : NULL;
+  if (msg == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  va_start(ap, fmt);
+  vsnprintf(msg, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  rv = soupc__fn_fail(&c, -1, "%s", msg);
+  soupc__free(msg);
+  if (err != NULL) {
+    err->message = c.err;
+    err->arg_index = -1;
+  } else {
+    soupc__free(c.err);
+  }
+  return rv;
+}
+
+#define NOT_OBJECT "argument is not a {type, value} object: "
+
+/* json.Unmarshal(raw, &callArg{}): fields in input order, last one wins;
+ * type errors report the first offending field. */
+static int read_fields(struct call_arg *a, const struct json_node *n,
+                       soupc_cty_call_error *err) {
+  size_t i, j;
+
+  for (i = 0; i < n->n; i++) {
+    const char *k = n->keys[i];
+    size_t kl = n->key_lens[i];
+    const struct json_node *x = n->items[i];
+    if (field_match(k, kl, "type")) {
+      a->type = x;
+    } else if (field_match(k, kl, "value")) {
+      a->value = x;
+    } else if (field_match(k, kl, "unknown") || field_match(k, kl, "null")) {
+      bool *dst = field_match(k, kl, "null") ? &a->null : &a->unknown;
+      if (x->kind == JN_BOOL) {
+        *dst = x->b;
+      } else if (x->kind != JN_NULL) {
+        return arg_fail(err,
+                        NOT_OBJECT "json: cannot unmarshal %s into Go struct "
+                                   "field callArg.%s of type bool",
+                        node_kind(x), dst == &a->null ? "null" : "unknown");
+      }
+    } else if (field_match(k, kl, "marks")) {
+      if (x->kind == JN_NULL) {
+        a->marks = NULL;
+        continue;
+      }
+      if (x->kind != JN_ARRAY) {
+        return arg_fail(err,
+                        NOT_OBJECT "json: cannot unmarshal %s into Go struct "
+                                   "field callArg.marks of type []string",
+                        node_kind(x));
+      }
+      for (j = 0; j < x->n; j++) {
+        if (x->items[j]->kind != JN_STRING && x->items[j]->kind != JN_NULL) {
+          return arg_fail(err,
+                          NOT_OBJECT "json: cannot unmarshal %s into Go "
+                                     "struct field callArg.marks of type "
+                                     "string",
+                          node_kind(x->items[j]));
+        }
+      }
+      a->marks = x;
+    }
+  }
+  return 0;
+}
+
+int soupc_cty_call_arg_from_json(soupc_cty_value **out, const char *json,
+                                 size_t len, soupc_cty_call_error *err) {
+  struct json_node *n = NULL;
+  struct call_arg a = {NULL, NULL, NULL, false, false};
+  struct soupc_cty_type *ty = NULL;
+  struct soupc_cty_value *v = NULL;
+  struct cty_buf tb, vb;
+  soupc_status st;
+  bool trailing = false;
+  int rv;
+
+  if (err != NULL) {
+    err->message = NULL;
+    err->arg_index = -1;
+  }
+  soupc_status_clear(&st);
+  rv = soupc__json_parse(&n, json, len, &trailing, &st);
+  if (rv == SOUPC_ERR_NOMEM) {
+    return rv;
+  }
+  if (rv != 0 || trailing) {
+    soupc__json_free(n);
+    return arg_fail(err, NOT_OBJECT "%s",
+                    rv != 0 ? st.message
+                            : "invalid character after top-level value");
+  }
+  if (n->kind != JN_OBJECT && n->kind != JN_NULL) {
+    rv = arg_fail(err,
+                  NOT_OBJECT "json: cannot unmarshal %s into Go value of type "
+                             "main.callArg",
+                  node_kind(n));
+    soupc__json_free(n);
+    return rv;
+  }
+  if (n->kind == JN_OBJECT) {
+    rv = read_fields(&a, n, err);
+    if (rv != 0) {
+      soupc__json_free(n);
+      return rv;
+    }
+  }
+  if (a.type == NULL) {
+    soupc__json_free(n);
+    return arg_fail(err, "argument is missing a type");
+  }
+  soupc__cty_buf_init(&tb);
+  node_json(&tb, a.type);
+  if (tb.oom) {
+    soupc__cty_buf_dispose(&tb);
+    soupc__json_free(n);
+    return SOUPC_ERR_NOMEM;
+  }
+  rv = soupc_cty_type_parse(&ty, (const char *)tb.p, tb.len, &st);
+  soupc__cty_buf_dispose(&tb);
+  if (rv != 0) {
+    soupc__json_free(n);
+    return rv == SOUPC_ERR_NOMEM
+               ? rv
+               : arg_fail(err, "failed to parse argument type: %s", st.message);
+  }
+  if (a.unknown) {
+    rv = soupc_cty_value_unknown(&v, ty);
+  } else if (a.null) {
+    rv = soupc_cty_value_null(&v, ty);
+  } else {
+    soupc__cty_buf_init(&vb);
+    if (a.value != NULL) {
+      node_json(&vb, a.value);
+    }
+    rv = vb.oom
+             ? SOUPC_ERR_NOMEM
+             : soupc_cty_value_from_rich_json(
+                   &v, ty, vb.len > 0 ? (const char *)vb.p : "", vb.len, &st);
+    soupc__cty_buf_dispose(&vb);
+    if (rv != 0 && rv != SOUPC_ERR_NOMEM) {
+      rv = arg_fail(err, "failed to build argument value: %s",
+                    a.value == NULL ? "EOF" : st.message);
+    }
+  }
+  soupc_cty_type_free(ty);
+  if (rv == 0 && a.marks != NULL && a.marks->n > 0) {
+    /* TODO(ctymodel): Value.Mark once marks land in the value model. */
+    soupc_cty_value_free(v);
+    rv = arg_fail(err, "marks are not supported by this build");
+  }
+  soupc__json_free(n);
+  if (rv == 0) {
+    *out = v;
+  }
+  return rv;
+}
+
+/* ---- the result line ---- */
+
+static void put_key(struct cty_buf *b, const char *k) {
+  soupc__cty_buf_putc(b, ',');
+  soupc__cty_buf_putc(b, '"');
+  soupc__cty_buf_puts(b, k);
+  soupc__cty_buf_puts(b, "\":");
+}
+
+/* describeResult's refine map (encodeRefinements, via Value.Range()):
+ * keys in json.Marshal's sorted order. */
+static void put_refine(struct cty_buf *b, const struct soupc_cty_value *v) {
+  const struct cty_refine *r = v->refine;
+  soupc_cty_kind k = v->type->kind;
+  bool any = false;
+  char t[32];
+
+  if (r == NULL) {
+    return;
+  }
+#define SEP()                                                                  \
+  do {                                                                         \
+    if (!any) {                                                                \
+      put_key(b, "refine");                                                    \
+      soupc__cty_buf_putc(b, '{');                                             \
+    } else {                                                                   \
+      soupc__cty_buf_putc(b, ',');                                             \
+    }                                                                          \
+    any = true;                                                                \
+  } while (0)
+  if (k == SOUPC_CTY_LIST || k == SOUPC_CTY_SET || k == SOUPC_CTY_MAP) {
+    if (r->has_len_lo && r->len_lo != 0) {
+      SEP();
+      snprintf(t, sizeof(t), "%lld", (long long)r->len_lo);
+      soupc__cty_buf_puts(b, "\"collection_length_lower_bound\":");
+      soupc__cty_buf_puts(b, t);
+    }
+    if (r->has_len_hi && r->len_hi != INT64_MAX) {
+      SEP();
+      snprintf(t, sizeof(t), "%lld", (long long)r->len_hi);
+      soupc__cty_buf_puts(b, "\"collection_length_upper_bound\":");
+      soupc__cty_buf_puts(b, t);
+    }
+  }
+  if (r->not_null) {
+    SEP();
+    soupc__cty_buf_puts(b, "\"is_known_null\":false");
+  }
+  if (k == SOUPC_CTY_NUMBER) {
+    if (r->has_lower && !soupc__cty_num_is_inf(&r->lower)) {
+      SEP();
+      soupc__cty_buf_puts(b, "\"number_lower_bound\":[\"");
+      soupc__cty_num_text_f(b, &r->lower);
+      soupc__cty_buf_puts(b, r->lower_incl ? "\",true]" : "\",false]");
+    }
+    if (r->has_upper && !soupc__cty_num_is_inf(&r->upper)) {
+      SEP();
+      soupc__cty_buf_puts(b, "\"number_upper_bound\":[\"");
+      soupc__cty_num_text_f(b, &r->upper);
+      soupc__cty_buf_puts(b, r->upper_incl ? "\",true]" : "\",false]");
+    }
+  }
+  if (k == SOUPC_CTY_STRING && r->prefix_len > 0) {
+    SEP();
+    soupc__cty_buf_puts(b, "\"string_prefix\":");
+    soupc__cty_json_quote(b, r->prefix, r->prefix_len);
+  }
+#undef SEP
+  if (any) {
+    soupc__cty_buf_putc(b, '}');
+  }
+}
+
+static void put_head(struct cty_buf *b, const char *name, bool ok) {
+  soupc__cty_buf_puts(b, "{\"function\":");
+  soupc__cty_json_quote(b, name, strlen(name));
+  soupc__cty_buf_puts(b, ok ? ",\"ok\":true" : ",\"ok\":false");
+}
+
+static void put_error(struct cty_buf *b, const char *name, const char *msg) {
+  put_head(b, name, false);
+  put_key(b, "error");
+  soupc__cty_json_quote(b, msg, strlen(msg));
+  soupc__cty_buf_puts(b, ",\"unknown\":false,\"null\":false}");
+}
+
+/* Appends describeResult(name, v) for a successful call. */
+static int put_result(struct cty_buf *b, const char *name,
+                      const struct soupc_cty_value *v) {
+  soupc_status st;
+  char *js = NULL;
+  size_t js_len = 0;
+  int rv;
+
+  soupc_status_clear(&st);
+  /* TODO(ctymodel): UnmarkDeep; "marks" goes after "null". */
+  if (!soupc__fn_known(v)) {
+    put_head(b, name, true);
+    put_key(b, "type");
+    soupc__cty_type_json(b, v->type);
+    soupc__cty_buf_puts(b, ",\"unknown\":true,\"null\":false");
+    put_refine(b, v);
+    soupc__cty_buf_putc(b, '}');
+    return 0;
+  }
+  rv = soupc_cty_json_encode(&js, &js_len, v, v->type, &st);
+  if (rv == SOUPC_ERR_NOMEM) {
+    return rv;
+  }
+  put_head(b, name, true);
+  put_key(b, "type");
+  soupc__cty_type_json(b, v->type);
+  if (rv == 0) {
+    put_key(b, "value");
+    soupc__cty_buf_put(b, js, js_len);
+    soupc_cty_free_bytes(js);
+    soupc__cty_buf_puts(b, soupc__fn_null_p(v)
+                               ? ",\"unknown\":false,\"null\":true"
+                               : ",\"unknown\":false,\"null\":false");
+    soupc__cty_buf_putc(b, '}');
+    return 0;
+  }
+  {
+    /* Not expressible as JSON (an unknown inside, an infinity): the wire
+     * encoding instead, as soup-go does. */
+    uint8_t *mp = NULL;
+    size_t mp_len = 0, i;
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char json_err[sizeof(st.message)];
+
+    memcpy(json_err, st.message, sizeof(json_err));
+    rv = soupc_cty_msgpack_encode(&mp, &mp_len, v, v->type, &st);
+    if (rv == SOUPC_ERR_NOMEM) {
+      return rv;
+    }
+    if (rv != 0) {
+      b->len = 0;
+      put_head(b, name, false);
+      put_key(b, "error");
+      {
+        struct cty_buf m;
+        soupc__cty_buf_init(&m);
+        soupc__cty_buf_puts(&m, "result is not representable as JSON: ");
+        soupc__cty_buf_puts(&m, json_err);
+        soupc__cty_json_quote(b, m.oom ? "" : (const char *)m.p, m.len);
+        soupc__cty_buf_dispose(&m);
+      }
+      soupc__cty_buf_puts(b, ",\"unknown\":false,\"null\":false}");
+      return 0;
+    }
+    soupc__cty_buf_puts(b, soupc__fn_null_p(v)
+                               ? ",\"unknown\":false,\"null\":true"
+                               : ",\"unknown\":false,\"null\":false");
+    put_key(b, "msgpack");
+    soupc__cty_buf_putc(b, '"');
+    for (i = 0; i < mp_len; i += 3) {
+      uint32_t x = (uint32_t)mp[i] << 16;
+      if (i + 1 < mp_len) {
+        x |= (uint32_t)mp[i + 1] << 8;
+      }
+      if (i + 2 < mp_len) {
+        x |= mp[i + 2];
+      }
+      soupc__cty_buf_putc(b, (uint8_t)b64[(x >> 18) & 63]);
+      soupc__cty_buf_putc(b, (uint8_t)b64[(x >> 12) & 63]);
+      soupc__cty_buf_putc(b,
+                          i + 1 < mp_len ? (uint8_t)b64[(x >> 6) & 63] : '=');
+      soupc__cty_buf_putc(b, i + 2 < mp_len ? (uint8_t)b64[x & 63] : '=');
+    }
+    soupc__cty_buf_putc(b, '"');
+    soupc__cty_buf_putc(b, '}');
+    soupc_cty_free_bytes(mp);
+    return 0;
+  }
+}
+
+int soupc_cty_call_result_to_json(char **out, size_t *len_out, const char *name,
+                                  const soupc_cty_value *result,
+                                  const soupc_cty_call_error *err) {
+  struct cty_buf b;
+  int rv = 0;
+
+  soupc__cty_buf_init(&b);
+  if (result == NULL) {
+    put_error(&b, name,
+              err != NULL && err->message != NULL ? err->message : "");
+  } else {
+    rv = put_result(&b, name, result);
+  }
+  soupc__cty_buf_putc(&b, 0);
+  if (rv == 0 && b.oom) {
+    rv = SOUPC_ERR_NOMEM;
+  }
+  if (rv != 0) {
+    soupc__cty_buf_dispose(&b);
+    return rv;
+  }
+  *out = (char *)b.p;
+  *len_out = b.len - 1;
+  return 0;
+}

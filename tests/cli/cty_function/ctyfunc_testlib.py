@@ -1,0 +1,169 @@
+"""Shared pieces of the cty function tests: running `soup-c cty call`, the
+go-cty oracle (peers/go-cty, `callbatch`), JSON text with exact number
+tokens, and the Hypothesis strategies for arguments.
+
+Environment:
+  SOUPC_BIN               the soup-c binary
+  SOUPC_GO_CTY_ORACLE     soupc-cty-oracle built by peers/go-cty/build.sh
+  SOUPC_GO_CTY_MODERN=1   the oracle links go-cty >= 1.13 (refinements,
+                          assertnotnull): compare exactly, no 1.12.1 rules
+"""
+
+import json
+import os
+import subprocess
+
+from hypothesis import strategies as st
+
+SOUPC = os.environ.get("SOUPC_BIN", "")
+ORACLE = os.environ.get("SOUPC_GO_CTY_ORACLE", "")
+MODERN = os.environ.get("SOUPC_GO_CTY_MODERN") == "1"
+
+
+class Num(str):
+    """A JSON number token, written without quotes."""
+
+
+def dumps(v):
+    """Compact JSON like Go's, with Num tokens verbatim."""
+    if isinstance(v, Num):
+        return str(v)
+    if isinstance(v, dict):
+        return "{" + ",".join(json.dumps(k) + ":" + dumps(x) for k, x in v.items()) + "}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ",".join(dumps(x) for x in v) + "]"
+    return json.dumps(v, ensure_ascii=False)
+
+
+def soupc_call(fn, args, timeout=60):
+    """Runs soup-c cty call; returns (rc, stdout, stderr) as text."""
+    r = subprocess.run([SOUPC, "cty", "call", fn] + [dumps(a) for a in args],
+                       capture_output=True, timeout=timeout)
+    return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+
+
+class Oracle:
+    """One long-lived `soupc-cty-oracle callbatch` (JSON lines)."""
+
+    def __init__(self, path):
+        self.proc = subprocess.Popen([path, "callbatch"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, bufsize=0)
+
+    def call(self, fn, args):
+        req = "[" + ",".join([json.dumps(fn)] + [dumps(a) for a in args]) + "]\n"
+        self.proc.stdin.write(req.encode("utf-8"))
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("go-cty oracle exited")
+        return line.decode("utf-8").rstrip("\n")
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def expected_cli(oracle_line):
+    """What soup-go prints for an oracle answer: (rc, stdout, stderr
+    first line or None)."""
+    if oracle_line.startswith('{"cmd_error"'):
+        o = json.loads(oracle_line)
+        return (2 if o["panic"] else 1), "", "Error: " + o["cmd_error"]
+    return 0, oracle_line + "\n", None
+
+
+# ---- strategies ---------------------------------------------------------
+
+# Code points that exist in Unicode 13 (Debian's Go 1.19 and go-textseg
+# v13) as well as 15 (utf8proc, soup-go's Go 1.25), chosen for the edge
+# cases: combining marks, ZWJ emoji sequences, skin tones, flags, Hangul,
+# title-case digraphs, ligatures, special spaces, dotted/dotless i.
+ALPHABET = (
+    "abcxyzABCXYZ019 _-.,:;!?'\"\\/<>&%$#@()[]{}*+=~|^`"
+    "\n\r\t\x00\x01\x7f"
+    "éüßÆøÅ"          # Latin-1
+    "\u0301\u0308\u0323\u0300"  # combining marks
+    "αβΣσςΩ" "жЖЯ"    # Greek, Cyrillic
+    "中文字" "한국" "\u1100\u1161\u11a8"  # CJK, Hangul syllables and jamo
+    "\U0001F469\u200d\U0001F467\U0001F44D\U0001F3FD\U0001F1FA\U0001F1F8\u2764\ufe0f"
+    "ǅǆǄ" "ﬁﬀ" "İı" "ǰ"
+    "\u00a0\u2003\u3000\u0085\u2028\u1680\u200b"
+)
+
+TEXT = st.one_of(
+    st.text(alphabet=ALPHABET, max_size=12),
+    st.sampled_from(["", "hello", "Hello World", "  padded  ", "a,b,,c", "e\u0301",
+                     "\U0001F469\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466",
+                     "\U0001F1FA\U0001F1F8\U0001F1EC\U0001F1E7", "line1\nline2\r\n\n",
+                     "ǆemal", "ﬁne", "istanbul İ", "\u0915\u094d\u0937"]),
+)
+
+SMALL_INT = st.integers(min_value=-6, max_value=12)
+
+
+def _num_text():
+    ints = st.integers(min_value=-(2 ** 70), max_value=2 ** 70).map(str)
+    small = st.integers(min_value=-20, max_value=300).map(str)
+    floats = st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr)
+    decimals = st.decimals(allow_nan=False, allow_infinity=False, places=6).map(str)
+    sci = st.tuples(st.integers(-999, 999), st.integers(-30, 30)).map(lambda t: "%de%d" % t)
+    return st.one_of(small, small, ints, floats, decimals, sci)
+
+
+NUM_TEXT = _num_text()
+NUMBER = st.one_of(NUM_TEXT.map(Num), SMALL_INT.map(lambda i: Num(str(i))))
+
+
+def known(ty, value):
+    return {"type": ty, "value": value}
+
+
+def unknown(ty):
+    return {"type": ty, "unknown": True}
+
+
+def null(ty):
+    return {"type": ty, "null": True}
+
+
+def arg_of(ty, values, nullable=True, unknowable=True):
+    """An argument of type ty: usually known, sometimes null, unknown or of
+    dynamic type."""
+    alts = [values.map(lambda v: known(ty, v))] * 6
+    if nullable:
+        alts.append(st.just(null(ty)))
+    if unknowable:
+        alts.append(st.just(unknown(ty)))
+        alts.append(st.just(unknown("dynamic")))
+    return st.one_of(*alts)
+
+
+def str_arg():
+    return arg_of("string", TEXT)
+
+
+def num_arg(values=None):
+    return arg_of("number", values if values is not None else NUMBER)
+
+
+def int_arg():
+    return arg_of("number", SMALL_INT.map(lambda i: Num(str(i))))
+
+
+def wrong_arg():
+    """A value of some other type, for the type checks."""
+    return st.sampled_from([
+        known("number", Num("1")), known("bool", True), known("string", "x"),
+        known(["list", "string"], ["a"]), known(["map", "number"], {"a": Num("1")}),
+        known(["tuple", ["string", "number"]], ["a", Num("2")]),
+        known(["object", {"a": "string"}], {"a": "x"}), known(["set", "bool"], [True]),
+    ])
+
+
+def str_list_arg():
+    elem = st.one_of(TEXT, TEXT, TEXT, st.just({"$unknown": True}), st.none())
+    return st.one_of(
+        st.lists(TEXT, max_size=5).map(lambda v: known(["list", "string"], v)),
+        st.lists(elem, max_size=5).map(lambda v: known(["list", "string"], v)),
+        st.just(unknown(["list", "string"])),
+        st.just(null(["list", "string"])),
+    )
