@@ -75,6 +75,97 @@ SOUPC_EXTERN int soupc_plugin_handshake_parse(soupc_plugin_handshake **out,
 SOUPC_EXTERN void soupc_plugin_handshake_free(soupc_plugin_handshake *hs);
 
 /* ------------------------------------------------------------------ */
+/* The broker (both sides)                                             */
+/* ------------------------------------------------------------------ */
+
+/**
+ * go-plugin's GRPCBroker: more gRPC connections between a host and its
+ * plugin, each named by a 32-bit id that the two sides agree on in an app
+ * RPC. One side serves services on an id (AcceptAndServe), the other dials
+ * that id (Dial). Borrowed: the plugin's from soupc_plugin_info (valid until
+ * soupc_plugin_serve() returns), the host's from soupc_plugin_host_broker()
+ * (valid until the host is freed). Every function is thread-safe.
+ *
+ * Brokered connections use TLS exactly when the main one does, with the same
+ * certificates (ours presented, the peer's as the only root and the required
+ * client CA), and unix sockets or TCP like the main one. All of them end
+ * when the broker does: at plugin stop, or host kill/close.
+ */
+typedef struct soupc_plugin_broker soupc_plugin_broker;
+
+/** @return a new id, unique for this broker (go-plugin's NextId: 1, 2, ...).
+ * Ids the peer picks are its own business; pick yours from here. */
+SOUPC_EXTERN uint32_t soupc_plugin_broker_next_id(soupc_plugin_broker *broker);
+
+/** Registers the services of one brokered server (runs once, on the caller's
+ * thread, inside soupc_plugin_broker_accept_and_serve()). @return 0 or a
+ * soupc_err to abandon the id. */
+typedef int (*soupc_plugin_broker_register_fn)(soupc_server *srv,
+                                               void *user_data);
+
+/**
+ * go-plugin's AcceptAndServe(id, services): listens on a fresh socket,
+ * serves what @p register_services registers there, and sends the peer a
+ * ConnInfo {id, network, address} on the broker stream. Returns once the
+ * server runs; it serves until the broker closes. May be called from a
+ * handler.
+ * @param user_data passed to @p register_services; never freed
+ * @param st may be NULL
+ * @return 0; SOUPC_ERR_IO (no socket); SOUPC_ERR_TLS; SOUPC_ERR_CLOSED
+ *         ("broker closed": the stream is gone); SOUPC_ERR_NOMEM; or the
+ *         error @p register_services returned. Nothing is left on error.
+ */
+SOUPC_EXTERN int soupc_plugin_broker_accept_and_serve(
+    soupc_plugin_broker *broker, uint32_t id,
+    soupc_plugin_broker_register_fn register_services, void *user_data,
+    soupc_status *st);
+
+/**
+ * Stops the server soupc_plugin_broker_accept_and_serve() started for @p id
+ * and removes its socket (go-plugin closes the listener when AcceptAndServe
+ * returns; here the caller decides when). Not from a handler of that server.
+ * @return 0, or SOUPC_ERR_NOT_FOUND (no server for @p id).
+ */
+SOUPC_EXTERN int soupc_plugin_broker_close_id(soupc_plugin_broker *broker,
+                                              uint32_t id);
+
+/**
+ * go-plugin's Dial(id): waits up to 5 s for the peer's ConnInfo for @p id,
+ * then connects. Blocking; do not call it from a server handler of the main
+ * connection (the ConnInfo may arrive behind the very call that handler
+ * serves, on the same thread): use soupc_plugin_broker_dial_async() there.
+ * @param out on success a connected channel, owned by the caller
+ *            (soupc_channel_free())
+ * @return 0; SOUPC_ERR_DEADLINE ("timeout waiting for connection info");
+ *         SOUPC_ERR_CLOSED ("broker closed"); SOUPC_ERR_INVALID_ARGUMENT
+ *         ("unknown address type": the ConnInfo's network is neither unix
+ *         nor tcp); SOUPC_ERR_CONNECT, SOUPC_ERR_TLS (dial);
+ *         SOUPC_ERR_NOMEM. @p st (may be NULL) says why.
+ */
+SOUPC_EXTERN int soupc_plugin_broker_dial(soupc_plugin_broker *broker,
+                                          uint32_t id, soupc_channel **out,
+                                          soupc_status *st);
+
+/** Result of soupc_plugin_broker_dial_async(): @p ch is NULL on failure
+ * (@p st says why), else owned by the callback. Runs on a thread of the
+ * broker's own, which may block (for example on RPCs over @p ch); the
+ * broker joins it when it closes. */
+typedef void (*soupc_plugin_broker_dial_fn)(soupc_channel *ch,
+                                            const soupc_status *st,
+                                            void *user_data);
+
+/**
+ * soupc_plugin_broker_dial() on a thread of its own, so that a handler can
+ * dial back and finish its call from @p fn. @p fn runs exactly once if this
+ * returns 0, and never otherwise.
+ * @return 0, SOUPC_ERR_CLOSED, SOUPC_ERR_NOMEM.
+ */
+SOUPC_EXTERN int soupc_plugin_broker_dial_async(soupc_plugin_broker *broker,
+                                                uint32_t id,
+                                                soupc_plugin_broker_dial_fn fn,
+                                                void *user_data);
+
+/* ------------------------------------------------------------------ */
 /* Plugin side                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -112,6 +203,9 @@ typedef struct soupc_plugin_info {
   /** The complete handshake line without its '\n' (useful for reattach:
    * soup-c's --address accepts it) */
   const char *handshake_line;
+  /** This plugin's end of the GRPCBroker; valid until
+   * soupc_plugin_serve() returns. */
+  soupc_plugin_broker *broker;
 } soupc_plugin_info;
 
 /**
@@ -447,6 +541,11 @@ SOUPC_EXTERN int soupc_plugin_host_reattach_info(const soupc_plugin_host *host,
 /** @return the connected channel for app RPCs; borrowed until the host is
  * killed or closed. Thread-safe like any soupc_channel. */
 SOUPC_EXTERN soupc_channel *soupc_plugin_host_channel(soupc_plugin_host *host);
+
+/** @return the host's end of the GRPCBroker; borrowed until the host is
+ * freed. */
+SOUPC_EXTERN soupc_plugin_broker *
+soupc_plugin_host_broker(soupc_plugin_host *host);
 
 /** @return the parsed handshake; borrowed until the host is freed. */
 SOUPC_EXTERN const soupc_plugin_handshake *

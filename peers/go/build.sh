@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build soup-c's Go peers offline (GOPATH mode, Debian's /usr/share/gocode):
-#   kvref, kvclient, goplugin-host, goplugin-kv  ->  OUTDIR/
+#   kvref, kvclient, goplugin-host, goplugin-kv, broker-host, broker-plugin
+#   ->  OUTDIR/
 # Generated Go stubs for proto/kv.proto go to OUTDIR/gen (never committed).
 # Usage: peers/go/build.sh OUTDIR
 set -eu
@@ -18,6 +19,7 @@ mkdir -p "$gen/src/soupcpeers"
 # protoc-gen-go 1.3 with the grpc plugin; go_package "./proto" puts the file
 # in soupcpeers/proto, imported as "soupcpeers/proto".
 protoc -I "$root/proto" --go_out=plugins=grpc:"$gen/src/soupcpeers" "$root/proto/kv.proto"
+protoc -I "$root/proto" --go_out=plugins=grpc:"$gen/src/soupcpeers" "$root/proto/callback.proto"
 
 export GO111MODULE=off GOPROXY=off GOFLAGS='' CGO_ENABLED=0
 export GOPATH="$gen:$here:/usr/share/gocode"
@@ -31,7 +33,7 @@ if [ -z "${GOCACHE:-}" ]; then
 	fi
 	export GOCACHE
 fi
-for prog in kvref kvclient goplugin-host goplugin-kv; do
+for prog in kvref kvclient goplugin-host goplugin-kv broker-host broker-plugin; do
 	go build -p 2 -o "$out/$prog" "soupcpeers/cmd/$prog"
 done
-echo "built: $(cd "$out" && echo kvref kvclient goplugin-host goplugin-kv) in $out"
+echo "built: kvref kvclient goplugin-host goplugin-kv broker-host broker-plugin in $out"

@@ -1,53 +1,748 @@
-/* go-plugin's GRPCBroker (grpc_broker.go). */
+/* go-plugin's GRPCBroker (grpc_broker.go), both ends, over
+ * plugin.GRPCBroker/StartStream: the host holds the client end of the
+ * stream, the plugin the server end; either side may serve services on a
+ * new listener (AcceptAndServe: a ConnInfo {id, network, address} goes to
+ * the peer) or dial what the peer announced (Dial: waits for the ConnInfo
+ * with that id).
+ *
+ * Like go-plugin, brokered connections use TLS when the main one does,
+ * with the same certificates: ours presented, the peer's as the only root
+ * and as the required client CA. Timeouts and texts are go-plugin's: a
+ * ConnInfo not picked up within 5 s is dropped, and a Dial that sees none
+ * within 5 s fails with "timeout waiting for connection info".
+ *
+ * Threads: stream callbacks (the channel's I/O thread on the host, a worker
+ * on the plugin) only record ConnInfos and wake waiters; dials and servers
+ * run on the caller's threads or on one thread per asynchronous dial, all
+ * joined when the broker is freed. mu guards everything below it. */
 #include "plugin/plugin_int.h"
 
-#include "base/alloc.h"
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-struct broker {
-  soupc_client_stream *stream;
+#include "base/alloc.h"
+#include "plugin.pb-c.h"
+
+/* grpc_broker.go: Dial's and timeoutWait's 5 s. */
+#define CONN_INFO_TIMEOUT_MS 5000
+/* The address of a brokered listener fits a ConnInfo easily. */
+#define MAX_ADDRESS 512
+
+struct pending { /* a ConnInfo nobody has dialed yet */
+  struct pending *next;
+  uint32_t id;
+  char network[8];
+  char *address;
+  int64_t expires_ms;
 };
 
-static void ignore_message(soupc_client_stream *stream, const uint8_t *msg,
-                           size_t len, void *user_data) {
-  (void)stream;
-  (void)msg;
-  (void)len;
-  (void)user_data;
+struct brokered { /* a server we announced */
+  struct brokered *next;
+  uint32_t id;
+  soupc_server *srv;
+  char *unix_path;
+};
+
+struct dial_job { /* one asynchronous dial */
+  struct dial_job *next;
+  struct broker *b;
+  uint32_t id;
+  soupc_plugin_broker_dial_fn fn;
+  void *user_data;
+  pthread_t thread;
+};
+
+struct outq { /* ConnInfos to send once the plugin's stream is there */
+  struct outq *next;
+  size_t len;
+  uint8_t data[];
+};
+
+struct broker {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int is_host;
+  soupc_client_stream *cstream; /* host: our end of StartStream */
+  soupc_call *scall;            /* plugin: the host's StartStream, or NULL */
+  struct outq *out_head, *out_tail; /* plugin: sends before scall */
+  struct pending *pending;
+  struct brokered *servers;
+  struct dial_job *jobs;
+  uint32_t next_id;
+  int closed;           /* no more dials or servers */
+  char closed_why[160]; /* why the stream ended, for Dial's error */
+  /* Brokered TLS: ours and the peer's PEM, or all NULL for h2c. */
+  char *cert_pem, *key_pem, *peer_cert_pem;
+  char network[8]; /* of our listeners: the main connection's */
+  char *socket_dir;
+  int min_port, max_port;
+};
+
+static char *dup_or_null(const char *s, int *failed) {
+  char *d;
+
+  if (s == NULL) {
+    return NULL;
+  }
+  d = soupc__strdup(s);
+  if (d == NULL) {
+    *failed = 1;
+  }
+  return d;
 }
 
-static void stream_closed(soupc_client_stream *stream,
-                          const soupc_status *status, void *user_data) {
-  (void)stream;
-  (void)status;
-  (void)user_data;
+static struct broker *broker_alloc(int is_host, const char *network,
+                                   const char *cert, const char *key,
+                                   const char *peer_cert,
+                                   const char *socket_dir) {
+  struct broker *b = soupc__calloc(1, sizeof(*b));
+  int failed = 0;
+
+  if (b == NULL) {
+    return NULL;
+  }
+  pthread_mutex_init(&b->mu, NULL);
+  pthread_cond_init(&b->cv, NULL);
+  b->is_host = is_host;
+  snprintf(b->network, sizeof(b->network), "%s",
+           strcmp(network, "tcp") == 0 ? "tcp" : "unix");
+  if (cert != NULL && key != NULL) {
+    b->cert_pem = dup_or_null(cert, &failed);
+    b->key_pem = dup_or_null(key, &failed);
+    b->peer_cert_pem = dup_or_null(peer_cert, &failed);
+  }
+  b->socket_dir = dup_or_null(socket_dir, &failed);
+  if (failed) {
+    soupc__broker_free(b);
+    return NULL;
+  }
+  return b;
 }
+
+/* ---- receiving ConnInfo ---- */
+
+static void drop_expired(struct broker *b, int64_t now) {
+  struct pending **pp = &b->pending;
+
+  while (*pp != NULL) {
+    struct pending *p = *pp;
+
+    if (p->expires_ms <= now) {
+      *pp = p->next;
+      soupc__free(p->address);
+      soupc__free(p);
+    } else {
+      pp = &p->next;
+    }
+  }
+}
+
+/* Records one ConnInfo. @return 0, or SOUPC_ERR_INVALID_ARGUMENT for bytes
+ * that are not a ConnInfo. */
+static int recv_conn_info(struct broker *b, const uint8_t *msg, size_t len) {
+  Plugin__ConnInfo *ci;
+  struct pending *p;
+
+  ci = plugin__conn_info__unpack(&soupc__plugin_pb_allocator, len, msg);
+  if (ci == NULL) {
+    soupc_log(SOUPC_LOG_WARN, "plugin.broker",
+              "malformed plugin.ConnInfo (%zu bytes) on the broker stream",
+              len);
+    return SOUPC_ERR_INVALID_ARGUMENT;
+  }
+  if (ci->knock != NULL) {
+    /* Multiplexing knocks (go-plugin >= 1.6); we never announce
+     * multiplexing, so a peer has no reason to knock. */
+    soupc_log(SOUPC_LOG_WARN, "plugin.broker",
+              "ignoring a multiplexing knock for id %u", ci->service_id);
+    plugin__conn_info__free_unpacked(ci, &soupc__plugin_pb_allocator);
+    return 0;
+  }
+  p = soupc__calloc(1, sizeof(*p));
+  if (p != NULL) {
+    p->address = soupc__strdup(ci->address != NULL ? ci->address : "");
+    if (p->address == NULL) {
+      soupc__free(p);
+      p = NULL;
+    }
+  }
+  if (p != NULL) {
+    p->id = ci->service_id;
+    snprintf(p->network, sizeof(p->network), "%s",
+             ci->network != NULL ? ci->network : "");
+    p->expires_ms = soupc__plugin_now_ms() + CONN_INFO_TIMEOUT_MS;
+    pthread_mutex_lock(&b->mu);
+    drop_expired(b, soupc__plugin_now_ms());
+    p->next = b->pending;
+    b->pending = p;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+  }
+  plugin__conn_info__free_unpacked(ci, &soupc__plugin_pb_allocator);
+  return 0;
+}
+
+static void mark_closed(struct broker *b, const char *why) {
+  pthread_mutex_lock(&b->mu);
+  if (!b->closed) {
+    b->closed = 1;
+    snprintf(b->closed_why, sizeof(b->closed_why), "%s", why);
+  }
+  pthread_cond_broadcast(&b->cv);
+  pthread_mutex_unlock(&b->mu);
+}
+
+/* Host: the client stream's callbacks, on the channel's I/O thread. */
+static void host_message(soupc_client_stream *stream, const uint8_t *msg,
+                         size_t len, void *user_data) {
+  (void)stream;
+  (void)recv_conn_info(user_data, msg, len);
+}
+
+static void host_closed(soupc_client_stream *stream, const soupc_status *status,
+                        void *user_data) {
+  char why[160];
+
+  (void)stream;
+  snprintf(why, sizeof(why), "broker closed (%s%s%.100s)",
+           soupc_grpc_code_name(status->code),
+           status->message[0] != '\0' ? ": " : "", status->message);
+  mark_closed(user_data, why);
+}
+
+/* Plugin: StartStream's handlers, on the worker thread of the host's
+ * connection. */
+static void plugin_start(soupc_call *call, void *user_data) {
+  struct broker *b = user_data;
+  struct outq *q;
+  soupc_call *old;
+  int refuse;
+
+  pthread_mutex_lock(&b->mu);
+  refuse = b->closed;
+  old = refuse ? NULL : b->scall;
+  if (!refuse) {
+    b->scall = call;
+    /* Sends that came before the stream, in order. */
+    while ((q = b->out_head) != NULL) {
+      b->out_head = q->next;
+      (void)soupc_call_send(call, q->data, q->len);
+      soupc__free(q);
+    }
+    b->out_tail = NULL;
+  }
+  pthread_mutex_unlock(&b->mu);
+  if (refuse) {
+    soupc_call_finish(call, SOUPC_GRPC_UNAVAILABLE, "plugin is stopping");
+  }
+  if (old != NULL) {
+    /* go-plugin serves one StartStream; a second one takes over. */
+    soupc_call_finish(old, SOUPC_GRPC_OK, NULL);
+  }
+}
+
+/* @return non-zero if @p call was ours (the caller now finishes it). */
+static int plugin_release(struct broker *b, soupc_call *call) {
+  int mine;
+
+  pthread_mutex_lock(&b->mu);
+  mine = b->scall == call;
+  if (mine) {
+    b->scall = NULL;
+  }
+  pthread_mutex_unlock(&b->mu);
+  return mine;
+}
+
+static void plugin_message(soupc_call *call, const uint8_t *msg, size_t len,
+                           void *user_data) {
+  struct broker *b = user_data;
+
+  if (recv_conn_info(b, msg, len) != 0 && plugin_release(b, call)) {
+    /* Go's stream.Recv fails on such bytes and StartStream returns; we
+     * say why. Everything else keeps serving. */
+    soupc_call_finish(call, SOUPC_GRPC_INVALID_ARGUMENT,
+                      "malformed plugin.ConnInfo on the broker stream");
+  }
+}
+
+static void plugin_half_close(soupc_call *call, void *user_data) {
+  if (plugin_release(user_data, call)) {
+    soupc_call_finish(call, SOUPC_GRPC_OK, NULL);
+  }
+}
+
+static void plugin_cancel(soupc_call *call, void *user_data) {
+  if (plugin_release(user_data, call)) {
+    soupc_call_finish(call, SOUPC_GRPC_CANCELLED, "cancelled");
+  }
+}
+
+/* ---- sending ConnInfo ---- */
+
+static int send_conn_info(struct broker *b, uint32_t id, const char *network,
+                          const char *address) {
+  Plugin__ConnInfo ci = PLUGIN__CONN_INFO__INIT;
+  uint8_t buf[MAX_ADDRESS + 64];
+  size_t n;
+  int rv = 0;
+
+  ci.service_id = id;
+  ci.network = (char *)network;
+  ci.address = (char *)address;
+  if (plugin__conn_info__get_packed_size(&ci) > sizeof(buf)) {
+    return SOUPC_ERR_TOO_LARGE;
+  }
+  n = plugin__conn_info__pack(&ci, buf);
+  if (b->is_host) {
+    return soupc_client_stream_send(b->cstream, buf, n) == 0 ? 0
+                                                             : SOUPC_ERR_CLOSED;
+  }
+  pthread_mutex_lock(&b->mu);
+  if (b->closed) {
+    rv = SOUPC_ERR_CLOSED;
+  } else if (b->scall != NULL) {
+    rv = soupc_call_send(b->scall, buf, n) == 0 ? 0 : SOUPC_ERR_CLOSED;
+  } else {
+    struct outq *q = soupc__malloc(sizeof(*q) + n);
+
+    if (q == NULL) {
+      rv = SOUPC_ERR_NOMEM;
+    } else {
+      q->next = NULL;
+      q->len = n;
+      memcpy(q->data, buf, n);
+      if (b->out_tail != NULL) {
+        b->out_tail->next = q;
+      } else {
+        b->out_head = q;
+      }
+      b->out_tail = q;
+    }
+  }
+  pthread_mutex_unlock(&b->mu);
+  return rv;
+}
+
+/* ---- public: ids, AcceptAndServe ---- */
+
+uint32_t soupc_plugin_broker_next_id(soupc_plugin_broker *pb) {
+  struct broker *b = (struct broker *)pb;
+  uint32_t id;
+
+  pthread_mutex_lock(&b->mu);
+  id = ++b->next_id;
+  pthread_mutex_unlock(&b->mu);
+  return id;
+}
+
+/* A fresh listener on the main connection's network (go-plugin's
+ * serverListener: unix, in the socket directory). */
+static int broker_listen(struct broker *b, struct brokered *bs, char *addr,
+                         size_t cap, char *text, size_t text_cap,
+                         soupc_status *st) {
+  int fd, port = 0;
+
+  if (strcmp(b->network, "unix") == 0) {
+    fd = soupc__plugin_listen_unix(
+        &bs->unix_path,
+        b->socket_dir != NULL ? b->socket_dir : soupc__plugin_socket_dir(),
+        NULL, st);
+    if (fd >= 0) {
+      snprintf(addr, cap, "%s", bs->unix_path);
+      snprintf(text, text_cap, "unix:%s", bs->unix_path);
+    }
+    return fd;
+  }
+  fd = soupc__plugin_listen_tcp(&port, b->min_port, b->max_port, st);
+  if (fd >= 0) {
+    snprintf(addr, cap, "127.0.0.1:%d", port);
+    snprintf(text, text_cap, "127.0.0.1:%d", port);
+  }
+  return fd;
+}
+
+static void brokered_free(struct brokered *bs) {
+  if (bs->srv != NULL) {
+    soupc_server_shutdown(bs->srv, 0);
+    soupc_server_wait(bs->srv);
+    soupc_server_free(bs->srv);
+  }
+  if (bs->unix_path != NULL) {
+    unlink(bs->unix_path);
+  }
+  soupc__free(bs->unix_path);
+  soupc__free(bs);
+}
+
+/* The server for one id: TLS as the main connection, one worker. */
+static int brokered_server_new(struct broker *b, struct brokered *bs,
+                               soupc_status *st) {
+  soupc_server_options so = SOUPC_SERVER_OPTIONS_INIT;
+  soupc_tls_options to = SOUPC_TLS_OPTIONS_INIT;
+
+  so.workers = 1;
+  if (b->cert_pem != NULL) {
+    to.cert_pem = b->cert_pem;
+    to.key_pem = b->key_pem;
+    to.ca_pem = b->peer_cert_pem; /* RequireAndVerifyClientCert */
+    so.tls = &to;
+  }
+  return soupc_server_new(&bs->srv, &so, st);
+}
+
+int soupc_plugin_broker_accept_and_serve(
+    soupc_plugin_broker *pb, uint32_t id,
+    soupc_plugin_broker_register_fn register_services, void *user_data,
+    soupc_status *st) {
+  struct broker *b = (struct broker *)pb;
+  struct brokered *bs = soupc__calloc(1, sizeof(*bs));
+  char addr[MAX_ADDRESS], text[MAX_ADDRESS + 8];
+  int fd, rv;
+
+  soupc_status_clear(st);
+  if (bs == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  bs->id = id;
+  rv = brokered_server_new(b, bs, st);
+  if (rv == 0) {
+    fd = broker_listen(b, bs, addr, sizeof(addr), text, sizeof(text), st);
+    rv = fd < 0 ? fd : soupc_server_listen_fd(bs->srv, fd, text);
+    if (fd >= 0 && rv != 0) {
+      close(fd);
+    }
+  }
+  if (rv == 0 && register_services != NULL) {
+    rv = register_services(bs->srv, user_data);
+    if (rv != 0 && st != NULL && st->message[0] == '\0') {
+      soupc_status_set(st, soupc_err_to_grpc(rv),
+                       "the brokered services failed to register: %s",
+                       soupc_strerror(rv));
+    }
+  }
+  if (rv == 0) {
+    rv = soupc_server_start(bs->srv);
+  }
+  if (rv == 0) {
+    rv = send_conn_info(b, id, b->network, addr);
+    if (rv != 0) {
+      soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "broker closed");
+    }
+  }
+  if (rv == 0) {
+    pthread_mutex_lock(&b->mu);
+    if (b->closed) {
+      rv = SOUPC_ERR_CLOSED;
+      soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "broker closed");
+    } else {
+      bs->next = b->servers;
+      b->servers = bs;
+    }
+    pthread_mutex_unlock(&b->mu);
+  }
+  if (rv != 0) {
+    if (st != NULL && st->message[0] == '\0') {
+      soupc_status_set(st, soupc_err_to_grpc(rv), "%s", soupc_strerror(rv));
+    }
+    brokered_free(bs);
+  }
+  return rv;
+}
+
+int soupc_plugin_broker_close_id(soupc_plugin_broker *pb, uint32_t id) {
+  struct broker *b = (struct broker *)pb;
+  struct brokered **pp, *bs = NULL;
+
+  pthread_mutex_lock(&b->mu);
+  for (pp = &b->servers; *pp != NULL; pp = &(*pp)->next) {
+    if ((*pp)->id == id) {
+      bs = *pp;
+      *pp = bs->next;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&b->mu);
+  if (bs == NULL) {
+    return SOUPC_ERR_NOT_FOUND;
+  }
+  brokered_free(bs);
+  return 0;
+}
+
+/* ---- public: Dial ---- */
+
+/* Waits for the ConnInfo of @p id and takes it. @return 0 with *out (the
+ * caller frees it), SOUPC_ERR_DEADLINE or SOUPC_ERR_CLOSED with @p st set.
+ */
+static int take_conn_info(struct broker *b, uint32_t id, struct pending **out,
+                          soupc_status *st) {
+  int64_t deadline = soupc__plugin_now_ms() + CONN_INFO_TIMEOUT_MS;
+  int rv = SOUPC_ERR_DEADLINE;
+
+  pthread_mutex_lock(&b->mu);
+  for (;;) {
+    struct pending **pp;
+    struct timespec ts;
+    int64_t left;
+
+    drop_expired(b, soupc__plugin_now_ms());
+    for (pp = &b->pending; *pp != NULL; pp = &(*pp)->next) {
+      if ((*pp)->id == id) {
+        *out = *pp;
+        *pp = (*pp)->next;
+        rv = 0;
+        break;
+      }
+    }
+    if (rv == 0 || b->closed) {
+      break;
+    }
+    left = deadline - soupc__plugin_now_ms();
+    if (left <= 0) {
+      break;
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(left / 1000);
+    ts.tv_nsec += (long)(left % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+  }
+  if (rv != 0 && b->closed) {
+    rv = SOUPC_ERR_CLOSED;
+    soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "%s", b->closed_why);
+  } else if (rv != 0) {
+    /* go-plugin's text. */
+    soupc_status_set(st, SOUPC_GRPC_DEADLINE_EXCEEDED,
+                     "timeout waiting for connection info (service id %u)", id);
+  }
+  pthread_mutex_unlock(&b->mu);
+  return rv;
+}
+
+int soupc_plugin_broker_dial(soupc_plugin_broker *pb, uint32_t id,
+                             soupc_channel **out, soupc_status *st) {
+  struct broker *b = (struct broker *)pb;
+  soupc_channel_options co = SOUPC_CHANNEL_OPTIONS_INIT;
+  soupc_tls_options to = SOUPC_TLS_OPTIONS_INIT;
+  struct pending *p = NULL;
+  char *target;
+  size_t cap;
+  int rv;
+
+  soupc_status_clear(st);
+  rv = take_conn_info(b, id, &p, st);
+  if (rv != 0) {
+    return rv;
+  }
+  if (strcmp(p->network, "unix") != 0 && strcmp(p->network, "tcp") != 0) {
+    /* go-plugin: "unknown address type". */
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "unknown address type: %.200s (network \"%s\")",
+                     p->address, p->network);
+    rv = SOUPC_ERR_INVALID_ARGUMENT;
+    goto done;
+  }
+  cap = strlen(p->address) + 6;
+  target = soupc__malloc(cap);
+  if (target == NULL) {
+    rv = SOUPC_ERR_NOMEM;
+    goto done;
+  }
+  snprintf(target, cap, "%s%s", p->network[0] == 'u' ? "unix:" : "",
+           p->address);
+  if (b->cert_pem != NULL && b->peer_cert_pem == NULL) {
+    soupc__free(target);
+    soupc_status_set(st, SOUPC_GRPC_FAILED_PRECONDITION,
+                     "a brokered TLS dial needs the peer's certificate "
+                     "(AutoMTLS); this plugin serves TLS without one");
+    rv = SOUPC_ERR_TLS;
+    goto done;
+  }
+  if (b->cert_pem != NULL) {
+    /* go-plugin: the peer's cert is the only root; the name "localhost". */
+    to.cert_pem = b->cert_pem;
+    to.key_pem = b->key_pem;
+    to.ca_pem = b->peer_cert_pem;
+    to.server_name = "localhost";
+    co.tls = &to;
+  }
+  rv = soupc_channel_open(out, target, &co, st);
+  soupc__free(target);
+
+done:
+  soupc__free(p->address);
+  soupc__free(p);
+  return rv;
+}
+
+static void *dial_main(void *arg) {
+  struct dial_job *job = arg;
+  soupc_channel *ch = NULL;
+  soupc_status st;
+
+  if (soupc_plugin_broker_dial((soupc_plugin_broker *)job->b, job->id, &ch,
+                               &st) != 0) {
+    ch = NULL;
+  }
+  job->fn(ch, &st, job->user_data);
+  return NULL;
+}
+
+int soupc_plugin_broker_dial_async(soupc_plugin_broker *pb, uint32_t id,
+                                   soupc_plugin_broker_dial_fn fn,
+                                   void *user_data) {
+  struct broker *b = (struct broker *)pb;
+  struct dial_job *job = soupc__calloc(1, sizeof(*job));
+  int rv = 0;
+
+  if (job == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  job->b = b;
+  job->id = id;
+  job->fn = fn;
+  job->user_data = user_data;
+  pthread_mutex_lock(&b->mu);
+  if (b->closed) {
+    rv = SOUPC_ERR_CLOSED;
+  } else if (pthread_create(&job->thread, NULL, dial_main, job) != 0) {
+    rv = SOUPC_ERR_NOMEM;
+  } else {
+    job->next = b->jobs;
+    b->jobs = job;
+  }
+  pthread_mutex_unlock(&b->mu);
+  if (rv != 0) {
+    soupc__free(job);
+  }
+  return rv;
+}
+
+/* ---- creation and teardown ---- */
 
 int soupc__broker_new_host(struct broker **out, soupc_channel *ch,
                            const soupc_plugin_handshake *hs, const char *cert,
                            const char *key, const char *socket_dir,
                            soupc_status *st) {
-  struct broker *b = soupc__calloc(1, sizeof(*b));
+  struct broker *b =
+      broker_alloc(1, hs->network, cert, key, hs->cert_pem, socket_dir);
 
-  (void)hs;
-  (void)cert;
-  (void)key;
-  (void)socket_dir;
-  (void)st;
+  if (b == NULL) {
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    return SOUPC_ERR_NOMEM;
+  }
+  /* go-plugin's background StartStream. A plugin without a broker
+   * (UNIMPLEMENTED) only costs brokered features. */
+  if (soupc_client_stream_open(&b->cstream, ch,
+                               "/plugin.GRPCBroker/StartStream", host_message,
+                               host_closed, b) != 0) {
+    mark_closed(b, "broker closed (the channel is gone)");
+  }
+  *out = b;
+  return 0;
+}
+
+int soupc__broker_new_plugin(struct broker **out, const char *network,
+                             const char *cert, const char *key,
+                             const char *host_cert, int min_port,
+                             int max_port) {
+  struct broker *b = broker_alloc(0, network, cert, key, host_cert, NULL);
+
   if (b == NULL) {
     return SOUPC_ERR_NOMEM;
   }
-  /* Held open, like go-plugin's background StartStream. */
-  (void)soupc_client_stream_open(&b->stream, ch,
-                                 "/plugin.GRPCBroker/StartStream",
-                                 ignore_message, stream_closed, b);
+  b->min_port = min_port;
+  b->max_port = max_port;
   *out = b;
   return 0;
+}
+
+int soupc__broker_register(struct broker *b, soupc_server *srv) {
+  soupc_stream_handlers h = SOUPC_STREAM_HANDLERS_INIT;
+
+  h.on_start = plugin_start;
+  h.on_message = plugin_message;
+  h.on_half_close = plugin_half_close;
+  h.on_cancel = plugin_cancel;
+  return soupc_server_add_stream(srv, "/plugin.GRPCBroker/StartStream", &h, b);
+}
+
+void soupc__broker_close(struct broker *b) {
+  struct dial_job *jobs;
+  struct brokered *servers;
+  soupc_call *call;
+
+  if (b == NULL) {
+    return;
+  }
+  mark_closed(b, "broker closed");
+  if (b->cstream != NULL) {
+    soupc_client_stream_free(b->cstream);
+    b->cstream = NULL;
+  }
+  pthread_mutex_lock(&b->mu);
+  call = b->scall;
+  b->scall = NULL;
+  jobs = b->jobs;
+  b->jobs = NULL;
+  servers = b->servers;
+  b->servers = NULL;
+  pthread_mutex_unlock(&b->mu);
+  if (call != NULL) {
+    soupc_call_finish(call, SOUPC_GRPC_OK, NULL);
+  }
+  /* Asynchronous dials see "broker closed" at once; their callbacks are
+   * the application's and finish on their own. */
+  while (jobs != NULL) {
+    struct dial_job *next = jobs->next;
+
+    pthread_join(jobs->thread, NULL);
+    soupc__free(jobs);
+    jobs = next;
+  }
+  while (servers != NULL) {
+    struct brokered *next = servers->next;
+
+    brokered_free(servers);
+    servers = next;
+  }
 }
 
 void soupc__broker_free(struct broker *b) {
   if (b == NULL) {
     return;
   }
-  soupc_client_stream_free(b->stream);
+  soupc__broker_close(b);
+  while (b->pending != NULL) {
+    struct pending *next = b->pending->next;
+
+    soupc__free(b->pending->address);
+    soupc__free(b->pending);
+    b->pending = next;
+  }
+  while (b->out_head != NULL) {
+    struct outq *next = b->out_head->next;
+
+    soupc__free(b->out_head);
+    b->out_head = next;
+  }
+  if (b->key_pem != NULL) {
+    explicit_bzero(b->key_pem, strlen(b->key_pem));
+  }
+  soupc__free(b->cert_pem);
+  soupc__free(b->key_pem);
+  soupc__free(b->peer_cert_pem);
+  soupc__free(b->socket_dir);
+  pthread_cond_destroy(&b->cv);
+  pthread_mutex_destroy(&b->mu);
   soupc__free(b);
 }

@@ -704,6 +704,10 @@ soupc_channel *soupc_plugin_host_channel(soupc_plugin_host *host) {
   return host->ch;
 }
 
+soupc_plugin_broker *soupc_plugin_host_broker(soupc_plugin_host *host) {
+  return (soupc_plugin_broker *)host->broker;
+}
+
 const soupc_plugin_handshake *
 soupc_plugin_host_handshake(const soupc_plugin_host *host) {
   return &host->hs;

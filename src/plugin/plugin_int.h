@@ -11,6 +11,9 @@
 #include "soupc/cert.h"
 #include "soupc/plugin.h"
 
+/* broker.c; soupc_plugin_broker is the public name of this struct. */
+struct broker;
+
 /* go-plugin-protocol.md §2.1: the exact texts go-plugin writes to stderr. */
 #define SOUPC__PLUGIN_COOKIE_MISMATCH_TEXT                                     \
   "This binary is a plugin. These are not meant to be executed directly.\n"    \
@@ -153,10 +156,11 @@ extern ProtobufCAllocator soupc__plugin_pb_allocator;
 struct side_services;
 
 /* Registers Health (Check, Watch), GRPCController, GRPCStdio and
- * GRPCBroker on @p srv. @p stop_fd is written one byte 's' on Shutdown
- * (unless @p ignore_shutdown). @return 0 or a soupc_err. */
+ * GRPCBroker (served by @p broker) on @p srv. @p stop_fd is written one byte
+ * 's' on Shutdown (unless @p ignore_shutdown). @return 0 or a soupc_err. */
 int soupc__side_services_new(struct side_services **out, soupc_server *srv,
-                             int stop_fd, int ignore_shutdown);
+                             int stop_fd, int ignore_shutdown,
+                             struct broker *broker);
 
 /* Uses @p cap for StreamStdio (may be NULL: the stream stays open, empty).
  */
@@ -258,8 +262,6 @@ int soupc__host_secure_check(const char *exe, const uint8_t *checksum,
 
 /* ---- broker.c ---- */
 
-struct broker;
-
 /* The host's end of plugin.GRPCBroker/StartStream on @p ch. @p cert and
  * @p key (PEM, may be NULL) are ours for brokered TLS; @p hs gives the
  * plugin's certificate and network; @p socket_dir (may be NULL) is where
@@ -269,8 +271,23 @@ int soupc__broker_new_host(struct broker **out, soupc_channel *ch,
                            const char *key, const char *socket_dir,
                            soupc_status *st);
 
-/* Closes the stream and every brokered server and channel it made. Accepts
- * NULL. */
+/* The plugin's end; @p cert/@p key are ours, @p host_cert the host's
+ * PLUGIN_CLIENT_CERT (NULL without TLS); brokered listeners use @p network
+ * ("unix" in the socket directory, or "tcp" in [min_port, max_port]).
+ * @return 0 or SOUPC_ERR_NOMEM. */
+int soupc__broker_new_plugin(struct broker **out, const char *network,
+                             const char *cert, const char *key,
+                             const char *host_cert, int min_port, int max_port);
+
+/* Plugin: registers plugin.GRPCBroker/StartStream on @p srv. */
+int soupc__broker_register(struct broker *b, soupc_server *srv);
+
+/* Ends the stream (the plugin's with OK), fails waiting dials with "broker
+ * closed", joins asynchronous dials and stops every brokered server.
+ * Idempotent; accepts NULL. */
+void soupc__broker_close(struct broker *b);
+
+/* soupc__broker_close(), then frees. Accepts NULL. */
 void soupc__broker_free(struct broker *b);
 
 /* ---- small helpers (plugin_env.c) ---- */

@@ -221,8 +221,16 @@ static int serve_register(struct serve *s) {
   const char *mux_env = getenv("PLUGIN_MULTIPLEX_GRPC");
   int rv;
 
+  /* go-plugin's GRPCBroker: brokered connections on our network, with our
+   * TLS (grpc_broker.go newGRPCBroker(..., s.TLS, ...)). */
+  rv = soupc__broker_new_plugin(&s->broker, s->network, s->tls.cert_pem,
+                                s->tls.key_pem, s->tls.client_cert_pem, s->lo,
+                                s->hi);
+  if (rv != 0) {
+    return rv;
+  }
   rv = soupc__side_services_new(&s->ss, s->srv, s->stop_pipe[1],
-                                s->opts->ignore_shutdown);
+                                s->opts->ignore_shutdown, s->broker);
   if (rv != 0) {
     soupc_status_set(s->st, SOUPC_GRPC_INTERNAL,
                      "cannot register the go-plugin side services: %s",
@@ -244,6 +252,7 @@ static int serve_register(struct serve *s) {
   s->info.network = s->network;
   s->info.address = s->addr;
   s->info.handshake_line = s->line;
+  s->info.broker = (soupc_plugin_broker *)s->broker;
   if (s->register_services == NULL) {
     return 0;
   }
@@ -340,6 +349,8 @@ static void serve_stop(struct serve *s) {
   }
   soupc__stdio_capture_stop(s->cap);
   s->cap = NULL;
+  /* The broker's stream, its dials and its servers end before ours. */
+  soupc__broker_close(s->broker);
   if (s->ss != NULL) {
     soupc__side_services_finish_all(s->ss);
   }
@@ -354,6 +365,8 @@ static void serve_stop(struct serve *s) {
   }
   soupc__side_services_free(s->ss);
   s->ss = NULL;
+  soupc__broker_free(s->broker);
+  s->broker = NULL;
 }
 
 static void serve_dispose(struct serve *s) {
@@ -391,7 +404,6 @@ int soupc_plugin_serve(const soupc_plugin_serve_options *user_opts,
   s.st = st;
   s.stop_pipe[0] = s.stop_pipe[1] = -1;
   s.tls.late_fd = -1;
-  soupc_status_clear(st);
 
   rv = serve_check(&s);
   if (rv == 0) {

@@ -138,12 +138,6 @@ static void held_cancel(soupc_call *call, void *user_data) {
   }
 }
 
-static void held_half_close_ok(soupc_call *call, void *user_data) {
-  if (release(user_data, call)) {
-    soupc_call_finish(call, SOUPC_GRPC_OK, NULL);
-  }
-}
-
 /* Watch: one status now (SERVICE_UNKNOWN rather than an error, as grpc-go
  * does), then the stream stays open; the status never changes. */
 static void health_watch_message(soupc_call *call, const uint8_t *msg,
@@ -221,16 +215,12 @@ static void ignore_message(soupc_call *call, const uint8_t *msg, size_t len,
 }
 
 int soupc__side_services_new(struct side_services **out, soupc_server *srv,
-                             int stop_fd, int ignore_shutdown) {
+                             int stop_fd, int ignore_shutdown,
+                             struct broker *broker) {
   soupc_stream_handlers watch = {sizeof(soupc_stream_handlers), held_start,
                                  health_watch_message, NULL, held_cancel};
   soupc_stream_handlers stdio = {sizeof(soupc_stream_handlers), stdio_start,
                                  ignore_message, NULL, stdio_cancel};
-  /* §4.4: hold StartStream open until the host cancels or half-closes;
-   * brokered connections are not implemented. */
-  soupc_stream_handlers broker = {sizeof(soupc_stream_handlers), held_start,
-                                  ignore_message, held_half_close_ok,
-                                  held_cancel};
   struct side_services *ss;
   int rv;
 
@@ -257,8 +247,7 @@ int soupc__side_services_new(struct side_services **out, soupc_server *srv,
                                  ss);
   }
   if (rv == 0) {
-    rv = soupc_server_add_stream(srv, "/plugin.GRPCBroker/StartStream", &broker,
-                                 ss);
+    rv = soupc__broker_register(broker, srv);
   }
   if (rv != 0) {
     soupc__side_services_free(ss);

@@ -1071,6 +1071,96 @@ static void reattach_by_config_manages_the_pid(void **state) {
   pthread_mutex_destroy(&out.mu);
 }
 
+/* ------------------------------------------------------------------ */
+/* Broker: bad input                                                   */
+/* ------------------------------------------------------------------ */
+
+struct stream_end {
+  pthread_mutex_t mu;
+  int done;
+  soupc_status st;
+};
+
+static void ignore_msg(soupc_client_stream *s, const uint8_t *m, size_t n,
+                       void *ud) {
+  (void)s;
+  (void)m;
+  (void)n;
+  (void)ud;
+}
+
+static void record_end(soupc_client_stream *s, const soupc_status *st,
+                       void *ud) {
+  struct stream_end *e = ud;
+
+  (void)s;
+  pthread_mutex_lock(&e->mu);
+  e->st = *st;
+  e->done = 1;
+  pthread_mutex_unlock(&e->mu);
+}
+
+/* An id nobody announced fails after go-plugin's 5 s. A ConnInfo that does
+ * not decode ends its broker stream with a clear INVALID_ARGUMENT; as in
+ * go-plugin, a second StartStream replaces the first, so the host's own
+ * broker now reports "broker closed" at once. The plugin keeps serving
+ * throughout. */
+static void
+broker_bad_input_gets_clear_errors_and_serving_goes_on(void **state) {
+  static const uint8_t garbage[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f};
+  struct stream_end end = {PTHREAD_MUTEX_INITIALIZER, 0, {0, ""}};
+  soupc_client_stream *stream = NULL;
+  soupc_channel *ch = NULL;
+  soupc_plugin_broker *br;
+  struct output out;
+  soupc_status st;
+  int64_t t0;
+  int done = 0;
+
+  (void)state;
+  memset(&out, 0, sizeof(out));
+  pthread_mutex_init(&out.mu, NULL);
+  launch_self(&out, NULL, 0, NULL);
+  br = soupc_plugin_host_broker(live_host);
+  t0 = soupc__plugin_now_ms();
+  assert_int_equal(soupc_plugin_broker_dial(br, 77, &ch, &st),
+                   SOUPC_ERR_DEADLINE);
+  assert_true(soupc__plugin_now_ms() - t0 >= 4900);
+  assert_non_null(strstr(st.message, "timeout waiting for connection info"));
+  assert_null(ch);
+  assert_int_equal(soupc_plugin_broker_close_id(br, 77), SOUPC_ERR_NOT_FOUND);
+
+  assert_int_equal(
+      soupc_client_stream_open(&stream, soupc_plugin_host_channel(live_host),
+                               "/plugin.GRPCBroker/StartStream", ignore_msg,
+                               record_end, &end),
+      0);
+  assert_int_equal(soupc_client_stream_send(stream, garbage, sizeof(garbage)),
+                   0);
+  for (int i = 0; i < 500 && !done; i++) {
+    pthread_mutex_lock(&end.mu);
+    done = end.done;
+    pthread_mutex_unlock(&end.mu);
+    if (!done) {
+      nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+  }
+  assert_true(done);
+  assert_int_equal(end.st.code, SOUPC_GRPC_INVALID_ARGUMENT);
+  assert_non_null(strstr(end.st.message, "malformed plugin.ConnInfo"));
+  soupc_client_stream_free(stream);
+  t0 = soupc__plugin_now_ms();
+  assert_int_equal(soupc_plugin_broker_dial(br, 78, &ch, &st),
+                   SOUPC_ERR_CLOSED);
+  assert_true(soupc__plugin_now_ms() - t0 < 1000);
+  assert_non_null(strstr(st.message, "broker closed"));
+  assert_int_equal(soupc_plugin_host_ping(live_host, 5000, &st), 0);
+  call_echo(live_host);
+  assert_int_equal(soupc_plugin_host_kill(live_host), 0);
+  live_host = NULL;
+  pthread_mutex_destroy(&out.mu);
+}
+
 int main(int argc, char **argv) {
   ssize_t n;
   int rv;
@@ -1133,6 +1223,9 @@ int main(int argc, char **argv) {
           skip_host_env_passes_only_plugin_variables, setup, teardown),
       cmocka_unit_test_setup_teardown(reattach_by_config_manages_the_pid, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(
+          broker_bad_input_gets_clear_errors_and_serving_goes_on, setup,
+          teardown),
   };
 
   n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
