@@ -21,6 +21,8 @@ Contenders (pick with --contenders):
   redis-default redis-server with its defaults (no AOF, RDB snapshots)
   nghttpd       nghttpd serving the Get response bytes as a static file: a
                 bound for large Gets (Get only)
+  base, base-none  another soup-c binary (--baseline PATH), for before/after
+                comparisons of a change in the same run
 
 Load shapes are CLIENTSxSTREAMS: h2load -c CLIENTS -m STREAMS, or
 redis-benchmark -c CLIENTS -P STREAMS (pipelining). h2load gets
@@ -59,7 +61,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 NCPU = os.cpu_count() or 1
 
 ALL_CONTENDERS = ["soup-c", "soup-c-none", "kvref", "etcd", "redis-always",
-                  "redis-default", "nghttpd"]
+                  "redis-default", "nghttpd", "base", "base-none"]
 DURABILITY = {
     "soup-c": "fdatasync before the reply (group commit)",
     "soup-c-none": "page cache; survives a process crash, not power loss",
@@ -68,6 +70,8 @@ DURABILITY = {
     "redis-always": "AOF fsync before the reply (appendfsync always)",
     "redis-default": "none before the reply; RDB snapshots only",
     "nghttpd": "static file, read-only bound",
+    "base": "as soup-c (--baseline binary)",
+    "base-none": "as soup-c-none (--baseline binary)",
 }
 GET_SHAPES = ["1x1", "4x25", "100x10", "1000x1"]
 PUT_SHAPES = ["1x1", "4x25", "16x1", "100x1", "100x10", "1000x1"]
@@ -352,9 +356,9 @@ class Bench:
         self.servers[(srv.name, "tls" if srv.tls else "h2c")] = srv
         self.procs.append(srv.proc)
 
-    def start_soupc(self, name, sync, tls):
+    def start_soupc(self, name, sync, tls, binary=None):
         store = os.path.join(self.work, f"store-{name}-{'tls' if tls else 'h2c'}")
-        cmd = [self.args.soupc, "rpc", "kv", "server", "--standalone", "--listen",
+        cmd = [binary or self.args.soupc, "rpc", "kv", "server", "--standalone", "--listen",
                "127.0.0.1:0", "--storage-dir", store, "--sync", sync, "--log-level", "error"]
         if tls:
             cmd += ["--tls-mode", "auto"]
@@ -431,6 +435,10 @@ class Bench:
                 self.start_soupc("soup-c", "full", tls)
             if "soup-c-none" in want and "put" in a.ops:
                 self.start_soupc("soup-c-none", "none", tls)
+            if "base" in want and a.baseline:
+                self.start_soupc("base", "full", tls, a.baseline)
+            if "base-none" in want and a.baseline and "put" in a.ops:
+                self.start_soupc("base-none", "none", tls, a.baseline)
             if "kvref" in want:
                 self.start_kvref(tls)
             if "nghttpd" in want and "get" in a.ops:
@@ -499,7 +507,7 @@ class Bench:
     def supports(self, contender, mode, op, size):
         if (contender, mode) not in self.servers:
             return False
-        if contender == "nghttpd" or contender == "soup-c-none":
+        if contender in ("nghttpd", "soup-c-none", "base-none"):
             return (op == "get") == (contender == "nghttpd")
         if contender == "etcd" and op == "put" and size > (4 << 10):
             return False  # every Put keeps a revision: 1 MiB ones fill the quota
@@ -675,14 +683,14 @@ def report(b, out):
         for r in rows:
             runs = r["runs"]
             rps = [x["rps"] for x in runs]
-            soupc = [x for x in rows if x["shape"] == r["shape"] and x["contender"] ==
-                     ("soup-c-none" if r["contender"] == "soup-c-none" else "soup-c")]
+            mine = "soup-c-none" if r["contender"].endswith("-none") else "soup-c"
+            soupc = [x for x in rows if x["shape"] == r["shape"] and x["contender"] == mine]
             ratio = ""
             if soupc and r["contender"] not in ("soup-c", "soup-c-none"):
                 ratio = f"{med([x['rps'] for x in soupc[0]['runs']]) / med(rps):.2f}x"
             extra = ""
-            if r["fsync"] and r["contender"] in ("soup-c", "soup-c-none", "etcd",
-                                                 "redis-always"):
+            if r["fsync"] and r["contender"] in ("soup-c", "soup-c-none", "base", "base-none",
+                                                 "etcd", "redis-always"):
                 extra = f" ({med(rps) / r['fsync']:.1f}x fsync)"
             print(f"| {r['shape']} | {r['contender']} | {fmt_rate(med(rps))}{extra} | "
                   f"[{fmt_rate(min(rps))}-{fmt_rate(max(rps))}] | {ratio} | "
@@ -810,6 +818,7 @@ def parse_args(argv):
                     help="seconds of fsync probing before each Put cell (0 = none)")
     ap.add_argument("--soupc", help="soup-c binary (default: build the release preset)")
     ap.add_argument("--kvref", help="kvref binary (default: build peers/go)")
+    ap.add_argument("--baseline", help="a second soup-c binary: contenders base, base-none")
     ap.add_argument("--json", help="also write the raw results here")
     a = ap.parse_args(argv)
     shapes = {"get": ",".join(GET_SHAPES), "put": ",".join(PUT_SHAPES)}
@@ -821,7 +830,8 @@ def parse_args(argv):
         shapes = {"get": "4x25", "put": "4x25"}
         a.contenders = a.contenders or "soup-c,kvref"
         a.fsync_probe = 0.3
-    a.contenders = a.contenders or ",".join(ALL_CONTENDERS)
+    a.contenders = a.contenders or ",".join(
+        c for c in ALL_CONTENDERS if a.baseline or not c.startswith("base"))
     a.ops = [x for x in a.ops.split(",") if x]
     a.sizes = [parse_size(x) for x in a.sizes.split(",") if x]
     a.modes = [x for x in a.modes.split(",") if x]

@@ -6,7 +6,8 @@
  *
  * Both operations complete through a callback so that a backend on the
  * network (etcd) never blocks a server worker: LMDB calls it before
- * get()/put() return (Get) or from its commit thread (Put), etcd from its
+ * get()/put() return (Get) or from its commit thread (Put; with sync none
+ * an idle store commits inline, before put() returns), etcd from its
  * channel's I/O thread. The callback must be short and must not call back
  * into the backend's close().
  *

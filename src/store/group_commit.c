@@ -1,15 +1,18 @@
 /* Group commit: Puts from any thread are queued; one commit thread writes
  * everything queued in ONE LMDB write txn, commits it (one fdatasync with
- * STORE_SYNC_FULL), and only then calls each Put's done(). See
- * docs/internals/group-commit.md. */
+ * STORE_SYNC_FULL), and only then calls each Put's done(). The queue is a
+ * lock-free stack, so a Put costs its producer one CAS and, only when the
+ * commit thread sleeps, one wake-up. See docs/internals/group-commit.md. */
 #include "store/store_int.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/batch.h"
 
 /* A batch stops at whichever cap it reaches first (but always holds at
  * least one Put), so one huge burst cannot hold back every done() behind a
@@ -87,7 +90,13 @@ static void process_batch(struct store *st, struct put_op *batch, size_t n) {
     soupc_log(rv == MDB_MAP_FULL ? SOUPC_LOG_WARN : SOUPC_LOG_ERROR, "store",
               "commit of %zu Puts: %s", n, mdb_strerror(rv));
   }
-  /* Only now, after the commit returned, may anyone learn of the Put. */
+  /* Every Put of the batch has its outcome: a producer may now commit
+   * inline without overtaking any of them (try_commit_inline). */
+  atomic_fetch_sub(&st->queued, n);
+  /* Only now, after the commit returned, may anyone learn of the Put. The
+   * batch scope lets the callbacks' cross-thread hand-offs go out together
+   * (one wake-up per worker, base/batch.h). */
+  soupc__batch_begin();
   for (op = batch; op != NULL; op = next) {
     next = op->next;
     if (op->rv == SOUPC_ERR_NOMEM || op->rv == SOUPC_ERR_NOT_FOUND) {
@@ -98,45 +107,133 @@ static void process_batch(struct store *st, struct put_op *batch, size_t n) {
     }
     soupc__free(op);
   }
+  soupc__batch_end();
+}
+
+/* ------------------------------------------------------------------ */
+/* The writer token and the queue                                      */
+/* ------------------------------------------------------------------ */
+
+/* LMDB has one writer at a time. The token says who: the commit thread, or
+ * (sync none, idle store) a producer committing its own Put inline. It is
+ * held only for one batch, microseconds to an fsync, so a waiter yields. */
+static int writer_try(struct store *st) {
+  int expected = 0;
+
+  return atomic_compare_exchange_strong(&st->writer, &expected, 1);
+}
+
+static void writer_lock(struct store *st) {
+  while (!writer_try(st)) {
+    sched_yield();
+  }
+}
+
+static void writer_unlock(struct store *st) {
+  atomic_store(&st->writer, 0);
+}
+
+/* Moves everything pushed so far to the end of pending, oldest first. */
+static void take_inbox(struct store *st) {
+  struct put_op *op = atomic_exchange(&st->inbox, NULL);
+  struct put_op *fifo = NULL, *last = op, *next;
+
+  while (op != NULL) {
+    next = op->next;
+    op->next = fifo;
+    fifo = op;
+    op = next;
+  }
+  if (fifo == NULL) {
+    return;
+  }
+  if (st->pending_tail != NULL) {
+    st->pending_tail->next = fifo;
+  } else {
+    st->pending = fifo;
+  }
+  st->pending_tail = last;
+}
+
+/* Wakes the commit thread. Taking and dropping mu first means it is
+ * either inside pthread_cond_wait (and gets the signal) or has not yet
+ * checked for work under mu (and will find it); signalling after the
+ * unlock spares it from waking only to block on mu. */
+static void wake(struct store *st) {
+  pthread_mutex_lock(&st->mu);
+  pthread_mutex_unlock(&st->mu);
+  pthread_cond_signal(&st->cv);
+}
+
+static int has_work(struct store *st) {
+  int closing = atomic_load(&st->closing);
+  int held = atomic_load(&st->hold) && !closing;
+
+  return closing || atomic_load(&st->inbox) != NULL ||
+         (st->pending != NULL && !held);
+}
+
+static void sleep_until_work(struct store *st) {
+  pthread_mutex_lock(&st->mu);
+  for (;;) {
+    atomic_store(&st->sleeping, 1);
+    if (has_work(st)) {
+      break;
+    }
+    pthread_cond_wait(&st->cv, &st->mu);
+  }
+  atomic_store(&st->sleeping, 0);
+  pthread_mutex_unlock(&st->mu);
+}
+
+/* Cuts the next batch off pending, up to the caps (at least one Put). */
+static struct put_op *cut_batch(struct store *st, size_t *n_out) {
+  struct put_op *batch = st->pending, *last = batch;
+  size_t n = 1, bytes = batch->rec_len;
+
+  while (last->next != NULL && n < BATCH_MAX_PUTS &&
+         bytes + last->next->rec_len <= BATCH_MAX_BYTES) {
+    last = last->next;
+    bytes += last->rec_len;
+    n++;
+  }
+  st->pending = last->next;
+  if (st->pending == NULL) {
+    st->pending_tail = NULL;
+  }
+  last->next = NULL;
+  *n_out = n;
+  return batch;
 }
 
 static void *commit_main(void *arg) {
   struct store *st = arg;
-  struct put_op *batch, *last;
-  size_t n, bytes;
+  struct put_op *batch;
+  size_t n;
 
-  pthread_mutex_lock(&st->mu);
   for (;;) {
-    while ((st->head == NULL || st->hold) && !st->closing) {
-      pthread_cond_wait(&st->cv, &st->mu);
-    }
-    if (st->head == NULL) {
-      break; /* closing and drained */
+    take_inbox(st);
+    if (atomic_load(&st->closing)) {
+      if (st->pending == NULL) {
+        /* A producer that got past the closing check still pushes. */
+        if (atomic_load(&st->producers) == 0 &&
+            atomic_load(&st->inbox) == NULL) {
+          break;
+        }
+        sched_yield();
+        continue;
+      }
+    } else if (st->pending == NULL || atomic_load(&st->hold)) {
+      sleep_until_work(st);
+      continue;
     }
     /* Everything queued while the last commit ran goes into this one, up
      * to the caps; that is what amortises the fsync. */
-    batch = st->head;
-    last = batch;
-    n = 1;
-    bytes = batch->rec_len;
-    while (last->next != NULL && n < BATCH_MAX_PUTS &&
-           bytes + last->next->rec_len <= BATCH_MAX_BYTES) {
-      last = last->next;
-      bytes += last->rec_len;
-      n++;
-    }
-    st->head = last->next;
-    if (st->head == NULL) {
-      st->tail = NULL;
-    }
-    last->next = NULL;
-    pthread_mutex_unlock(&st->mu);
-
+    batch = cut_batch(st, &n);
+    writer_lock(st);
     process_batch(st, batch, n);
-
-    pthread_mutex_lock(&st->mu);
+    writer_unlock(st);
   }
-  pthread_mutex_unlock(&st->mu);
   return NULL;
 }
 
@@ -165,19 +262,129 @@ void soupc__store_commit_stop(struct store *st) {
   if (!st->sync_init) {
     return;
   }
-  pthread_mutex_lock(&st->mu);
-  st->closing = 1;
-  pthread_cond_signal(&st->cv);
-  pthread_mutex_unlock(&st->mu);
+  atomic_store(&st->closing, 1);
+  wake(st);
   if (st->thread_started) {
     pthread_join(st->thread, NULL);
     st->thread_started = 0;
   }
 }
 
-int soupc__store_put_async(struct store *st, const uint8_t *key, size_t key_len,
-                           const uint8_t *val, size_t val_len,
-                           store_put_done_fn done, void *user_data) {
+/* sync none, nothing queued, nobody writing: commit the @p n Puts from
+ * @p head on the calling thread. Without an fsync a small commit costs a
+ * few microseconds, less than the two thread hand-offs it saves. Queue
+ * order still holds: every Put accepted before these has been committed
+ * (queued == 0 while we hold the writer token), and later ones wait for
+ * the token. @return 1 if done, 0 if the caller must queue them. */
+static int try_commit_inline(struct store *st, struct put_op *head, size_t n,
+                             size_t bytes) {
+  if (st->sync != STORE_SYNC_NONE || n > BATCH_MAX_PUTS ||
+      bytes > BATCH_MAX_BYTES || atomic_load(&st->hold) ||
+      atomic_load(&st->queued) != 0 || !writer_try(st)) {
+    return 0;
+  }
+  if (atomic_load(&st->queued) != 0) {
+    writer_unlock(st);
+    return 0;
+  }
+  atomic_fetch_add(&st->queued, n);
+  process_batch(st, head, n);
+  writer_unlock(st);
+  return 1;
+}
+
+/* Hands the FIFO list @p head .. @p tail (@p n Puts, @p bytes of records)
+ * to the store: inline, or onto the inbox with one CAS and at most one
+ * wake-up. The caller counts in st->producers. */
+static void submit(struct store *st, struct put_op *head, struct put_op *tail,
+                   size_t n, size_t bytes) {
+  struct put_op *top, *op, *prev, *next;
+
+  if (try_commit_inline(st, head, n, bytes)) {
+    return;
+  }
+  /* The inbox is newest-first: push the list reversed, in one CAS. */
+  prev = NULL;
+  for (op = head; op != NULL; op = next) {
+    next = op->next;
+    op->next = prev;
+    prev = op;
+  }
+  atomic_fetch_add(&st->queued, n);
+  /* seq_cst: pairs with the commit thread's store to sleeping followed by
+   * its load of inbox (sleep_until_work): either it sees these Puts, or we
+   * see it sleeping and wake it. */
+  top = atomic_load_explicit(&st->inbox, memory_order_relaxed);
+  do {
+    head->next = top; /* head is now the oldest, at the bottom */
+  } while (!atomic_compare_exchange_weak(&st->inbox, &top, tail));
+  /* Only a sleeping thread needs a wake-up, and only one producer (the one
+   * that clears the flag) sends it. */
+  if (atomic_load(&st->sleeping) && atomic_exchange(&st->sleeping, 0)) {
+    wake(st);
+  }
+}
+
+/* Puts made inside a batch scope (base/batch.h) are held per thread and
+ * store and submitted together when the scope ends: a worker that reads
+ * 25 pipelined Puts wakes the commit thread once, or (sync none, idle)
+ * commits them in one inline transaction. */
+#define DEFERRED_STORES 4
+static _Thread_local struct deferred_puts {
+  struct store *st;
+  struct put_op *head, *tail;
+  size_t n, bytes;
+} deferred[DEFERRED_STORES];
+
+static void flush_deferred(void *arg) {
+  struct deferred_puts *d = arg;
+  struct store *st = d->st;
+
+  d->st = NULL;
+  submit(st, d->head, d->tail, d->n, d->bytes);
+  /* Held since the first deferral, so the store cannot finish closing
+   * while these Puts were accepted but not queued. */
+  atomic_fetch_sub(&st->producers, 1);
+}
+
+/* @return 1 if @p op was held for the end of the current batch scope. */
+static int defer_put(struct store *st, struct put_op *op) {
+  struct deferred_puts *d = NULL;
+  size_t i;
+
+  for (i = 0; i < DEFERRED_STORES; i++) {
+    if (deferred[i].st == st) {
+      d = &deferred[i];
+      break;
+    }
+    if (deferred[i].st == NULL && d == NULL) {
+      d = &deferred[i];
+    }
+  }
+  if (d == NULL || !soupc__batch_defer(flush_deferred, d)) {
+    return 0;
+  }
+  op->next = NULL;
+  if (d->st == st) {
+    d->tail->next = op;
+    d->tail = op;
+    d->n++;
+    d->bytes += op->rec_len;
+    return 1;
+  }
+  d->st = st;
+  d->head = d->tail = op;
+  d->n = 1;
+  d->bytes = op->rec_len;
+  atomic_fetch_add(&st->producers, 1);
+  return 1;
+}
+
+/* put_async; @p may_defer is 0 for a caller that waits for done() on this
+ * thread (it would wait for its own scope's end). */
+static int put_async(struct store *st, const uint8_t *key, size_t key_len,
+                     const uint8_t *val, size_t val_len, store_put_done_fn done,
+                     void *user_data, int may_defer) {
   struct put_op *op;
   size_t rec_len;
   int rv;
@@ -208,21 +415,26 @@ int soupc__store_put_async(struct store *st, const uint8_t *key, size_t key_len,
     memcpy(op->data + key_len, val, val_len);
   }
 
-  pthread_mutex_lock(&st->mu);
-  if (st->closing) {
-    pthread_mutex_unlock(&st->mu);
+  /* seq_cst: pairs with soupc__store_commit_stop's store to closing and
+   * the commit thread's load of producers; either we see closing, or the
+   * thread waits for our push before it exits. */
+  atomic_fetch_add(&st->producers, 1);
+  if (atomic_load(&st->closing)) {
+    atomic_fetch_sub(&st->producers, 1);
     soupc__free(op);
     return SOUPC_ERR_CLOSED;
   }
-  if (st->tail == NULL) {
-    st->head = op;
-    pthread_cond_signal(&st->cv); /* the thread only sleeps on empty */
-  } else {
-    st->tail->next = op;
+  if (!may_defer || !defer_put(st, op)) {
+    submit(st, op, op, 1, rec_len);
   }
-  st->tail = op;
-  pthread_mutex_unlock(&st->mu);
+  atomic_fetch_sub(&st->producers, 1);
   return 0;
+}
+
+int soupc__store_put_async(struct store *st, const uint8_t *key, size_t key_len,
+                           const uint8_t *val, size_t val_len,
+                           store_put_done_fn done, void *user_data) {
+  return put_async(st, key, key_len, val, val_len, done, user_data, 1);
 }
 
 struct put_waiter {
@@ -256,7 +468,7 @@ int soupc__store_put(struct store *st, const uint8_t *key, size_t key_len,
     pthread_mutex_destroy(&w.mu);
     return SOUPC_ERR_NOMEM;
   }
-  rv = soupc__store_put_async(st, key, key_len, val, val_len, put_wake, &w);
+  rv = put_async(st, key, key_len, val, val_len, put_wake, &w, 0);
   if (rv == 0) {
     pthread_mutex_lock(&w.mu);
     while (!w.finished) {
@@ -271,8 +483,6 @@ int soupc__store_put(struct store *st, const uint8_t *key, size_t key_len,
 }
 
 void soupc__store_hold_commits(struct store *st, int hold) {
-  pthread_mutex_lock(&st->mu);
-  st->hold = hold;
-  pthread_cond_signal(&st->cv);
-  pthread_mutex_unlock(&st->mu);
+  atomic_store(&st->hold, hold);
+  wake(st);
 }

@@ -60,16 +60,20 @@ int soupc__store_open(struct store **out, const char *dir,
 int soupc__store_get(struct store *st, uint8_t **val_out, size_t *len_out,
                      const uint8_t *key, size_t key_len);
 
-/* Called once per Put from the commit thread after the commit (and fsync):
- * rv is 0, SOUPC_ERR_STORE_FULL or SOUPC_ERR_STORE. It runs on the commit
- * thread, which no other Put progresses without: keep it short (hand the
- * result to your own thread) and never call soupc__store_close from it. */
+/* Called once per Put after the commit (and fsync): rv is 0,
+ * SOUPC_ERR_STORE_FULL or SOUPC_ERR_STORE. It runs on the commit thread,
+ * which no other Put progresses without, or (sync none, idle store) on the
+ * thread that called put_async, before put_async or the caller's batch
+ * scope (base/batch.h) returns: keep it short (hand the result to your own
+ * thread) and never call soupc__store_close from it. */
 typedef void (*store_put_done_fn)(int rv, void *user_data);
 
 /* Queues a Put (key and value are copied) for the next group commit.
  * Puts are applied in the order they were queued, so the last Put to a key
- * wins. Any thread; never blocks on I/O. @p done may be NULL (nobody is
- * told the outcome).
+ * wins. Any thread; never blocks on I/O (sync none may commit inline,
+ * without an fsync). Inside a batch scope the Put is held by this thread
+ * until the scope ends, then queued with the scope's other Puts. @p done may be
+ * NULL (nobody is told the outcome).
  * @return 0 (done will be called exactly once), SOUPC_ERR_INVALID_ARGUMENT
  * (empty or over-limit key), SOUPC_ERR_CLOSED (store closing),
  * SOUPC_ERR_NOMEM; done is never called on error. */

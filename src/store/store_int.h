@@ -46,14 +46,22 @@ struct store {
    * empty slot, so the read path has no lock. */
   _Atomic(MDB_txn *) readers[STORE_READER_CACHE];
 
-  /* Group commit (group_commit.c). mu guards head, tail, closing, hold. */
+  /* Group commit (group_commit.c, docs/internals/group-commit.md).
+   * Producers push onto inbox, a lock-free LIFO, with one CAS and take no
+   * lock; the commit thread takes the whole inbox with one exchange. mu
+   * and cv serve only to put the commit thread to sleep and to wake it. */
+  _Atomic(struct put_op *) inbox;
+  struct put_op *pending;      /* commit thread only: taken, FIFO, not yet */
+  struct put_op *pending_tail; /* committed (a batch stops at its caps) */
+  atomic_size_t queued;        /* accepted Puts whose commit has not ended */
+  atomic_int producers;        /* put_async calls between check and push */
+  atomic_int sleeping;         /* the commit thread waits (or is about to) */
+  atomic_int writer;           /* 1 while a thread owns LMDB's write side */
+  atomic_int closing; /* no new Puts; the thread drains the queue, exits */
+  atomic_int hold;    /* test hook: leave the queue alone */
   pthread_mutex_t mu;
-  pthread_cond_t cv; /* signalled when work arrives or on close */
+  pthread_cond_t cv; /* the commit thread sleeps on it while idle */
   int sync_init;     /* mu and cv initialised */
-  struct put_op *head;
-  struct put_op *tail;
-  int closing; /* no new Puts; the thread drains the queue, then exits */
-  int hold;    /* test hook: leave the queue alone */
   int thread_started;
   pthread_t thread;
 

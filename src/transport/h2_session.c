@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 
 #include "base/alloc.h"
+#include "base/batch.h"
 #include "soupc/soupc.h"
 #include "transport/h2_mem.h"
 
@@ -222,7 +223,13 @@ int soupc__h2_session_recv(struct h2_session *s, const uint8_t *data,
   ssize_t rv;
 
   s->in_recv = 1;
+  /* Work the handlers start for this input (Puts for the store's commit
+   * thread, posts to other loops) is handed on together when the scope
+   * ends, still in_recv: calls it finishes here only queue their frames,
+   * and the role's on_read flushes them (base/batch.h). */
+  soupc__batch_begin();
   rv = nghttp2_session_mem_recv(s->ng, data, len);
+  soupc__batch_end();
   s->in_recv = 0;
   return rv < 0 ? (int)rv : 0;
 }
@@ -316,17 +323,99 @@ int soupc__h2_opq_post(struct h2_opq *q, struct h2_op *op) {
   return 0;
 }
 
-void soupc__h2_opq_post_or_run(struct h2_opq *q, struct h2_op *op,
-                               soupc__h2_op_fn fn, void *arg) {
+/* Appends the list @p head .. @p tail with one lock and one wake-up, or
+ * runs it if the queue has stopped. */
+static void post_list_or_run(struct h2_opq *q, struct h2_op *head,
+                             struct h2_op *tail, soupc__h2_op_fn fn,
+                             void *arg) {
+  struct h2_op *op, *next;
+
   pthread_mutex_lock(&q->mu);
   if (q->stopped) {
-    fn(op, arg);
+    for (op = head; op != NULL; op = next) {
+      next = op->next;
+      fn(op, arg);
+    }
     pthread_mutex_unlock(&q->mu);
     return;
   }
-  enqueue(q, op);
+  if (q->tail != NULL) {
+    q->tail->next = head;
+  } else {
+    q->head = head;
+  }
+  q->tail = tail;
   pthread_mutex_unlock(&q->mu);
   event_active(q->wake_ev, EV_READ, 0);
+}
+
+/* Posts made inside a batch scope (base/batch.h), per queue and in order,
+ * delivered together when the scope ends: the store's commit thread
+ * finishing 100 Puts owned by two workers locks and wakes each worker once.
+ * Thread-local, so only the posting thread touches them. */
+#define DEFERRED_QUEUES 16
+static _Thread_local struct deferred_posts {
+  struct h2_opq *q;
+  soupc__h2_op_fn fn;
+  void *arg;
+  struct h2_op *head, *tail;
+} deferred[DEFERRED_QUEUES];
+static _Thread_local size_t ndeferred;
+
+static void flush_deferred(void *unused) {
+  size_t i;
+
+  (void)unused;
+  for (i = 0; i < ndeferred; i++) {
+    post_list_or_run(deferred[i].q, deferred[i].head, deferred[i].tail,
+                     deferred[i].fn, deferred[i].arg);
+    deferred[i].q = NULL;
+  }
+  ndeferred = 0;
+}
+
+/* @return 1 if @p op was held for the end of the current batch scope. */
+static int post_deferred(struct h2_opq *q, struct h2_op *op, soupc__h2_op_fn fn,
+                         void *arg) {
+  struct deferred_posts *d;
+  size_t i;
+
+  for (i = 0; i < ndeferred && deferred[i].q != q; i++) {
+  }
+  if (i == DEFERRED_QUEUES || !soupc__batch_defer(flush_deferred, NULL)) {
+    return 0;
+  }
+  d = &deferred[i];
+  op->next = NULL;
+  if (i < ndeferred && (d->fn != fn || d->arg != arg)) {
+    /* Another run function for this queue: keep the order by sending what
+     * is held first. */
+    post_list_or_run(d->q, d->head, d->tail, d->fn, d->arg);
+    d->head = NULL;
+  }
+  if (i == ndeferred) {
+    ndeferred++;
+    d->head = NULL;
+  }
+  d->q = q;
+  d->fn = fn;
+  d->arg = arg;
+  if (d->head == NULL) {
+    d->head = op;
+  } else {
+    d->tail->next = op;
+  }
+  d->tail = op;
+  return 1;
+}
+
+void soupc__h2_opq_post_or_run(struct h2_opq *q, struct h2_op *op,
+                               soupc__h2_op_fn fn, void *arg) {
+  if (post_deferred(q, op, fn, arg)) {
+    return;
+  }
+  op->next = NULL;
+  post_list_or_run(q, op, op, fn, arg);
 }
 
 struct h2_op *soupc__h2_opq_take(struct h2_opq *q) {

@@ -162,7 +162,8 @@ int soupc__h2_opq_post(struct h2_opq *q, struct h2_op *op);
 
 /* Queues @p op, or if the queue has stopped runs @p fn(op, arg) at once
  * under the queue's lock (so late operations from several threads still
- * run one at a time). */
+ * run one at a time). Inside a batch scope (base/batch.h) the op is held
+ * by this thread and queued, in order, when the scope ends. */
 void soupc__h2_opq_post_or_run(struct h2_opq *q, struct h2_op *op,
                                soupc__h2_op_fn fn, void *arg);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/batch.h"
 #include "store/store.h"
 #include "store_test_util.h"
 
@@ -397,6 +398,147 @@ static void put_with_sync_none_is_readable_at_once(void **state) {
   assert_true(atomic_load(&sync_calls) > before);
 }
 
+/* A sync none store of its own, under the fixture's dir. */
+static struct store *open_nosync(struct fixture *f, const char *name) {
+  struct store_options opts = {0};
+  struct store *st;
+  char dir[300];
+
+  snprintf(dir, sizeof(dir), "%s/%s", f->dir, name);
+  opts.sync = STORE_SYNC_NONE;
+  assert_int_equal(soupc__store_open(&st, dir, &opts, NULL), 0);
+  return st;
+}
+
+struct thread_ack {
+  atomic_int calls;
+  pthread_t thread; /* where done() ran */
+};
+
+static void on_done_thread(int rv, void *user_data) {
+  struct thread_ack *a = user_data;
+
+  assert_int_equal(rv, 0);
+  a->thread = pthread_self();
+  atomic_fetch_add(&a->calls, 1);
+}
+
+static void
+puts_in_a_batch_scope_reach_the_commit_thread_together(void **state) {
+  struct fixture *f = *state;
+  struct store_stats before, after;
+  struct ack acks[10];
+  char key[16];
+  int i;
+
+  soupc__store_stats(f->store, &before);
+  soupc__batch_begin();
+  for (i = 0; i < 10; i++) {
+    memset(&acks[i], 0, sizeof(acks[i]));
+    snprintf(key, sizeof(key), "b%d", i);
+    assert_int_equal(soupc__store_put_async(f->store, (const uint8_t *)key,
+                                            strlen(key), (const uint8_t *)"v",
+                                            1, on_done, &acks[i]),
+                     0);
+  }
+  /* Held by this thread until the scope ends: the commit thread cannot
+   * have seen them, however long it had. */
+  usleep(20000);
+  soupc__store_stats(f->store, &after);
+  assert_int_equal(after.puts, before.puts);
+  for (i = 0; i < 10; i++) {
+    assert_int_equal(atomic_load(&acks[i].calls), 0);
+  }
+  soupc__batch_end();
+  /* A blocking Put (never held) queued behind them completes after them. */
+  assert_int_equal(
+      soupc__store_put(f->store, (const uint8_t *)"fence", 5, NULL, 0), 0);
+  soupc__store_stats(f->store, &after);
+  for (i = 0; i < 10; i++) {
+    assert_int_equal(atomic_load(&acks[i].calls), 1);
+    assert_int_equal(acks[i].rv, 0);
+  }
+  assert_int_equal(after.puts - before.puts, 11);
+  /* One push, so one txn for the ten (the fence may have joined it). */
+  assert_true(after.commits - before.commits <= 2);
+}
+
+static void
+sync_none_put_on_an_idle_store_commits_on_the_calling_thread(void **state) {
+  struct fixture *f = *state;
+  struct store *st = open_nosync(f, "inline");
+  struct thread_ack a;
+  char got[8];
+
+  memset(&a, 0, sizeof(a));
+  assert_int_equal(soupc__store_put_async(st, (const uint8_t *)"k", 1,
+                                          (const uint8_t *)"v", 1,
+                                          on_done_thread, &a),
+                   0);
+  /* No hand-off: done() has run, here, before put_async returned. */
+  assert_int_equal(atomic_load(&a.calls), 1);
+  assert_true(pthread_equal(a.thread, pthread_self()));
+  get_string(st, "k", got, sizeof(got));
+  assert_string_equal(got, "v");
+  soupc__store_close(st);
+}
+
+static void
+sync_none_puts_in_a_scope_commit_in_one_txn_at_its_end(void **state) {
+  struct fixture *f = *state;
+  struct store *st = open_nosync(f, "scope");
+  struct store_stats before, after;
+  struct thread_ack acks[10];
+  char key[16], got[16];
+  int i;
+
+  soupc__store_stats(st, &before);
+  soupc__batch_begin();
+  for (i = 0; i < 10; i++) {
+    memset(&acks[i], 0, sizeof(acks[i]));
+    snprintf(key, sizeof(key), "s%d", i);
+    assert_int_equal(soupc__store_put_async(st, (const uint8_t *)key,
+                                            strlen(key), (const uint8_t *)key,
+                                            strlen(key), on_done_thread,
+                                            &acks[i]),
+                     0);
+    assert_int_equal(atomic_load(&acks[i].calls), 0);
+  }
+  soupc__batch_end();
+  soupc__store_stats(st, &after);
+  assert_int_equal(after.puts - before.puts, 10);
+  assert_int_equal(after.commits - before.commits, 1);
+  for (i = 0; i < 10; i++) {
+    assert_int_equal(atomic_load(&acks[i].calls), 1);
+    assert_true(pthread_equal(acks[i].thread, pthread_self()));
+    snprintf(key, sizeof(key), "s%d", i);
+    get_string(st, key, got, sizeof(got));
+    assert_string_equal(got, key);
+  }
+  soupc__store_close(st);
+}
+
+static void sync_none_keeps_queue_order_with_inline_commits(void **state) {
+  struct fixture *f = *state;
+  struct store *st = open_nosync(f, "order");
+  char got[8];
+
+  /* Held in the queue, so the next Put must not overtake it inline. */
+  soupc__store_hold_commits(st, 1);
+  assert_int_equal(soupc__store_put_async(st, (const uint8_t *)"k", 1,
+                                          (const uint8_t *)"1", 1, NULL, NULL),
+                   0);
+  soupc__store_hold_commits(st, 0);
+  assert_int_equal(soupc__store_put_async(st, (const uint8_t *)"k", 1,
+                                          (const uint8_t *)"2", 1, NULL, NULL),
+                   0);
+  assert_int_equal(soupc__store_put(st, (const uint8_t *)"fence", 5, NULL, 0),
+                   0);
+  get_string(st, "k", got, sizeof(got));
+  assert_string_equal(got, "2");
+  soupc__store_close(st);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -410,6 +552,10 @@ int main(void) {
           teardown),
       T(sync_full_fsyncs_before_done),
       T(put_with_sync_none_is_readable_at_once),
+      T(puts_in_a_batch_scope_reach_the_commit_thread_together),
+      T(sync_none_put_on_an_idle_store_commits_on_the_calling_thread),
+      T(sync_none_puts_in_a_scope_commit_in_one_txn_at_its_end),
+      T(sync_none_keeps_queue_order_with_inline_commits),
 #undef T
   };
 
