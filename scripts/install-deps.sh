@@ -20,6 +20,8 @@ PACKAGES=(
   golang-github-zclconf-go-cty-dev golang-github-vmihailenco-msgpack.v5-dev
   # benchmarks (bench/kv_bench.py: h2load, nghttpd bound, Redis, etcd)
   nghttp2-client nghttp2-server redis-server redis-tools etcd-server etcd-client
+  # libsoupc: API reference and man pages, ABI baseline, Debian packaging
+  doxygen help2man abi-dumper abi-compliance-checker debhelper
 )
 
 missing=()

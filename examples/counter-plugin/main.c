@@ -1,4 +1,4 @@
-/* counter-plugin: proto/counter.proto's Counter service served as a
+/* counter-plugin: counter.proto's Counter service served as a
  * go-plugin plugin through plugin.h.
  *
  *   COUNTER_PLUGIN=counter ./counter-host ./counter-plugin

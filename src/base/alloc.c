@@ -1,5 +1,7 @@
 #include "base/alloc.h"
 
+#include "soupc/soupc.h"
+
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,11 @@ void *soupc__realloc(void *ptr, size_t size) {
 
 void soupc__free(void *ptr) {
   free(ptr);
+}
+
+/* soupc.h: the one way callers release what the library hands out. */
+void soupc_free(void *p) {
+  soupc__free(p);
 }
 
 char *soupc__strndup(const char *s, size_t len) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "soupc/soupc.h"
 
 static void injected_failure_hits_exactly_the_nth_allocation(void **state) {
   void *a, *b, *c;
@@ -49,11 +50,23 @@ static void zero_size_allocations_are_usable(void **state) {
   soupc__free(NULL);
 }
 
+/* soupc.h: soupc_free() releases what the library allocated (ASan and
+ * LSan would report a mismatch or a leak) and accepts NULL. */
+static void soupc_free_releases_library_memory_and_null(void **state) {
+  char *s = soupc__strdup("handed out");
+
+  (void)state;
+  assert_non_null(s);
+  soupc_free(s);
+  soupc_free(NULL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(injected_failure_hits_exactly_the_nth_allocation),
       cmocka_unit_test(allocations_are_counted),
       cmocka_unit_test(zero_size_allocations_are_usable),
+      cmocka_unit_test(soupc_free_releases_library_memory_and_null),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
