@@ -86,6 +86,7 @@ def check_docs(args):
             if rtype != "void" and not has_return:
                 problems.append("%s: %s returns %s but its comment has no "
                                 "@return" % (header, name, rtype))
+    problems = list(dict.fromkeys(problems))  # Doxygen repeats some
     for p in problems:
         print("undocumented: " + p)
     if problems:
