@@ -35,8 +35,8 @@ static void print_help(const char *cmd) {
       "(default ec)\n"
       "  --tls-curve NAME          secp256r1|secp384r1|secp521r1 (aliases "
       "P-256,\n"
-      "                            p256, prime256v1...; default secp384r1;\n"
-      "                            'auto' = default)\n"
+      "                            p256, prime256v1...; default secp384r1,\n"
+      "                            --standalone: secp256r1; 'auto' = default)\n"
       "  --tls-key-bits N          RSA size: 2048|3072|4096 (default 2048)\n"
       "  --cert-file F --key-file F  certificate and key for --tls-mode "
       "manual\n"
@@ -145,6 +145,7 @@ static int parse_flags(struct server_config *cfg, int argc, char **argv) {
       break;
     case OPT_TLS_CURVE:
       cfg->tls_curve = optarg;
+      cfg->tls_curve_given = 1;
       break;
     case OPT_TLS_KEY_BITS:
       cfg->tls_key_bits = optarg;

@@ -41,9 +41,17 @@ int server_config_check(struct server_config *cfg, soupc_status *st) {
                      cfg->tls_key_type);
     return -1;
   }
-  /* "auto" is soup-go's "let the protocol choose"; we keep the default. */
-  if (strcasecmp(cfg->tls_curve, "auto") != 0 &&
-      soupc_curve_parse(&cfg->cert.curve, cfg->tls_curve) != 0) {
+  /* "auto" is soup-go's "let the protocol choose". A standalone server's
+   * own certificate is constrained by no peer, so it gets P-256 there, as
+   * soup-go's standalone auto does (rpc-spec.md §12): every TLS stack has
+   * fast constant-time P-256 code, and its signatures cost a handshake a
+   * fraction of P-384's. Plugin mode keeps its default (secp384r1, or what
+   * the plugin layer makes of "auto"). */
+  if (cfg->standalone &&
+      (!cfg->tls_curve_given || strcasecmp(cfg->tls_curve, "auto") == 0)) {
+    cfg->cert.curve = SOUPC_CURVE_P256;
+  } else if (strcasecmp(cfg->tls_curve, "auto") != 0 &&
+             soupc_curve_parse(&cfg->cert.curve, cfg->tls_curve) != 0) {
     soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
                      "invalid --tls-curve \"%s\": want secp256r1, secp384r1 or "
                      "secp521r1 (or P-256, P-384, P-521)",

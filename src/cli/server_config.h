@@ -15,6 +15,7 @@ struct server_config {
   const char *tls_mode; /* "disabled", "auto" or "manual" */
   const char *tls_key_type;
   const char *tls_curve;
+  int tls_curve_given; /* --tls-curve was on the command line */
   const char *tls_key_bits;
   const char *cert_file;
   const char *key_file;

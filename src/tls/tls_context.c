@@ -261,6 +261,20 @@ static int alpn_select(SSL *ssl, const unsigned char **out,
   return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+/* Server session resumption: stateless tickets only (RFC 8446 §4.6.1,
+ * RFC 5077 for TLS 1.2), sealed with keys OpenSSL draws at random for this
+ * context, so they are worth nothing after a restart or to another server.
+ * No server-side session cache: with tickets it would only cost every full
+ * TLS 1.2 handshake a write lock on the context shared by all workers, and
+ * a walk of the cache every 255 sessions. One TLS 1.3 ticket instead of
+ * OpenSSL's two: a client resumes with one, and each costs the handshake a
+ * session encoding, an encryption and a record. */
+static void set_resumption(SSL_CTX *ctx) {
+  SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(ctx, 1);
+}
+
 SSL_CTX *soupc__tls_server_ctx_new(const soupc_tls_options *opts,
                                    soupc_status *st) {
   SSL_CTX *ctx = NULL;
@@ -298,6 +312,7 @@ SSL_CTX *soupc__tls_server_ctx_new(const soupc_tls_options *opts,
                        NULL);
   }
   SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+  set_resumption(ctx);
   ERR_clear_error();
   return ctx;
 

@@ -39,8 +39,9 @@
  * ALPN list has no h2. A client that sends no ALPN extension at all still
  * completes the handshake: call soupc__tls_check_alpn() after it on the
  * server side too. P-521 client certificates (go-plugin hosts) are
- * accepted. opts->server_name is ignored. @return the context, or NULL
- * with @p st set. */
+ * accepted. Sessions resume from stateless tickets (one per TLS 1.3
+ * handshake; no server session cache). opts->server_name is ignored.
+ * @return the context, or NULL with @p st set. */
 SSL_CTX *soupc__tls_server_ctx_new(const soupc_tls_options *opts,
                                    soupc_status *st);
 

@@ -103,17 +103,27 @@ def test_unix_socket(tmp_path):
     assert not sock.exists()
 
 
-@pytest.mark.parametrize("key_args", [
-    ["--tls-key-type", "ec", "--tls-curve", "secp256r1"],
-    ["--tls-key-type", "ec", "--tls-curve", "P-384"],
-    ["--tls-key-type", "rsa", "--tls-key-bits", "2048"],
+@pytest.mark.parametrize("key_args,curve", [
+    ([], "secp256r1"),  # standalone: soup-c's own choice is P-256
+    (["--tls-curve", "auto"], "secp256r1"),
+    (["--tls-key-type", "ec", "--tls-curve", "secp256r1"], "secp256r1"),
+    (["--tls-key-type", "ec", "--tls-curve", "P-384"], "secp384r1"),
+    (["--tls-key-type", "rsa", "--tls-key-bits", "2048"], None),
 ])
-def test_tls_auto(tmp_path, key_args):
+def test_tls_auto(tmp_path, key_args, curve):
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     srv = lib.Server(str(tmp_path / "store"), "--tls-mode", "auto", *key_args)
     try:
         assert srv.cert_path is not None
         with open(srv.cert_path, "rb") as f:
             root = f.read()
+        key = x509.load_pem_x509_certificate(root).public_key()
+        if curve is None:
+            assert not isinstance(key, ec.EllipticCurvePublicKey)
+        else:
+            assert key.curve.name == curve
         kv = lib.KVClient(srv.channel(root_cert=root))
         kv.put("tls", b"secret")
         assert kv.get("tls") == b"secret"

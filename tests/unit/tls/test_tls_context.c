@@ -561,6 +561,41 @@ static void mtls_sessions_resume(void **state) {
   }
 }
 
+/* Resumption rests on stateless tickets alone: no server session cache
+ * (no lock shared by the workers), one TLS 1.3 ticket, and both versions
+ * still resume. */
+static void sessions_resume_from_tickets_without_a_cache(void **state) {
+  static const int versions[] = {TLS1_2_VERSION, TLS1_3_VERSION};
+  struct conn_spec spec;
+  struct conn_result first, second;
+  soupc_status st;
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < 2; i++) {
+    server_auth_spec(&spec, &server_p256);
+    spec.max_version = versions[i];
+    spec.sctx = soupc__tls_server_ctx_new(&spec.server, &st);
+    assert_non_null(spec.sctx);
+    assert_int_equal(SSL_CTX_get_session_cache_mode(spec.sctx),
+                     SSL_SESS_CACHE_OFF);
+    assert_int_equal(SSL_CTX_get_num_tickets(spec.sctx), 1);
+    handshake(&first, &spec);
+    assert_true(first.client_ok && first.server_ok);
+    assert_false(first.reused);
+    assert_non_null(first.session);
+    assert_true(SSL_SESSION_has_ticket(first.session));
+    spec.resume = first.session;
+    handshake(&second, &spec);
+    assert_true(second.client_ok && second.server_ok);
+    assert_true(second.reused);
+    assert_int_equal(SSL_CTX_sess_number(spec.sctx), 0);
+    SSL_SESSION_free(first.session);
+    SSL_SESSION_free(second.session);
+    SSL_CTX_free(spec.sctx);
+  }
+}
+
 /* A peer that closes without close_notify is an EOF, not an error. */
 static void close_without_close_notify_reads_as_eof(void **state) {
   static const int versions[] = {TLS1_2_VERSION, TLS1_3_VERSION};
@@ -608,6 +643,7 @@ int main(void) {
       cmocka_unit_test(multiple_ca_certs_are_all_trusted),
       cmocka_unit_test(default_roots_do_not_trust_self_signed),
       cmocka_unit_test(mtls_sessions_resume),
+      cmocka_unit_test(sessions_resume_from_tickets_without_a_cache),
       cmocka_unit_test(close_without_close_notify_reads_as_eof),
       cmocka_unit_test(last_error_reads_and_clears_the_queue),
   };
