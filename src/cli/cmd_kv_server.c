@@ -14,8 +14,9 @@ static void print_help(const char *cmd) {
   printf(
       "Usage: %s [flags]\n"
       "\n"
-      "Serve proto.KV (Get/Put) from a durable LMDB store. Without "
-      "--standalone it\n"
+      "Serve proto.KV (Get/Put) from a durable LMDB store (default) or an "
+      "etcd\n"
+      "cluster (--store etcd). Without --standalone it\n"
       "is a go-plugin gRPC plugin: it needs BASIC_PLUGIN=hello and prints the\n"
       "go-plugin handshake line on stdout.\n"
       "\n"
@@ -45,6 +46,23 @@ static void print_help(const char *cmd) {
       "                            else $TOFUSOUP_CACHE_DIR/kv-store, else the "
       "XDG\n"
       "                            cache dir + /tofusoup/kv-store)\n"
+      "  --store lmdb|etcd         where keys live (default lmdb: embedded, "
+      "one\n"
+      "                            machine; etcd: a Raft-replicated cluster)\n"
+      "  --etcd-endpoints URLS     etcd members, comma-separated: "
+      "http://H:P or\n"
+      "                            https://H:P (tried in turn on failure)\n"
+      "  --etcd-ca-file F          CA certificates that verify the members "
+      "(TLS)\n"
+      "  --etcd-cert-file F --etcd-key-file F  client certificate for mTLS\n"
+      "  --etcd-prefix P           key prefix in etcd (default soupc/kv/)\n"
+      "  --etcd-timeout S          seconds per Get/Put, failover included\n"
+      "                            (default 5)\n"
+      "                            (plugin hosts pass no flags: $KV_STORE,\n"
+      "                            $KV_ETCD_ENDPOINTS, $KV_ETCD_PREFIX,\n"
+      "                            $KV_ETCD_CA_FILE, $KV_ETCD_CERT_FILE and\n"
+      "                            $KV_ETCD_KEY_FILE set the same; flags "
+      "win)\n"
       "  --max-message-size N      largest gRPC message in bytes, K/M/G "
       "suffixes\n"
       "                            (default 64M)\n"
@@ -74,6 +92,13 @@ enum {
   OPT_KEY_FILE,
   OPT_CLIENT_CA_FILE,
   OPT_STORAGE_DIR,
+  OPT_STORE,
+  OPT_ETCD_ENDPOINTS,
+  OPT_ETCD_CA_FILE,
+  OPT_ETCD_CERT_FILE,
+  OPT_ETCD_KEY_FILE,
+  OPT_ETCD_PREFIX,
+  OPT_ETCD_TIMEOUT,
   OPT_MAX_MESSAGE_SIZE,
   OPT_MAX_KEY_SIZE,
   OPT_SYNC,
@@ -95,6 +120,13 @@ static const struct option long_options[] = {
     {"key-file", required_argument, NULL, OPT_KEY_FILE},
     {"client-ca-file", required_argument, NULL, OPT_CLIENT_CA_FILE},
     {"storage-dir", required_argument, NULL, OPT_STORAGE_DIR},
+    {"store", required_argument, NULL, OPT_STORE},
+    {"etcd-endpoints", required_argument, NULL, OPT_ETCD_ENDPOINTS},
+    {"etcd-ca-file", required_argument, NULL, OPT_ETCD_CA_FILE},
+    {"etcd-cert-file", required_argument, NULL, OPT_ETCD_CERT_FILE},
+    {"etcd-key-file", required_argument, NULL, OPT_ETCD_KEY_FILE},
+    {"etcd-prefix", required_argument, NULL, OPT_ETCD_PREFIX},
+    {"etcd-timeout", required_argument, NULL, OPT_ETCD_TIMEOUT},
     {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE_SIZE},
     {"max-key-size", required_argument, NULL, OPT_MAX_KEY_SIZE},
     {"sync", required_argument, NULL, OPT_SYNC},
@@ -162,6 +194,34 @@ static int parse_flags(struct server_config *cfg, int argc, char **argv) {
     case OPT_STORAGE_DIR:
       cfg->storage_dir = optarg;
       break;
+    case OPT_STORE:
+      cfg->store = optarg;
+      break;
+    case OPT_ETCD_ENDPOINTS:
+      cfg->etcd_endpoints = optarg;
+      break;
+    case OPT_ETCD_CA_FILE:
+      cfg->etcd_ca_file = optarg;
+      break;
+    case OPT_ETCD_CERT_FILE:
+      cfg->etcd_cert_file = optarg;
+      break;
+    case OPT_ETCD_KEY_FILE:
+      cfg->etcd_key_file = optarg;
+      break;
+    case OPT_ETCD_PREFIX:
+      cfg->etcd_prefix = optarg;
+      break;
+    case OPT_ETCD_TIMEOUT: {
+      int64_t ms;
+      if (cli_parse_timeout_ms(&ms, optarg) != 0 || ms > 3600 * 1000) {
+        return cli_fail("invalid --etcd-timeout \"%s\": want seconds, "
+                        "0 < S <= 3600",
+                        optarg);
+      }
+      cfg->etcd_timeout_ms = (int)ms;
+      break;
+    }
     case OPT_MAX_MESSAGE_SIZE:
       if (cli_parse_size(&cfg->max_message_size, optarg) != 0 ||
           cfg->max_message_size < 1024 ||

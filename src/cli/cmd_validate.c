@@ -1,7 +1,10 @@
 /* soup-c rpc validate connection: soup-go's connectivity check
  * (rpc-spec.md §2.1; soup-go's own version panics, §11.2 #10). Connects the
  * way get/put do (a server address, a handshake line, or a launched plugin)
- * and asks grpc.health.v1.Health/Check for "plugin". */
+ * and asks grpc.health.v1.Health/Check for "plugin", then for "proto.KV":
+ * a soup-c server answers that one from its store backend (an etcd cluster
+ * without quorum fails it with the reason); a server that does not know
+ * the name (NOT_FOUND, as go-plugin's health service answers) passes. */
 #include "cli/cli_util.h"
 #include "cli/client_target.h"
 #include "cli/commands.h"
@@ -26,6 +29,30 @@ static const struct option long_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
+/* The store backend's health ("proto.KV"). @return CLI_OK or CLI_FAIL
+ * (printed). */
+static int check_store(struct client_target *target, soupc_status *st) {
+  Grpc__Health__V1__HealthCheckRequest req =
+      GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  static char kv_service[] = "proto.KV";
+  uint8_t packed[64], *resp = NULL;
+  size_t packed_len, resp_len = 0;
+  int code;
+
+  req.service = kv_service;
+  packed_len = grpc__health__v1__health_check_request__pack(&req, packed);
+  code = soupc_channel_unary(target->channel, "/grpc.health.v1.Health/Check",
+                             packed, packed_len, &resp, &resp_len,
+                             target->timeout_ms, st);
+  free(resp);
+  if (code == SOUPC_GRPC_OK || code == SOUPC_GRPC_NOT_FOUND ||
+      code == SOUPC_GRPC_UNIMPLEMENTED) {
+    return CLI_OK; /* healthy, or a server that does not report its store */
+  }
+  return cli_fail("store backend: %s: %s", soupc_grpc_code_name(code),
+                  st->message);
+}
+
 int cmd_rpc_validate_connection(int argc, char **argv) {
   const char *cmd = argv[0];
   Grpc__Health__V1__HealthCheckRequest req =
@@ -48,8 +75,11 @@ int cmd_rpc_validate_connection(int argc, char **argv) {
              "[--timeout S]\n\n"
              "Connect to a KV server or plugin (as 'rpc kv get' does) and "
              "check that\n"
-             "grpc.health.v1.Health reports \"plugin\" SERVING. Prints \"RPC "
-             "connection\n"
+             "grpc.health.v1.Health reports \"plugin\" SERVING and, on a "
+             "soup-c\n"
+             "server, that its store backend (\"proto.KV\": LMDB or etcd) "
+             "can serve.\n"
+             "Prints \"RPC connection\n"
              "validated successfully.\" and exits 0, or exits 1 with the "
              "reason.\n",
              cmd);
@@ -100,10 +130,12 @@ int cmd_rpc_validate_connection(int argc, char **argv) {
           GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING) {
     rv = cli_fail("health check: \"plugin\" is not SERVING");
   } else {
-    printf("RPC connection validated successfully.\n");
-    rv = CLI_OK;
+    rv = check_store(&target, &st);
   }
   grpc__health__v1__health_check_response__free_unpacked(resp_msg, NULL);
+  if (rv == CLI_OK) {
+    printf("RPC connection validated successfully.\n");
+  }
 
 done:
   free(resp);

@@ -8,12 +8,29 @@
 #include <string.h>
 #include <strings.h>
 
+/* $name if set and non-empty, else @p dflt. */
+static const char *env_or(const char *name, const char *dflt) {
+  const char *v = getenv(name);
+
+  return v != NULL && v[0] != '\0' ? v : dflt;
+}
+
 void server_config_init(struct server_config *cfg) {
   const char *enrich = getenv("KV_ENRICH_JSON");
 
   memset(cfg, 0, sizeof(*cfg));
   cfg->port = 50051;
   cfg->tls_mode = "disabled";
+  /* Plugin hosts (go-plugin) launch a plugin with a fixed command line but
+   * pass their environment: the backend can be chosen there too. */
+  cfg->store = env_or("KV_STORE", "lmdb");
+  if (strcmp(cfg->store, "etcd") == 0) {
+    cfg->etcd_endpoints = env_or("KV_ETCD_ENDPOINTS", NULL);
+    cfg->etcd_ca_file = env_or("KV_ETCD_CA_FILE", NULL);
+    cfg->etcd_cert_file = env_or("KV_ETCD_CERT_FILE", NULL);
+    cfg->etcd_key_file = env_or("KV_ETCD_KEY_FILE", NULL);
+    cfg->etcd_prefix = env_or("KV_ETCD_PREFIX", NULL);
+  }
   cfg->tls_key_type = "ec";
   cfg->tls_curve = "secp384r1"; /* soup-go's default, "for Python" */
   cfg->max_message_size = (size_t)64 * 1024 * 1024;
@@ -26,7 +43,61 @@ void server_config_init(struct server_config *cfg) {
   cfg->cert.rsa_bits = 2048;
 }
 
+/* The backend flags: --store etcd needs endpoints, and each backend's own
+ * flags are refused with the other, so a typo never goes unnoticed. */
+static int check_store(const struct server_config *cfg, soupc_status *st) {
+  const char *etcd_flag = cfg->etcd_endpoints != NULL   ? "--etcd-endpoints"
+                          : cfg->etcd_ca_file != NULL   ? "--etcd-ca-file"
+                          : cfg->etcd_cert_file != NULL ? "--etcd-cert-file"
+                          : cfg->etcd_key_file != NULL  ? "--etcd-key-file"
+                          : cfg->etcd_prefix != NULL    ? "--etcd-prefix"
+                          : cfg->etcd_timeout_ms > 0    ? "--etcd-timeout"
+                                                        : NULL;
+
+  if (strcmp(cfg->store, "lmdb") == 0) {
+    if (etcd_flag != NULL) {
+      soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT, "%s needs --store etcd",
+                       etcd_flag);
+      return -1;
+    }
+    return 0;
+  }
+  if (strcmp(cfg->store, "etcd") != 0) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "invalid --store \"%s\": want lmdb or etcd", cfg->store);
+    return -1;
+  }
+#ifndef SOUPC_HAVE_ETCD
+  soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                   "--store etcd: this soup-c was built without the etcd "
+                   "backend (install golang-etcd-server-dev and rebuild)");
+  return -1;
+#else
+  if (cfg->etcd_endpoints == NULL || cfg->etcd_endpoints[0] == '\0') {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "--store etcd needs --etcd-endpoints URL[,URL...]");
+    return -1;
+  }
+  if (cfg->storage_dir != NULL || cfg->sync_none) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "%s applies to --store lmdb only (etcd members keep "
+                     "their own data and fsync every commit)",
+                     cfg->storage_dir != NULL ? "--storage-dir" : "--sync");
+    return -1;
+  }
+  if ((cfg->etcd_cert_file == NULL) != (cfg->etcd_key_file == NULL)) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "--etcd-cert-file and --etcd-key-file go together");
+    return -1;
+  }
+  return 0;
+#endif
+}
+
 int server_config_check(struct server_config *cfg, soupc_status *st) {
+  if (check_store(cfg, st) != 0) {
+    return -1;
+  }
   if (strcmp(cfg->tls_mode, "disabled") != 0 &&
       strcmp(cfg->tls_mode, "auto") != 0 &&
       strcmp(cfg->tls_mode, "manual") != 0) {

@@ -20,7 +20,14 @@ struct server_config {
   const char *cert_file;
   const char *key_file;
   const char *client_ca_file;
-  const char *storage_dir; /* NULL = the default rule */
+  const char *storage_dir;    /* NULL = the default rule */
+  const char *store;          /* "lmdb" (default) or "etcd" */
+  const char *etcd_endpoints; /* --store etcd: "URL[,URL...]" */
+  const char *etcd_ca_file;   /* roots for https:// members */
+  const char *etcd_cert_file; /* client certificate (mTLS) */
+  const char *etcd_key_file;
+  const char *etcd_prefix; /* NULL = "soupc/kv/" */
+  int etcd_timeout_ms;     /* per operation; 0 = 5000 */
   size_t max_message_size; /* bytes */
   size_t max_key_size;     /* bytes */
   int sync_none;

@@ -51,8 +51,7 @@ static int register_kv(soupc_server *srv, const soupc_plugin_info *info,
   if (rv != 0) {
     return rv;
   }
-  soupc_log(SOUPC_LOG_INFO, "kv", "serving proto.KV from %s (sync %s)",
-            ctx->store.dir, ctx->cfg->sync_none ? "none" : "full");
+  soupc_log(SOUPC_LOG_INFO, "kv", "serving proto.KV from %s", ctx->store.desc);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/server_store.h"
+#include "kv/kv.h"
 #include "soupc/rpc.h"
 
 #include <errno.h>
@@ -109,7 +110,8 @@ int server_run_standalone(const struct server_config *cfg) {
     cli_fail("%s", st.message);
     goto done;
   }
-  if (server_store_register(&store, srv) != 0) {
+  if (server_store_register(&store, srv) != 0 ||
+      soupc__kv_health_register(store.kv, srv) != 0) {
     cli_fail("registering proto.KV: out of memory");
     goto done;
   }
@@ -127,9 +129,8 @@ int server_run_standalone(const struct server_config *cfg) {
     goto done;
   }
   soupc_log(SOUPC_LOG_INFO, "kv",
-            "serving proto.KV from %s (sync %s, tls %s, max message %zu bytes)",
-            store.dir, cfg->sync_none ? "none" : "full", cfg->tls_mode,
-            cfg->max_message_size);
+            "serving proto.KV from %s (tls %s, max message %zu bytes)",
+            store.desc, cfg->tls_mode, cfg->max_message_size);
   if (cert_path != NULL) {
     printf("TLS certificate written to %s\n", cert_path);
   }
@@ -145,8 +146,10 @@ int server_run_standalone(const struct server_config *cfg) {
   rv = CLI_OK;
 
 done:
-  soupc_server_free(srv);
+  /* The store first: after soupc_server_wait() its last callbacks may
+   * still finish calls, which is safe until soupc_server_free(). */
   server_store_close(&store);
+  soupc_server_free(srv);
   if (cert_path != NULL) {
     unlink(cert_path);
     rmdir(cert_dir);

@@ -1,21 +1,25 @@
+/* The store backend + KV service pair behind both server modes: LMDB in a
+ * storage directory (default) or an etcd cluster (--store etcd). */
 #include "cli/server_store.h"
 
 #include "base/alloc.h"
 #include "kv/kv.h"
 #include "store/backend.h"
 #include "store/store.h"
+#ifdef SOUPC_HAVE_ETCD
+#include "store/etcd_backend.h"
+#endif
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int server_store_open(struct server_store *ss, const struct server_config *cfg,
-                      soupc_status *st) {
+static int open_lmdb(struct server_store *ss, const struct server_config *cfg,
+                     soupc_status *st) {
   struct store_options sopts = {0};
-  struct kv_options kopts = {0};
   struct store *store = NULL;
   int rv;
 
-  memset(ss, 0, sizeof(*ss));
   if (cfg->storage_dir != NULL) {
     ss->dir = soupc__strdup(cfg->storage_dir);
     rv = ss->dir == NULL ? SOUPC_ERR_NOMEM : 0;
@@ -39,6 +43,65 @@ int server_store_open(struct server_store *ss, const struct server_config *cfg,
       soupc_status_set(st, SOUPC_GRPC_INTERNAL, "opening the store in %s: %s",
                        ss->dir, soupc_strerror(rv));
     }
+    return -1;
+  }
+  snprintf(ss->desc, sizeof(ss->desc), "the LMDB store in %s (sync %s)",
+           ss->dir, cfg->sync_none ? "none" : "full");
+  return 0;
+}
+
+#ifdef SOUPC_HAVE_ETCD
+static int open_etcd(struct server_store *ss, const struct server_config *cfg,
+                     soupc_status *st) {
+  struct etcd_backend_options eopts = {0};
+  char *ca = NULL, *cert = NULL, *key = NULL;
+  int rv = -1;
+
+  if ((cfg->etcd_ca_file != NULL &&
+       server_read_pem(&ca, cfg->etcd_ca_file, "--etcd-ca-file", st) != 0) ||
+      (cfg->etcd_cert_file != NULL &&
+       server_read_pem(&cert, cfg->etcd_cert_file, "--etcd-cert-file", st) !=
+           0) ||
+      (cfg->etcd_key_file != NULL &&
+       server_read_pem(&key, cfg->etcd_key_file, "--etcd-key-file", st) != 0)) {
+    goto done;
+  }
+  eopts.endpoints = cfg->etcd_endpoints;
+  eopts.ca_pem = ca;
+  eopts.cert_pem = cert;
+  eopts.key_pem = key;
+  eopts.prefix = cfg->etcd_prefix;
+  eopts.max_key_size = cfg->max_key_size;
+  eopts.timeout_ms = cfg->etcd_timeout_ms;
+  if (soupc__backend_etcd_new(&ss->backend, &eopts, st) != 0) {
+    goto done;
+  }
+  snprintf(ss->desc, sizeof(ss->desc), "the etcd cluster at %s (prefix \"%s\")",
+           cfg->etcd_endpoints,
+           cfg->etcd_prefix != NULL ? cfg->etcd_prefix : ETCD_DEFAULT_PREFIX);
+  rv = 0;
+
+done:
+  free(ca);
+  free(cert);
+  free(key);
+  return rv;
+}
+#endif
+
+int server_store_open(struct server_store *ss, const struct server_config *cfg,
+                      soupc_status *st) {
+  struct kv_options kopts = {0};
+  int rv;
+
+  memset(ss, 0, sizeof(*ss));
+#ifdef SOUPC_HAVE_ETCD
+  rv = strcmp(cfg->store, "etcd") == 0 ? open_etcd(ss, cfg, st)
+                                       : open_lmdb(ss, cfg, st);
+#else
+  rv = open_lmdb(ss, cfg, st);
+#endif
+  if (rv != 0) {
     server_store_close(ss);
     return -1;
   }

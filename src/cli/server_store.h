@@ -9,10 +9,12 @@ struct server_store {
   char *dir;                     /* resolved storage directory (malloc'd) */
   struct store_backend *backend; /* the open store backend */
   struct kv_service *kv;         /* proto.KV on it */
+  char desc[512]; /* "the LMDB store in DIR (sync full)", for logs */
 };
 
-/* Resolves the directory (--storage-dir, else the default rule), opens the
- * store and creates the service. @return 0 or -1 with @p st set. */
+/* Opens the backend --store names (LMDB: resolves the directory,
+ * --storage-dir else the default rule; etcd: reads the TLS files and starts
+ * the client) and creates the service. @return 0 or -1 with @p st set. */
 int server_store_open(struct server_store *ss, const struct server_config *cfg,
                       soupc_status *st);
 

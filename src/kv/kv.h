@@ -27,6 +27,16 @@ int soupc__kv_service_new(struct kv_service **out,
 /* Registers /proto.KV/Get and /proto.KV/Put on @p srv. */
 int soupc__kv_service_register(struct kv_service *kv, soupc_server *srv);
 
+/* Checks the store backend (backend.h health). @return 0 with a one-line
+ * description in @p st, or a soupc_err with the reason in @p st. Blocks for
+ * at most the backend's timeout. */
+int soupc__kv_service_health(struct kv_service *kv, soupc_status *st);
+
+/* Registers grpc.health.v1.Health/Check on @p srv (standalone mode; plugin
+ * mode has go-plugin's): "" and "plugin" SERVING, "proto.KV" SERVING when
+ * the backend is healthy, else UNAVAILABLE with its reason. */
+int soupc__kv_health_register(struct kv_service *kv, soupc_server *srv);
+
 /* Accepts NULL. Every call must have finished (the server is freed). */
 void soupc__kv_service_free(struct kv_service *kv);
 

@@ -261,6 +261,10 @@ done:
   proto__put_request__free_unpacked(msg, &pb_allocator);
 }
 
+int soupc__kv_service_health(struct kv_service *kv, soupc_status *st) {
+  return soupc__backend_health(kv->backend, st);
+}
+
 int soupc__kv_service_register(struct kv_service *kv, soupc_server *srv) {
   int rv;
 
