@@ -36,7 +36,7 @@ settings.load_profile(os.environ.get("SOUPC_HYPOTHESIS_PROFILE", "default"))
 
 def pytest_addoption(parser):
     parser.addoption("--impl", default=os.environ.get("SOUPC_IMPL", "soup-c"),
-                     help="implementation under test: soup-c, python-ref, go-kvref")
+                     help="implementation under test: soup-c, python-ref, go-kvref, soup-c-etcd")
     parser.addoption("--report-dir", default=os.environ.get("SOUPC_REPORT_DIR",
                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "reports")),
                      help="directory for the polyglot matrix report")
@@ -87,7 +87,10 @@ def impl(impl_name):
     why = im.available()
     if why:
         pytest.fail("implementation under test unavailable: " + why, pytrace=False)
-    return im
+    yield im
+    close = getattr(im, "close", None)  # e.g. soup-c-etcd stops its cluster
+    if close is not None:
+        close()
 
 
 @pytest.fixture

@@ -165,7 +165,13 @@ class GoKVRef(Impl):
         return [self.binary, "--listen", listen] + t + extra
 
 
-IMPLS = {"soup-c": SoupC, "python-ref": PythonRef, "go-kvref": GoKVRef}
+def _soupc_etcd() -> Impl:
+    """soup-c with --store etcd on a 3-member etcd cluster (etcd.py)."""
+    from . import etcd
+    return etcd.make_impl()
+
+
+IMPLS = {"soup-c": SoupC, "python-ref": PythonRef, "go-kvref": GoKVRef, "soup-c-etcd": _soupc_etcd}
 
 
 def make_impl(name: str) -> Impl:
