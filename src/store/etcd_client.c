@@ -49,6 +49,18 @@ struct conn {
   struct conn *next; /* cl->retired */
 };
 
+/* A closed stream waiting to be freed by the supervisor, and the
+ * connection reference it keeps until then. Freeing a stream inside its
+ * on_close would free it under send/half-close operations that the
+ * submitting thread posted to the I/O thread and that may still be queued
+ * there; soupc_client_stream_free() from another thread queues behind
+ * them. */
+struct zombie {
+  soupc_client_stream *stream;
+  struct conn *conn;
+  struct zombie *next;
+};
+
 enum {
   CALL_SUBMITTING = 1u,   /* attempt() is between open and close_send */
   CALL_CLOSED_EARLY = 2u, /* on_close ran while submitting */
@@ -72,6 +84,7 @@ struct call {
   int idempotent;
   int attempts;
   int maybe_applied;   /* an earlier attempt may have reached etcd */
+  int conn_in_zombie;  /* a zombie holds this attempt's conn reference */
   int64_t deadline_ms; /* CLOCK_MONOTONIC */
   char path[64];
   uint8_t *req;
@@ -99,6 +112,7 @@ struct etcd_client {
   int next_ep; /* where the next connect round starts */
   struct call *pending;
   struct call *inflight;
+  struct zombie *zombies; /* closed streams for the supervisor to free */
   int stopping;
   int connecting;
   int rounds; /* connect rounds finished */
@@ -219,7 +233,8 @@ static void on_message(soupc_client_stream *stream, const uint8_t *msg,
   }
 }
 
-/* This attempt has ended (its stream is freed): releases its connection,
+/* This attempt has ended (its stream is freed or handed to the
+ * supervisor): releases its connection,
  * then delivers the outcome, or @return 1 when the call should be retried
  * (the caller runs attempt() again; a loop, not recursion, bounds it). */
 static int complete(struct call *c) {
@@ -239,7 +254,10 @@ static int complete(struct call *c) {
      * move new calls to the next endpoint. */
     retire_locked(cl, c->conn);
   }
-  release_locked(cl, c->conn);
+  if (!c->conn_in_zombie) {
+    release_locked(cl, c->conn);
+  }
+  c->conn_in_zombie = 0;
   c->conn = NULL;
   pthread_mutex_unlock(&cl->mu);
 
@@ -279,6 +297,7 @@ static void on_close(soupc_client_stream *stream, const soupc_status *status,
                      void *user_data) {
   struct call *c = user_data;
   struct etcd_client *cl = c->cl;
+  struct zombie *z;
   unsigned flags;
 
   c->close_status = *status;
@@ -293,7 +312,18 @@ static void on_close(soupc_client_stream *stream, const soupc_status *status,
   if (flags & (CALL_SUBMITTING | CALL_REAPING)) {
     return; /* the submitter or the reaper completes the call */
   }
-  soupc_client_stream_free(stream); /* allowed from on_close (rpc.h) */
+  z = soupc__malloc(sizeof(*z));
+  if (z != NULL) {
+    z->stream = stream;
+    z->conn = c->conn;
+    pthread_mutex_lock(&cl->mu);
+    z->next = cl->zombies;
+    cl->zombies = z;
+    c->conn_in_zombie = 1;
+    pthread_mutex_unlock(&cl->mu);
+  } else {
+    soupc_client_stream_free(stream); /* out of memory: the old way */
+  }
   c->stream = NULL;
   if (complete(c)) {
     attempt(c);
@@ -582,6 +612,31 @@ static int reap(struct etcd_client *cl, int all) {
   return n;
 }
 
+/* Frees the streams closed since the last pass and releases their
+ * connections. Called and returns with cl->mu held. @return the number. */
+static int free_zombies(struct etcd_client *cl) {
+  struct zombie *list = cl->zombies, *z;
+  int n = 0;
+
+  if (list == NULL) {
+    return 0;
+  }
+  cl->zombies = NULL;
+  pthread_mutex_unlock(&cl->mu);
+  for (z = list; z != NULL; z = z->next) {
+    soupc_client_stream_free(z->stream);
+    n++;
+  }
+  pthread_mutex_lock(&cl->mu);
+  while (list != NULL) {
+    z = list;
+    list = z->next;
+    release_locked(cl, z->conn);
+    soupc__free(z);
+  }
+  return n;
+}
+
 /* Frees retired connections that no call uses any more. Called and
  * returns with cl->mu held. @return the number freed. */
 static int free_retired(struct etcd_client *cl) {
@@ -623,7 +678,7 @@ static void *supervise(void *arg) {
     if (cl->current != NULL && !soupc_channel_is_open(cl->current->ch)) {
       retire_locked(cl, cl->current);
     }
-    if (reap(cl, 0) > 0 || free_retired(cl) > 0) {
+    if (reap(cl, 0) > 0 || free_zombies(cl) > 0 || free_retired(cl) > 0) {
       continue;
     }
     if (cl->current == NULL &&
@@ -631,7 +686,8 @@ static void *supervise(void *arg) {
       connect_round(cl);
       continue;
     }
-    wait_ms = cl->inflight != NULL || cl->pending != NULL || cl->retired != NULL
+    wait_ms = cl->inflight != NULL || cl->pending != NULL ||
+                      cl->retired != NULL || cl->zombies != NULL
                   ? TICK_MS
                   : IDLE_TICK_MS;
     if (cl->current == NULL && cl->down) {
@@ -851,7 +907,8 @@ void soupc__etcd_client_free(struct etcd_client *cl) {
   pthread_mutex_lock(&cl->mu);
   for (;;) {
     reap(cl, 1);
-    busy = cl->inflight != NULL || cl->pending != NULL;
+    free_zombies(cl);
+    busy = cl->inflight != NULL || cl->pending != NULL || cl->zombies != NULL;
     if (!busy) {
       break;
     }
@@ -861,6 +918,7 @@ void soupc__etcd_client_free(struct etcd_client *cl) {
   }
   retire_locked(cl, cl->current);
   while (cl->retired != NULL) {
+    free_zombies(cl);
     if (free_retired(cl) == 0) {
       pthread_mutex_unlock(&cl->mu);
       usleep(1000); /* an on_close is still releasing its stream */
