@@ -99,6 +99,8 @@ extern const struct soupc_cty_function soupc__fn_encoding[];
 extern const size_t soupc__fn_encoding_count;
 
 /* ---- values (fn_val.c) ---- */
+/* A zero number with Go precision @p prec and enough storage for it. */
+struct cty_num *soupc__fn_num_new(unsigned prec);
 int soupc__fn_str(struct soupc_cty_value **out, const char *s, size_t len);
 /* Takes the bytes of @p b (NUL-terminated); disposes of it either way. */
 int soupc__fn_str_buf(struct soupc_cty_value **out, struct cty_buf *b);
@@ -181,6 +183,11 @@ int soupc__fn_rf_prefix_full(struct soupc_cty_value *v, const char *s,
                              size_t len);
 /* May replace *v by the known value it is now determined to be. */
 int soupc__fn_rf_finish(struct soupc_cty_value **v);
+
+/* ---- Go's math.Log, math.Exp, math.Pow on amd64 (fn_gomath.c) ---- */
+double soupc__fn_go_log(double x);
+double soupc__fn_go_exp(double x);
+double soupc__fn_go_pow(double x, double y);
 
 /* ---- Go's unicode and strings (fn_unicode.c) ---- */
 /* utf8.DecodeRune: U+FFFD with size 1 for an invalid byte. */

@@ -46,6 +46,20 @@ const struct soupc_cty_type *soupc__fn_type(enum fn_type_id id) {
 
 /* ---- constructors ---- */
 
+struct cty_num *soupc__fn_num_new(unsigned prec) {
+  struct cty_num *n = soupc__malloc(sizeof(*n));
+
+  if (n == NULL) {
+    return NULL;
+  }
+  /* 512 bits of storage as number.c keeps, more when the Go precision
+   * asks for it (integers from parseint, int). */
+  mpfr_init2(n->f, prec > 512 ? (mpfr_prec_t)prec : 512);
+  mpfr_set_zero(n->f, 1);
+  n->prec = prec;
+  return n;
+}
+
 int soupc__fn_str(struct soupc_cty_value **out, const char *s, size_t len) {
   return soupc__cty_val_string(out, s, len);
 }
@@ -168,7 +182,10 @@ int soupc__fn_dup(struct soupc_cty_value **out,
   if ((v->flags & (CTY_V_NULL | CTY_V_UNKNOWN)) == 0) {
     switch (v->type->kind) {
     case SOUPC_CTY_NUMBER:
-      d->u.num = soupc__cty_num_dup(v->u.num);
+      d->u.num = soupc__fn_num_new(v->u.num->prec);
+      if (d->u.num != NULL) {
+        mpfr_set(d->u.num->f, v->u.num->f, MPFR_RNDN);
+      }
       rv = d->u.num == NULL ? SOUPC_ERR_NOMEM : 0;
       break;
     case SOUPC_CTY_BOOL:

@@ -110,7 +110,11 @@ def _num_text():
 
 
 NUM_TEXT = _num_text()
-NUMBER = st.one_of(NUM_TEXT.map(Num), SMALL_INT.map(lambda i: Num(str(i))))
+NUMBER = st.one_of(NUM_TEXT.map(Num), NUM_TEXT, SMALL_INT.map(lambda i: Num(str(i))),
+                   st.sampled_from([Num("-0"), Num("0.5"), Num("-0.5"), Num("1e400"),
+                                    Num("2.5"), Num("-2.5"), {"$number": "Infinity"},
+                                    {"$number": "-Infinity"}, Num("9007199254740993"),
+                                    Num("0.1"), Num("1e-400")]))
 
 
 def known(ty, value):
@@ -125,15 +129,60 @@ def null(ty):
     return {"type": ty, "null": True}
 
 
+def refinements(ty):
+    """$refine objects go-cty accepts for an unknown of type ty."""
+    nn = st.sampled_from([{}, {"is_known_null": False}])
+    if ty == "string":
+        more = TEXT.map(lambda p: {"string_prefix": p} if p else {})
+    elif ty == "number":
+        def bounds(t):
+            lo, hi, li, hi_inc = t
+            lo, hi = sorted((lo, hi))
+            r = {}
+            if lo is not None:
+                r["number_lower_bound"] = [str(lo), li]
+            if hi is not None and (hi != lo or (li and hi_inc)):
+                r["number_upper_bound"] = [str(hi), hi_inc]
+            return r
+        more = st.tuples(st.integers(-5, 5), st.integers(-5, 5), st.booleans(),
+                         st.booleans()).map(bounds)
+    elif isinstance(ty, list) and ty[0] in ("list", "set", "map"):
+        def lens(t):
+            lo, hi = sorted(t)
+            return {"collection_length_lower_bound": lo, "collection_length_upper_bound": hi}
+        more = st.tuples(st.integers(0, 4), st.integers(0, 4)).map(lens)
+    else:
+        more = st.just({})
+    def no_collapse(r):
+        # TODO(ctymodel): go-cty's RefinementBuilder.NewValue turns a
+        # not-null unknown whose range is one value (or whose length is
+        # fixed) into a known value; soup-c's rich reader does not yet.
+        lo, hi = r.get("number_lower_bound"), r.get("number_upper_bound")
+        fixed_num = lo and hi and lo[0] == hi[0] and lo[1] and hi[1]
+        fixed_len = ("collection_length_lower_bound" in r and
+                     r["collection_length_lower_bound"] == r.get("collection_length_upper_bound"))
+        if fixed_num or fixed_len:
+            r.pop("is_known_null", None)
+        return r
+    return st.tuples(nn, more).map(lambda t: no_collapse(dict(t[0], **t[1])))
+
+
+def refined(ty):
+    return refinements(ty).map(lambda r: {"type": ty, "value": {"$unknown": True, "$refine": r}})
+
+
 def arg_of(ty, values, nullable=True, unknowable=True):
-    """An argument of type ty: usually known, sometimes null, unknown or of
-    dynamic type."""
+    """An argument of type ty: usually known, sometimes null, unknown (and
+    refined, with a go-cty >= 1.13 oracle) or of dynamic type."""
     alts = [values.map(lambda v: known(ty, v))] * 6
     if nullable:
         alts.append(st.just(null(ty)))
     if unknowable:
         alts.append(st.just(unknown(ty)))
         alts.append(st.just(unknown("dynamic")))
+        if MODERN:
+            alts.append(refined(ty))
+            alts.append(refined(ty))
     return st.one_of(*alts)
 
 
@@ -157,6 +206,18 @@ def wrong_arg():
         known(["tuple", ["string", "number"]], ["a", Num("2")]),
         known(["object", {"a": "string"}], {"a": "x"}), known(["set", "bool"], [True]),
     ])
+
+
+def bool_arg():
+    return arg_of("bool", st.booleans())
+
+
+def parseint_text():
+    digits = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return st.one_of(
+        st.text(alphabet=digits[:16] + "-+_ x", max_size=10),
+        st.text(alphabet=digits, min_size=1, max_size=40),
+        st.sampled_from(["", "-", "+", "0x1f", "-FF", "zz", "ZZ", "1_000", " 12", "12 "]))
 
 
 def str_list_arg():
