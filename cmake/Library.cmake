@@ -39,7 +39,7 @@ set(SOUPC_LIB_PC_REQUIRES
     "libnghttp2 openssl libevent_core libevent_pthreads libevent_openssl \
 libprotobuf-c yajl")
 set(SOUPC_CTY_DEPS PkgConfig::MSGPACK PkgConfig::YAJL PkgConfig::UTF8PROC
-                   PkgConfig::MPFR PkgConfig::GMP Threads::Threads)
+                   PkgConfig::MPFR PkgConfig::GMP Threads::Threads m)
 set(SOUPC_CTY_PC_REQUIRES "msgpack yajl libutf8proc mpfr gmp")
 set(SOUPC_SOVERSION ${PROJECT_VERSION_MAJOR})
 
