@@ -95,6 +95,7 @@ SOUPC_EXTERN size_t soupc_cty_function_param_count(const soupc_cty_function *f);
  * @param type_out  the type an argument must conform to (dynamic = any);
  *                  borrowed, valid for the life of the process
  * @param flags_out SOUPC_CTY_PARAM_* bits
+ * @param f         the function
  * @param i         0 .. param_count-1 for the positional parameters, or
  *                  param_count for the variadic one
  * @return 0, or SOUPC_ERR_NOT_FOUND when there is no such parameter
@@ -114,7 +115,9 @@ SOUPC_EXTERN int soupc_cty_function_is_variadic(const soupc_cty_function *f);
  * arguments would have (dynamic when it cannot be known yet).
  *
  * @param out  on success, a new type; free with soupc_cty_type_free()
+ * @param f    the function
  * @param args @p nargs borrowed values (unknowns are fine)
+ * @param nargs number of arguments
  * @param err  on SOUPC_ERR_INVALID_ARGUMENT, the reason (may be NULL)
  * @return 0, SOUPC_ERR_INVALID_ARGUMENT (the arguments are refused) or
  *         SOUPC_ERR_NOMEM
@@ -130,7 +133,9 @@ soupc_cty_function_return_type(soupc_cty_type **out,
  *
  * @param out  on success, the result (possibly unknown, null or marked);
  *             free with soupc_cty_value_free()
+ * @param f    the function
  * @param args @p nargs borrowed values; never modified
+ * @param nargs number of arguments
  * @param err  on SOUPC_ERR_INVALID_ARGUMENT, go-cty's error text and the
  *             argument at fault (may be NULL)
  * @return 0, SOUPC_ERR_INVALID_ARGUMENT (the function refused the call) or
@@ -145,6 +150,11 @@ SOUPC_EXTERN int soupc_cty_function_call(soupc_cty_value **out,
 /**
  * Looks @p name up and calls it (soupc_cty_function_lookup() then
  * soupc_cty_function_call()).
+ * @param out   as soupc_cty_function_call()
+ * @param name  NUL-terminated soup-go name
+ * @param args  as soupc_cty_function_call()
+ * @param nargs as soupc_cty_function_call()
+ * @param err   as soupc_cty_function_call() (may be NULL)
  * @return as soupc_cty_function_call(), or SOUPC_ERR_NOT_FOUND for an
  *         unknown name (then @p err says "unknown function")
  */
@@ -161,6 +171,7 @@ SOUPC_EXTERN int soupc_cty_call(soupc_cty_value **out, const char *name,
  *
  * @param out  on success, a new value
  * @param json the argument text; need not be NUL-terminated
+ * @param len  bytes in @p json
  * @param err  on SOUPC_ERR_INVALID_ARGUMENT, soup-go's error text
  * @return 0, SOUPC_ERR_INVALID_ARGUMENT or SOUPC_ERR_NOMEM
  */
@@ -175,6 +186,7 @@ SOUPC_EXTERN int soupc_cty_call_arg_from_json(soupc_cty_value **out,
  *
  * @param out    on success, a malloc'd NUL-terminated string; free with
  *               soupc_cty_free_bytes()
+ * @param len_out on success, bytes in *out (without the NUL)
  * @param name   the function's name
  * @param result the call's result, or NULL for a refused call
  * @param err    the refusal when @p result is NULL (may be NULL)
