@@ -3,7 +3,7 @@
 # (conformance/mutants.md) and prints which mutants it caught.
 #
 #   conformance/mutants.sh [--hypothesis-profile P] [--impl soup-c|python-ref]
-#                          [--unit] [MUTANT...]
+#                          [--unit] [--tests 'PYTEST ARGS'] [MUTANT...]
 #   conformance/mutants.sh --check     # each patch still applies (no build)
 #
 # soup-c: each mutant is a patch, conformance/mutants/NAME.patch, against the
@@ -13,6 +13,8 @@
 # soup-c incrementally, run kv/ with -x (the first failing test means
 # caught), revert the patch. The product source is never touched.
 # --unit also runs the unit tests (ctest -R '^unit/') on the mutant.
+# --tests replaces the suite's part (default: kv), e.g. --tests kv/test_framing.py
+# to show that one family catches a mutant.
 # python-ref: the reference server injects the same defects through
 # $REFSERVER_MUTANT (no build), which checks the suite itself quickly.
 # Exit status: 0 if every mutant was caught, 1 otherwise.
@@ -23,6 +25,7 @@ profile=${SOUPC_HYPOTHESIS_PROFILE:-default}
 impl=soup-c
 unit=0
 check=0
+tests=kv
 mutants=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,7 +35,9 @@ while [ $# -gt 0 ]; do
     --impl=*) impl=${1#*=}; shift ;;
     --unit) unit=1; shift ;;
     --check) check=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --tests) tests=$2; shift 2 ;;
+    --tests=*) tests=${1#*=}; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "mutants.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) mutants="$mutants $1"; shift ;;
   esac
@@ -138,7 +143,7 @@ for m in $mutants; do
       # is loaded whatever the caller's working directory.
       (cd "$here" && SOUPC_BIN="$bdir/soup-c" SOUPC_HYPOTHESIS_PROFILE=$profile \
         /usr/bin/python3 -m pytest -x -q -p no:cacheprovider --impl soup-c \
-        --report-dir "$logdir/$m-report" kv) >"$log" 2>&1
+        --report-dir "$logdir/$m-report" $tests) >"$log" 2>&1
       rc=$?
       test=$(grep -m1 '^FAILED ' "$log" | sed 's/^FAILED //; s/ - .*//')
     else
@@ -151,7 +156,7 @@ for m in $mutants; do
   else
     (cd "$here" && REFSERVER_MUTANT=$m SOUPC_HYPOTHESIS_PROFILE=$profile \
       /usr/bin/python3 -m pytest -x -q -p no:cacheprovider --impl "$impl" \
-      --report-dir "$logdir/$m-report" kv) >"$log" 2>&1
+      --report-dir "$logdir/$m-report" $tests) >"$log" 2>&1
     rc=$?
     test=$(grep -m1 '^FAILED ' "$log" | sed 's/^FAILED //; s/ - .*//')
   fi

@@ -121,3 +121,51 @@ def encode_get_response(value: bytes) -> bytes:
 def grpc_frame(msg: bytes, compressed: bool = False) -> bytes:
     """The 5-byte gRPC length prefix plus the message."""
     return bytes([1 if compressed else 0]) + len(msg).to_bytes(4, "big") + msg
+
+
+def put_request_of_size(size: int, key: bytes, fill: int = 0x61) -> Tuple[bytes, bytes]:
+    """(key', value) whose PutRequest encodes to exactly @p size bytes: the
+    value is @p fill bytes, and @p key gets 'k's appended when a varint
+    length step makes the exact size unreachable with @p key as it is."""
+    for extra in range(0, 8):
+        k = bytes(key) + b"k" * extra
+        head = len(_field_bytes(1, k))
+        if head == size:
+            return k, b""
+        # value field: 1 tag byte + varint(n) + n
+        for vlen_len in range(1, 6):
+            n = size - head - 1 - vlen_len
+            if n > 0 and len(_varint(n)) == vlen_len:
+                v = bytes([fill]) * n
+                assert len(encode_put_request(k, v)) == size
+                return k, v
+    raise ValueError("no PutRequest of %d bytes with key %r" % (size, key))
+
+
+def get_response_size(value: bytes) -> int:
+    return len(encode_get_response(value))
+
+
+def value_for_get_response_of_size(size: int, fill: int = 0x62) -> bytes:
+    """A value whose GetResponse encodes to exactly @p size bytes. Not every
+    size is reachable (1 + varint(n) + n skips one size at each varint step):
+    ValueError then; see values_around_get_response_limit."""
+    if size == 0:
+        return b""
+    for vlen_len in range(1, 6):
+        n = size - 1 - vlen_len
+        if n > 0 and len(_varint(n)) == vlen_len:
+            return bytes([fill]) * n
+    raise ValueError("no GetResponse of %d bytes" % size)
+
+
+def values_around_get_response_limit(limit: int) -> Tuple[bytes, bytes]:
+    """(largest value whose GetResponse is <= limit, smallest one > limit)."""
+    def fits(size):
+        try:
+            return value_for_get_response_of_size(size)
+        except ValueError:
+            return None
+    below = next(v for s in range(limit, -1, -1) for v in [fits(s)] if v is not None)
+    above = next(v for s in range(limit + 1, limit + 8) for v in [fits(s)] if v is not None)
+    return below, above

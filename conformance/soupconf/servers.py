@@ -291,7 +291,8 @@ class Server:
 
     def stderr_text(self) -> str:
         try:
-            self.errlog.flush()
+            if not self.errlog.closed:
+                self.errlog.flush()
             with open(self.errlog.name, "rb") as f:
                 return f.read().decode(errors="replace")
         except Exception:
