@@ -173,101 +173,93 @@ static void put_done(const struct etcd_reply *r, void *user_data) {
   soupc__free(op);
 }
 
-static struct etcd_op *op_new(struct etcd_backend *eb, store_done_fn done,
-                              void *user_data, int is_put, size_t key_len,
-                              size_t val_len) {
-  struct etcd_op *op = soupc__calloc(1, sizeof(*op));
+/* Checks the key and allocates the op and the etcd key (prefix ++ key).
+ * @return 0, SOUPC_ERR_INVALID_ARGUMENT or SOUPC_ERR_NOMEM. */
+static int op_begin(struct etcd_op **op_out, uint8_t **key_out,
+                    size_t *key_len_out, struct etcd_backend *eb,
+                    const uint8_t *key, size_t key_len, int is_put,
+                    size_t val_len, store_done_fn done, void *user_data) {
+  struct etcd_op *op;
 
-  if (op != NULL) {
-    op->eb = eb;
-    op->done = done;
-    op->user_data = user_data;
-    op->is_put = is_put;
-    op->key_len = key_len;
-    op->val_len = val_len;
+  if (key_len == 0 || key_len > eb->max_key_size) {
+    return SOUPC_ERR_INVALID_ARGUMENT;
   }
-  return op;
-}
-
-/* Packs @p msg and starts the call. @return as soupc__etcd_client_call. */
-static int start_call(struct etcd_backend *eb, const char *path,
-                      const ProtobufCMessage *msg, int idempotent,
-                      etcd_reply_fn fn, struct etcd_op *op) {
-  size_t len = protobuf_c_message_get_packed_size(msg);
-  uint8_t *buf = soupc__malloc(len > 0 ? len : 1);
-  int rv;
-
-  if (buf == NULL) {
+  op = soupc__calloc(1, sizeof(*op));
+  *key_out = op != NULL ? full_key(eb, key, key_len, key_len_out) : NULL;
+  if (*key_out == NULL) {
+    soupc__free(op);
     return SOUPC_ERR_NOMEM;
   }
-  protobuf_c_message_pack(msg, buf);
-  rv = soupc__etcd_client_call(eb->client, path, buf, len, idempotent, fn, op);
+  op->eb = eb;
+  op->done = done;
+  op->user_data = user_data;
+  op->is_put = is_put;
+  op->key_len = key_len;
+  op->val_len = val_len;
+  *op_out = op;
+  return 0;
+}
+
+/* Packs @p msg and starts the call; frees @p key, and @p op on failure.
+ * @return as soupc__etcd_client_call. */
+static int start_call(struct etcd_backend *eb, const char *path,
+                      const ProtobufCMessage *msg, int idempotent,
+                      etcd_reply_fn fn, struct etcd_op *op, uint8_t *key) {
+  size_t len = protobuf_c_message_get_packed_size(msg);
+  uint8_t *buf = soupc__malloc(len > 0 ? len : 1);
+  int rv = SOUPC_ERR_NOMEM;
+
+  if (buf != NULL) {
+    protobuf_c_message_pack(msg, buf);
+    rv =
+        soupc__etcd_client_call(eb->client, path, buf, len, idempotent, fn, op);
+  }
   soupc__free(buf);
+  soupc__free(key);
+  if (rv != 0) {
+    soupc__free(op);
+  }
   return rv;
 }
 
 static int etcd_get(void *impl, const uint8_t *key, size_t key_len,
                     store_done_fn done, void *user_data) {
-  struct etcd_backend *eb = impl;
   Etcdserverpb__RangeRequest req = ETCDSERVERPB__RANGE_REQUEST__INIT;
   struct etcd_op *op;
   uint8_t *k;
-  size_t klen = 0;
   int rv;
 
-  if (key_len == 0 || key_len > eb->max_key_size) {
-    return SOUPC_ERR_INVALID_ARGUMENT;
-  }
-  k = full_key(eb, key, key_len, &klen);
-  op = k != NULL ? op_new(eb, done, user_data, 0, key_len, 0) : NULL;
-  if (op == NULL) {
-    soupc__free(k);
-    return SOUPC_ERR_NOMEM;
+  rv = op_begin(&op, &k, &req.key.len, impl, key, key_len, 0, 0, done,
+                user_data);
+  if (rv != 0) {
+    return rv;
   }
   /* No range_end: exactly this key. serializable stays false: a
    * linearizable read, never a member's possibly stale local copy. */
   req.key.data = k;
-  req.key.len = klen;
   req.serializable = 0;
-  rv = start_call(eb, RANGE_PATH, &req.base, 1, range_done, op);
-  soupc__free(k);
-  if (rv != 0) {
-    soupc__free(op);
-  }
-  return rv;
+  return start_call(impl, RANGE_PATH, &req.base, 1, range_done, op, k);
 }
 
 static int etcd_put(void *impl, const uint8_t *key, size_t key_len,
                     const uint8_t *val, size_t val_len, store_done_fn done,
                     void *user_data) {
-  struct etcd_backend *eb = impl;
   Etcdserverpb__PutRequest req = ETCDSERVERPB__PUT_REQUEST__INIT;
   struct etcd_op *op;
   uint8_t *k;
-  size_t klen = 0;
   int rv;
 
-  if (key_len == 0 || key_len > eb->max_key_size) {
-    return SOUPC_ERR_INVALID_ARGUMENT;
-  }
-  k = full_key(eb, key, key_len, &klen);
-  op = k != NULL ? op_new(eb, done, user_data, 1, key_len, val_len) : NULL;
-  if (op == NULL) {
-    soupc__free(k);
-    return SOUPC_ERR_NOMEM;
+  rv = op_begin(&op, &k, &req.key.len, impl, key, key_len, 1, val_len, done,
+                user_data);
+  if (rv != 0) {
+    return rv;
   }
   req.key.data = k;
-  req.key.len = klen;
   req.value.data = (uint8_t *)val; /* packed, never written */
   req.value.len = val_len;
   /* Not idempotent: a retried Put could land after a later Put by another
    * client. etcd_client.c retries it only when it never reached etcd. */
-  rv = start_call(eb, PUT_PATH, &req.base, 0, put_done, op);
-  soupc__free(k);
-  if (rv != 0) {
-    soupc__free(op);
-  }
-  return rv;
+  return start_call(impl, PUT_PATH, &req.base, 0, put_done, op, k);
 }
 
 /* A blocking health probe: one linearizable Range through the client. */
@@ -295,6 +287,22 @@ static void probe_done(const struct etcd_reply *r, void *user_data) {
   pthread_mutex_unlock(&p->mu);
 }
 
+static int start_probe(struct etcd_backend *eb, const ProtobufCMessage *msg,
+                       struct probe *p) {
+  size_t len = protobuf_c_message_get_packed_size(msg);
+  uint8_t *buf = soupc__malloc(len > 0 ? len : 1);
+  int rv;
+
+  if (buf == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  protobuf_c_message_pack(msg, buf);
+  rv = soupc__etcd_client_call(eb->client, RANGE_PATH, buf, len, 1, probe_done,
+                               p);
+  soupc__free(buf);
+  return rv;
+}
+
 static int etcd_health(void *impl, soupc_status *st) {
   struct etcd_backend *eb = impl;
   Etcdserverpb__RangeRequest req = ETCDSERVERPB__RANGE_REQUEST__INIT;
@@ -310,7 +318,7 @@ static int etcd_health(void *impl, soupc_status *st) {
   req.key.data = eb->prefix;
   req.key.len = eb->prefix_len;
   req.count_only = 1;
-  rv = start_call(eb, RANGE_PATH, &req.base, 1, probe_done, (void *)&p);
+  rv = start_probe(eb, &req.base, &p);
   if (rv == 0) {
     pthread_mutex_lock(&p.mu);
     while (!p.done) {
