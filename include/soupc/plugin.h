@@ -278,6 +278,17 @@ typedef struct soupc_plugin_serve_options {
    * on the serving thread, before soupc_plugin_serve() returns 0. May be
    * NULL. Receives the user_data given to soupc_plugin_serve(). */
   void (*on_stop)(void *user_data);
+  /** Non-zero: do not serve gRPC reflection. By default
+   * grpc.reflection.v1 and v1alpha ServerReflection are served (as
+   * go-plugin >= 1.5 does), listing every registered service and
+   * describing soup-c's own (soupc/reflection.h). */
+  int no_reflection;
+  /** A serialized google.protobuf.FileDescriptorSet of the application's
+   * services (protoc --descriptor_set_out --include_imports), so that
+   * reflection describes them too; NULL = none. Borrowed for the call. */
+  const uint8_t *reflection_descriptor_set;
+  /** Bytes in @c reflection_descriptor_set. */
+  size_t reflection_descriptor_set_len;
 } soupc_plugin_serve_options;
 
 /** Initialiser for soupc_plugin_serve_options: every field at its default. */
@@ -289,8 +300,9 @@ typedef struct soupc_plugin_serve_options {
  * GRPCController/Shutdown (or, with @c handle_signals, the process gets
  * SIGTERM) (go-plugin-protocol.md §6.1): checks the cookie, negotiates
  * PLUGIN_PROTOCOL_VERSIONS, decides TLS, listens, registers
- * grpc.health.v1.Health, plugin.GRPCController, plugin.GRPCStdio and
- * plugin.GRPCBroker, calls @p register_services, starts serving, then
+ * grpc.health.v1.Health, plugin.GRPCController, plugin.GRPCStdio,
+ * plugin.GRPCBroker and (unless @c no_reflection) gRPC reflection, calls
+ * @p register_services, starts serving, then
  * prints the handshake line on stdout.
  *
  * Process-wide effects: logs become hclog JSON on stderr

@@ -161,6 +161,13 @@ SOUPC_EXTERN int soupc_server_listen_fd(soupc_server *srv, int fd,
  * borrowed until soupc_server_free(). NULL before listen. */
 SOUPC_EXTERN const char *soupc_server_address(const soupc_server *srv);
 
+/** @return the full path of the @p i-th registered method ("/proto.KV/Get"),
+ * in registration order, or NULL when @p i is past the last one; borrowed
+ * until soupc_server_free(). Methods are only added before
+ * soupc_server_start(), so a handler may walk them (gRPC reflection lists
+ * services this way). */
+SOUPC_EXTERN const char *soupc_server_method(const soupc_server *srv, size_t i);
+
 /** Starts the worker threads and accepting. Non-blocking.
  * @return 0, SOUPC_ERR_INVALID_ARGUMENT (not listening), SOUPC_ERR_NOMEM. */
 SOUPC_EXTERN int soupc_server_start(soupc_server *srv);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build soup-c's Go peers offline (GOPATH mode, Debian's /usr/share/gocode):
-#   kvref, kvclient, goplugin-host, goplugin-kv, broker-host, broker-plugin
+#   kvref, kvclient, goplugin-host, goplugin-kv, broker-host, broker-plugin,
+#   reflect-client
 #   ->  OUTDIR/
 # Generated Go stubs for proto/kv.proto go to OUTDIR/gen (never committed).
 # Usage: peers/go/build.sh OUTDIR
@@ -33,7 +34,7 @@ if [ -z "${GOCACHE:-}" ]; then
 	fi
 	export GOCACHE
 fi
-for prog in kvref kvclient goplugin-host goplugin-kv broker-host broker-plugin; do
+for prog in kvref kvclient goplugin-host goplugin-kv broker-host broker-plugin reflect-client; do
 	go build -p 2 -o "$out/$prog" "soupcpeers/cmd/$prog"
 done
-echo "built: kvref kvclient goplugin-host goplugin-kv broker-host broker-plugin in $out"
+echo "built: kvref kvclient goplugin-host goplugin-kv broker-host broker-plugin reflect-client in $out"

@@ -75,6 +75,8 @@ static void print_help(const char *cmd) {
       "                            (also KV_ENRICH_JSON=1; off by default)\n"
       "  --workers N               worker threads (default: one per core)\n"
       "  --log-level LEVEL         error|warn|info|debug|trace (default info)\n"
+      "  --no-reflection           do not serve gRPC reflection (served by\n"
+      "                            default: grpc.reflection.v1 and v1alpha)\n"
       "  -h, --help                this help\n",
       cmd);
 }
@@ -104,7 +106,8 @@ enum {
   OPT_SYNC,
   OPT_ENRICH_JSON,
   OPT_WORKERS,
-  OPT_LOG_LEVEL
+  OPT_LOG_LEVEL,
+  OPT_NO_REFLECTION
 };
 
 static const struct option long_options[] = {
@@ -133,6 +136,7 @@ static const struct option long_options[] = {
     {"enrich-json", no_argument, NULL, OPT_ENRICH_JSON},
     {"workers", required_argument, NULL, OPT_WORKERS},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"no-reflection", no_argument, NULL, OPT_NO_REFLECTION},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -255,6 +259,9 @@ static int parse_flags(struct server_config *cfg, int argc, char **argv) {
       break;
     case OPT_LOG_LEVEL:
       cfg->log_level = optarg;
+      break;
+    case OPT_NO_REFLECTION:
+      cfg->no_reflection = 1;
       break;
     default:
       return CLI_USAGE;

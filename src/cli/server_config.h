@@ -34,6 +34,7 @@ struct server_config {
   int enrich_json;
   int workers; /* 0 = one per core */
   const char *log_level;
+  int no_reflection; /* --no-reflection */
   /* Parsed by server_config_check(). */
   soupc_cert_options cert; /* key type, curve, bits for generated certs */
 };

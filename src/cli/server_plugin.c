@@ -93,6 +93,7 @@ int server_run_plugin(const struct server_config *cfg) {
    * opt-out keeps one plugin alive across many CLI calls. */
   opts.ignore_shutdown = ignore != NULL && strcmp(ignore, "1") == 0;
   opts.on_stop = close_store;
+  opts.no_reflection = cfg->no_reflection;
   /* The soup-c binary is a go-plugin plugin process: GRPCStdio capture and
    * go-plugin's signal rules (§2.5). */
   opts.capture_stdio = 1;

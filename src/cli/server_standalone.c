@@ -7,6 +7,7 @@
 #include "cli/cli_util.h"
 #include "cli/server_store.h"
 #include "kv/kv.h"
+#include "soupc/reflection.h"
 #include "soupc/rpc.h"
 
 #include <errno.h>
@@ -54,6 +55,7 @@ int server_run_standalone(const struct server_config *cfg) {
   soupc_tls_options tls = SOUPC_TLS_OPTIONS_INIT;
   struct server_store store = {0};
   soupc_server *srv = NULL;
+  soupc_reflection *refl = NULL;
   soupc_status st;
   char *cert_pem = NULL, *key_pem = NULL, *ca_pem = NULL;
   char *cert_dir = NULL, *cert_path = NULL;
@@ -115,6 +117,12 @@ int server_run_standalone(const struct server_config *cfg) {
     cli_fail("registering proto.KV: out of memory");
     goto done;
   }
+  if (!cfg->no_reflection && (soupc_reflection_new(&refl, NULL, &st) != 0 ||
+                              soupc_reflection_register(refl, srv) != 0)) {
+    cli_fail("registering gRPC reflection: %s",
+             st.message[0] != '\0' ? st.message : "out of memory");
+    goto done;
+  }
   if (cfg->listen != NULL) {
     snprintf(address, sizeof(address), "%s", cfg->listen);
   } else {
@@ -150,6 +158,7 @@ done:
    * still finish calls, which is safe until soupc_server_free(). */
   server_store_close(&store);
   soupc_server_free(srv);
+  soupc_reflection_free(refl); /* after the server */
   if (cert_path != NULL) {
     unlink(cert_path);
     rmdir(cert_dir);

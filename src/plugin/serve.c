@@ -4,6 +4,7 @@
  * REGISTER -> SERVING (handshake printed) -> STOPPING -> DONE.
  * docs/internals/plugin.md draws them. */
 #include "plugin/plugin_int.h"
+#include "soupc/reflection.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -55,6 +56,7 @@ struct serve {
   struct side_services *ss;
   struct stdio_capture *cap;
   struct broker *broker;
+  soupc_reflection *refl; /* NULL with no_reflection */
   soupc_server *srv;
   const char *network; /* "unix" or "tcp" */
   char *sock_path;     /* unix: ours, unlinked at stop */
@@ -215,6 +217,25 @@ static int serve_listen(struct serve *s) {
   return rv;
 }
 
+/* gRPC reflection, as go-plugin registers it (server.go: reflection.Register):
+ * our descriptors plus the application's. */
+static int serve_reflection(struct serve *s) {
+  soupc_reflection_options ro = SOUPC_REFLECTION_OPTIONS_INIT;
+  int rv;
+
+  ro.descriptor_set = s->opts->reflection_descriptor_set;
+  ro.descriptor_set_len = s->opts->reflection_descriptor_set_len;
+  rv = soupc_reflection_new(&s->refl, &ro, s->st);
+  if (rv == 0) {
+    rv = soupc_reflection_register(s->refl, s->srv);
+  }
+  if (rv != 0 && s->st != NULL && s->st->message[0] == '\0') {
+    soupc_status_set(s->st, soupc_err_to_grpc(rv),
+                     "cannot register gRPC reflection: %s", soupc_strerror(rv));
+  }
+  return rv;
+}
+
 /* REGISTER: the side services, the handshake line, what we decided (info),
  * then the application's services. */
 static int serve_register(struct serve *s) {
@@ -236,6 +257,12 @@ static int serve_register(struct serve *s) {
                      "cannot register the go-plugin side services: %s",
                      soupc_strerror(rv));
     return rv;
+  }
+  if (!s->opts->no_reflection) {
+    rv = serve_reflection(s);
+    if (rv != 0) {
+      return rv;
+    }
   }
   /* §2.4 / §5: six fields; a 7th only when PLUGIN_MULTIPLEX_GRPC asks for
    * it, and then "false" (soup-c has no yamux; a >= v1.6 host reports it).
@@ -367,6 +394,8 @@ static void serve_stop(struct serve *s) {
   s->ss = NULL;
   soupc__broker_free(s->broker);
   s->broker = NULL;
+  soupc_reflection_free(s->refl); /* after the server */
+  s->refl = NULL;
 }
 
 static void serve_dispose(struct serve *s) {

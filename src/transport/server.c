@@ -580,6 +580,10 @@ const char *soupc_server_address(const soupc_server *srv) {
   return srv->address;
 }
 
+const char *soupc_server_method(const soupc_server *srv, size_t i) {
+  return i < srv->nmethods ? srv->methods[i].path : NULL;
+}
+
 /* 500+ connections need more than the usual soft limit of 1024 fds once
  * the application's own files are counted; the hard limit is ours to take. */
 static void raise_nofile(void) {
