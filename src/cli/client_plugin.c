@@ -107,6 +107,38 @@ static int is_self(const char *path) {
          a.st_ino == b.st_ino;
 }
 
+/* --reattach: go-plugin's ReattachConfig; --ca-file is the plugin's
+ * certificate when it serves TLS (a ReattachConfig carries none). */
+static int reattach_by_config(struct client_target *t,
+                              const struct client_options *opts,
+                              const soupc_plugin_host_options *hopts,
+                              soupc_status *st) {
+  soupc_plugin_reattach rc = SOUPC_PLUGIN_REATTACH_INIT;
+  struct client_reattach *r = malloc(sizeof(*r));
+  char *ca = NULL;
+  int rv = -1;
+
+  if (r == NULL) {
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    return -1;
+  }
+  if (client_reattach_parse(r, opts->reattach, st) == 0 &&
+      (opts->ca_file == NULL ||
+       server_read_pem(&ca, opts->ca_file, "--ca-file", st) == 0)) {
+    rc.protocol = r->protocol;
+    rc.protocol_version = r->protocol_version;
+    rc.network = r->network;
+    rc.address = r->address;
+    rc.pid = r->pid;
+    rc.server_cert_pem = ca;
+    rv = soupc_plugin_host_reattach_config(&t->host, &rc, hopts, st) == 0 ? 0
+                                                                          : -1;
+  }
+  free(ca);
+  free(r);
+  return rv;
+}
+
 int client_target_open_plugin(struct client_target *t,
                               const struct client_options *opts,
                               soupc_status *st) {
@@ -116,6 +148,7 @@ int client_target_open_plugin(struct client_target *t,
   const char *argv[16];
   const char *path = opts->plugin_path;
   soupc_curve curve = SOUPC_CURVE_P256;
+  uint8_t sum[32];
   int rv = -1;
 
   /* A plugin session is short and the process exits right after it:
@@ -149,7 +182,12 @@ int client_target_open_plugin(struct client_target *t,
   hopts.on_output = on_plugin_output;
   hopts.max_message_size = opts->max_message_size;
 
-  if (opts->address != NULL) {
+  if (opts->reattach != NULL) {
+    if (reattach_by_config(t, opts, &hopts, st) != 0) {
+      goto done;
+    }
+    t->reattached = 1;
+  } else if (opts->address != NULL) {
     if (soupc_plugin_host_reattach(&t->host, opts->address, &hopts, st) != 0) {
       goto done;
     }
@@ -173,6 +211,14 @@ int client_target_open_plugin(struct client_target *t,
     hopts.argv = argv;
     /* soup-c driving soup-c: make our key while the plugin starts. */
     hopts.client_cert_pipe = is_self(path);
+    hopts.skip_host_env = opts->skip_host_env;
+    if (opts->plugin_sha256 != NULL) {
+      if (client_parse_sha256(sum, opts->plugin_sha256, st) != 0) {
+        goto done;
+      }
+      hopts.secure_checksum = sum;
+      hopts.secure_checksum_len = sizeof(sum);
+    }
     if (soupc_plugin_host_launch(&t->host, &hopts, st) != 0) {
       goto done;
     }

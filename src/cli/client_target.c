@@ -67,6 +67,20 @@ int client_target_open(struct client_target *t,
   memset(t, 0, sizeof(*t));
   t->timeout_ms = opts->timeout_ms;
   soupc_status_clear(st);
+  if (opts->address != NULL && opts->reattach != NULL) {
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "--address and --reattach are two ways to say where the "
+                     "plugin is; give one");
+    return -1;
+  }
+  if ((opts->address != NULL || opts->reattach != NULL) &&
+      (opts->plugin_sha256 != NULL || opts->skip_host_env)) {
+    /* go-plugin: ErrSecureConfigAndReattach. */
+    soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                     "--plugin-sha256 and --skip-host-env are for launching "
+                     "a plugin, not for reattaching to one");
+    return -1;
+  }
   if (opts->address != NULL && strchr(opts->address, '|') == NULL) {
     return open_address(t, opts, st);
   }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "soupc/rpc.h"
 
@@ -23,7 +24,27 @@ struct client_options {
   const char *tls_curve;
   int64_t timeout_ms;
   size_t max_message_size;
+  const char *reattach;      /* --reattach JSON (go-plugin ReattachConfig) */
+  const char *plugin_sha256; /* --plugin-sha256 HEX (SecureConfig) */
+  int skip_host_env;         /* --skip-host-env */
 };
+
+/* A parsed --reattach (client_reattach.c). */
+struct client_reattach {
+  char protocol[16];
+  int protocol_version;
+  char network[8];
+  char address[4096];
+  pid_t pid;
+};
+
+/* Parses go-plugin's ReattachConfig JSON (or a one-entry map of them).
+ * @return 0, or -1 with a one-line reason in @p st. */
+int client_reattach_parse(struct client_reattach *r, const char *json,
+                          soupc_status *st);
+
+/* 64 hex digits to 32 bytes. @return 0, or -1 with @p st set. */
+int client_parse_sha256(uint8_t out[32], const char *hex, soupc_status *st);
 
 struct client_target {
   soupc_channel *channel;  /* what calls go through */

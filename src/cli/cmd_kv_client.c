@@ -28,7 +28,10 @@ enum {
   OPT_TLS_CURVE,
   OPT_VALUE_FILE,
   OPT_MAX_MESSAGE_SIZE,
-  OPT_LOG_LEVEL
+  OPT_LOG_LEVEL,
+  OPT_REATTACH,
+  OPT_PLUGIN_SHA256,
+  OPT_SKIP_HOST_ENV
 };
 
 static const struct option long_options[] = {
@@ -45,6 +48,9 @@ static const struct option long_options[] = {
     {"value-file", required_argument, NULL, OPT_VALUE_FILE},
     {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE_SIZE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"reattach", required_argument, NULL, OPT_REATTACH},
+    {"plugin-sha256", required_argument, NULL, OPT_PLUGIN_SHA256},
+    {"skip-host-env", no_argument, NULL, OPT_SKIP_HOST_ENV},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -63,6 +69,18 @@ static void print_help(const char *cmd, int is_put) {
       "                          whole go-plugin handshake line (reattach)\n"
       "  --plugin PATH           without --address: the plugin to launch\n"
       "                          (default $PLUGIN_SERVER_PATH, else soup-c)\n"
+      "  --reattach JSON         a running plugin by go-plugin's "
+      "ReattachConfig:\n"
+      "                          "
+      "{\"Protocol\":\"grpc\",\"ProtocolVersion\":1,\n"
+      "                          \"Pid\":N,\"Addr\":{\"Network\":\"unix\",\n"
+      "                          \"String\":PATH}} (or TF_REATTACH_PROVIDERS'\n"
+      "                          one-entry map); --ca-file F is its TLS cert\n"
+      "  --plugin-sha256 HEX     go-plugin's SecureConfig: launch the plugin "
+      "only\n"
+      "                          if its SHA-256 is HEX (64 hex digits)\n"
+      "  --skip-host-env         go-plugin's SkipHostEnv: the plugin inherits\n"
+      "                          none of our environment\n"
       "  --no-automtls           launch the plugin without AutoMTLS\n"
       "  --handshake-timeout S   seconds to wait for the plugin's handshake\n"
       "                          (default 60)\n"
@@ -169,6 +187,15 @@ static int run(int argc, char **argv, int is_put) {
       break;
     case OPT_LOG_LEVEL:
       log_level = optarg;
+      break;
+    case OPT_REATTACH:
+      copts.reattach = optarg;
+      break;
+    case OPT_PLUGIN_SHA256:
+      copts.plugin_sha256 = optarg;
+      break;
+    case OPT_SKIP_HOST_ENV:
+      copts.skip_host_env = 1;
       break;
     default:
       return CLI_USAGE;

@@ -168,3 +168,85 @@ def test_validate_connection_launched_and_refused(env):
                        timeout=60)
     assert r.returncode == 1
     assert r.stderr.startswith(b"Error: ")
+
+
+def test_reattach_by_config_json(env, tmp_path):
+    """--reattach: go-plugin's ReattachConfig as Terraform writes it (pid,
+    network, address), the one-entry TF_REATTACH_PROVIDERS map, Go's
+    net.UnixAddr spelling; TLS through --ca-file; bad configs fail in one
+    line."""
+    env["BASIC_PLUGIN"] = "hello"
+    proc = subprocess.Popen([lib.soupc_bin(), "rpc", "kv", "server"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        line = proc.stdout.readline().decode().strip()
+        sock = line.split("|")[3]
+        del env["BASIC_PLUGIN"]
+        cfg = ('{"Protocol":"grpc","ProtocolVersion":1,"Pid":%d,'
+               '"Addr":{"Network":"unix","String":"%s"}}' % (proc.pid, sock))
+        r = cli(env, "put", "rc", "by config", "--reattach", cfg)
+        assert r.returncode == 0, r.stderr
+        tf = '{"registry.terraform.io/x/kv": %s}' % cfg
+        r = cli(env, "get", "rc", "--reattach", tf)
+        assert (r.returncode, r.stdout) == (0, b"by config"), r.stderr
+        go = '{"Protocol":"grpc","Addr":{"Net":"unix","Name":"%s"}}' % sock
+        r = cli(env, "get", "rc", "--reattach", go)
+        assert (r.returncode, r.stdout) == (0, b"by config"), r.stderr
+        assert proc.poll() is None  # reattaching leaves the plugin running
+        for bad, needle in [
+            ("{", b"not JSON"),
+            ('{"Addr":{"Network":"udp","String":"x"}}', b"Network"),
+            ('{"a":{},"b":{}}', b"no \"Addr\""),
+            ('{"Pid":2147483647,"Addr":{"Network":"unix","String":"%s"}}' % sock,
+             b"out of range"),
+            ('{"Protocol":"netrpc","Addr":{"Network":"unix","String":"%s"}}' % sock,
+             b"netrpc"),
+        ]:
+            r = cli(env, "get", "rc", "--reattach", bad)
+            assert r.returncode == 1, (bad, r.stderr)
+            assert needle in r.stderr and r.stderr.count(b"\n") == 1, (bad, r.stderr)
+        r = cli(env, "get", "rc", "--reattach", cfg, "--address", line)
+        assert r.returncode == 1 and b"give one" in r.stderr
+        r = cli(env, "get", "rc", "--reattach", cfg, "--skip-host-env")
+        assert r.returncode == 1 and b"not for reattaching" in r.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        proc.stdout.close()
+
+
+def test_plugin_sha256_and_skip_host_env(env):
+    import hashlib
+    with open(lib.soupc_bin(), "rb") as f:
+        good = hashlib.sha256(f.read()).hexdigest()
+    r = cli(env, "put", "sum", "ok", "--plugin-sha256", good)
+    assert r.returncode == 0, r.stderr
+    r = cli(env, "get", "sum", "--plugin-sha256", good.upper())
+    assert (r.returncode, r.stdout) == (0, b"ok"), r.stderr
+    bad = ("0" if good[0] != "0" else "1") + good[1:]
+    r = cli(env, "get", "sum", "--plugin-sha256", bad)
+    assert r.returncode == 1 and b"checksums did not match" in r.stderr, r.stderr
+    for junk in ("abc", "z" * 64):
+        r = cli(env, "get", "sum", "--plugin-sha256", junk)
+        assert r.returncode == 1 and b"--plugin-sha256" in r.stderr, r.stderr
+
+
+def test_skip_host_env(env, tmp_path):
+    """--skip-host-env: the plugin gets go-plugin's variables and nothing
+    of ours. A wrapper script records its environment, then runs soup-c
+    with the store given explicitly."""
+    dump = tmp_path / "env.txt"
+    plugin = write_script(str(tmp_path), "wrapped", (
+        "/usr/bin/env > '%s'\n"
+        "KV_STORAGE_DIR='%s' TMPDIR='%s' exec '%s' \"$@\"\n"
+        % (dump, env["KV_STORAGE_DIR"], env["TMPDIR"], lib.soupc_bin())))
+    env["SOUPC_TEST_MARK"] = "inherited"
+    r = cli(env, "put", "e", "v", "--plugin", plugin)
+    assert r.returncode == 0, r.stderr
+    seen = dump.read_text()
+    assert "SOUPC_TEST_MARK=inherited" in seen and "BASIC_PLUGIN=hello" in seen
+    r = cli(env, "get", "e", "--plugin", plugin, "--skip-host-env")
+    assert (r.returncode, r.stdout) == (0, b"v"), r.stderr
+    seen = dump.read_text()
+    assert "SOUPC_TEST_MARK" not in seen and "PATH=" not in seen, seen
+    assert "BASIC_PLUGIN=hello" in seen and "PLUGIN_PROTOCOL_VERSIONS=1" in seen, seen
