@@ -77,11 +77,11 @@ int cmd_rpc_validate_connection(int argc, char **argv) {
              "check that\n"
              "grpc.health.v1.Health reports \"plugin\" SERVING and, on a "
              "soup-c\n"
-             "server, that its store backend (\"proto.KV\": LMDB or etcd) "
-             "can serve.\n"
-             "Prints \"RPC connection\n"
-             "validated successfully.\" and exits 0, or exits 1 with the "
-             "reason.\n",
+             "standalone server, that its store backend (\"proto.KV\": "
+             "LMDB or etcd)\n"
+             "can serve. Prints \"RPC connection validated successfully.\" "
+             "and exits 0,\n"
+             "or exits 1 with the reason.\n",
              cmd);
       return CLI_OK;
     case OPT_ADDRESS:
