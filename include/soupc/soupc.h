@@ -69,10 +69,12 @@ typedef enum {
   /** the plugin executable's checksum is not the expected one
    * (go-plugin's SecureConfig) */
   SOUPC_ERR_CHECKSUM = -203,
-  SOUPC_ERR_STORE_FULL = -300, /**< -300..-399, store: no space left */
-  SOUPC_ERR_STORE = -301,      /**< any other store failure */
-  SOUPC_ERR_CTY_DECODE = -400, /**< -400..-499, cty: bad encoded value */
-  SOUPC_ERR_CTY_TYPE = -401,   /**< a bad type or a type mismatch */
+  SOUPC_ERR_STORE_FULL = -300,  /**< -300..-399, store: no space left */
+  SOUPC_ERR_STORE = -301,       /**< any other store failure */
+  SOUPC_ERR_CTY_DECODE = -400,  /**< -400..-499, cty: bad encoded value */
+  SOUPC_ERR_CTY_TYPE = -401,    /**< a bad type or a type mismatch */
+  SOUPC_ERR_CTY_CONVERT = -402, /**< a value go-cty's convert refuses */
+  SOUPC_ERR_CTY_PANIC = -403,   /**< an operation go-cty panics on */
   /** -900..-999, fatal: out of memory. The object the call was made on may
    * be inconsistent; free it rather than retry. */
   SOUPC_ERR_NOMEM = -900,

@@ -45,6 +45,10 @@ const char *soupc_strerror(int err) {
     return "cty decode error";
   case SOUPC_ERR_CTY_TYPE:
     return "cty type error";
+  case SOUPC_ERR_CTY_CONVERT:
+    return "cty conversion error";
+  case SOUPC_ERR_CTY_PANIC:
+    return "cty operation not applicable";
   case SOUPC_ERR_NOMEM:
     return "out of memory";
   case SOUPC_ERR_INTERNAL:
@@ -65,6 +69,8 @@ int soupc_err_to_grpc(int err) {
   case SOUPC_ERR_INVALID_ARGUMENT:
   case SOUPC_ERR_CTY_DECODE:
   case SOUPC_ERR_CTY_TYPE:
+  case SOUPC_ERR_CTY_CONVERT:
+  case SOUPC_ERR_CTY_PANIC:
     return SOUPC_GRPC_INVALID_ARGUMENT;
   case SOUPC_ERR_NOT_FOUND:
     return SOUPC_GRPC_NOT_FOUND;

@@ -174,6 +174,21 @@ static bool is_stringish(const msgpack_object *o) {
   return o->type == MSGPACK_OBJECT_STR || o->type == MSGPACK_OBJECT_BIN;
 }
 
+/* utf8.ValidString */
+static bool utf8_valid(const char *s, size_t len) {
+  char *fixed;
+  size_t fl = 0;
+  bool ok;
+
+  fixed = soupc__cty_go_utf8(s, len, &fl);
+  if (fixed == NULL) {
+    return false;
+  }
+  ok = fl == len && (len == 0 || memcmp(fixed, s, len) == 0);
+  soupc__free(fixed);
+  return ok;
+}
+
 static int decode_number(struct cty_num *num, const msgpack_object *o) {
   const char *why;
 
@@ -199,166 +214,190 @@ static int decode_number(struct cty_num *num, const msgpack_object *o) {
   }
 }
 
-/* unmarshalUnknownValue: any ext is an unknown; ext type 0x0c carries a
- * refinement map (spec §2.7). */
+/* unmarshalUnknownValue (unknown.go): any ext is an unknown; ext type
+ * 0x0c carries a refinement map, applied through the RefinementBuilder
+ * (which can pin the value down, or panic on a contradiction). Entries
+ * are read one object at a time as go-cty does: the value of a key it does
+ * not know is not skipped, so it is read as the next key. */
 static int decode_unknown(struct soupc_cty_value **out,
                           const struct soupc_cty_type *ty,
                           const msgpack_object *o, soupc_status *st) {
-  struct soupc_cty_value *v = NULL;
-  struct cty_refine *rf = NULL;
+  struct soupc_cty_value *unk = NULL;
+  soupc_cty_refiner *b = NULL;
   msgpack_unpacked up;
-  size_t off = 0, i;
+  const char *body = o->via.ext.ptr;
+  size_t blen = o->via.ext.size, off = 0, i, entries;
   const char *pre = "failed to decode msgpack extension body";
   int rv;
 
-  rv = soupc_cty_value_unknown(&v, ty);
-  if (rv != 0) {
-    return rv;
-  }
   if (o->via.ext.size <= 1) {
-    *out = v;
-    return 0;
+    return soupc_cty_value_unknown(out, ty);
   }
   if (o->via.ext.type != 0x0c) {
-    soupc_cty_value_free(v);
     return dec_err(st, "unsupported extension type 0x%02x with len %u",
                    (unsigned)(uint8_t)o->via.ext.type, o->via.ext.size);
   }
   if (o->via.ext.size > 1024) {
-    soupc_cty_value_free(v);
     return dec_err(st, "oversize unknown value refinement");
   }
+  /* DecodeMapLen on the first byte */
+  {
+    uint8_t c = (uint8_t)body[0];
+    if ((c & 0xf0) == 0x80) {
+      entries = c & 0x0f;
+      off = 1;
+    } else if (c == 0xde && blen >= 3) {
+      entries = (size_t)((uint8_t)body[1]) << 8 | (uint8_t)body[2];
+      off = 3;
+    } else if (c == 0xdf && blen >= 5) {
+      entries = (size_t)((uint8_t)body[1]) << 24 |
+                (size_t)((uint8_t)body[2]) << 16 |
+                (size_t)((uint8_t)body[3]) << 8 | (uint8_t)body[4];
+      off = 5;
+    } else if (c == 0xc0) {
+      entries = 0;
+      off = 1;
+    } else {
+      return dec_err(st, "%s: not a map", pre);
+    }
+  }
   if (ty->kind == SOUPC_CTY_DYNAMIC) {
-    *out = v; /* refinements are dropped at dynamic type */
-    return 0;
+    return soupc_cty_value_unknown(out, ty);
+  }
+  rv = soupc_cty_value_unknown(&unk, ty);
+  if (rv == 0) {
+    rv = soupc_cty_refine_begin(&b, unk);
+  }
+  soupc_cty_value_free(unk);
+  if (rv != 0) {
+    return rv;
   }
   msgpack_unpacked_init(&up);
-  if (precheck((const uint8_t *)o->via.ext.ptr, o->via.ext.size, &off, 0) !=
-          0 ||
-      (off = 0,
-       msgpack_unpack_next(&up, o->via.ext.ptr, o->via.ext.size, &off)) < 0 ||
-      up.data.type != MSGPACK_OBJECT_MAP) {
-    rv = dec_err(st, "%s: not a map", pre);
-    goto fail;
-  }
-  rf = soupc__calloc(1, sizeof(*rf));
-  if (rf == NULL) {
-    rv = SOUPC_ERR_NOMEM;
-    goto fail;
-  }
-  v->refine = rf;
-  for (i = 0; i < up.data.via.map.size; i++) {
-    const msgpack_object *k = &up.data.via.map.ptr[i].key;
-    const msgpack_object *x = &up.data.via.map.ptr[i].val;
+  for (i = 0; i < entries && rv == 0; i++) {
     int64_t key;
-    if (k->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-      key = k->via.u64 > 100 ? 100 : (int64_t)k->via.u64;
-    } else if (k->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-      key = -1;
-    } else {
-      rv = dec_err(st, "%s: refinement key is not an integer", pre);
-      goto fail;
+    const msgpack_object *x;
+    if (msgpack_unpack_next(&up, body, blen, &off) < 0 ||
+        (up.data.type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+         up.data.type != MSGPACK_OBJECT_NEGATIVE_INTEGER)) {
+      rv = dec_err(st, "%s: non-integer key in map", pre);
+      break;
     }
+    key = up.data.type == MSGPACK_OBJECT_POSITIVE_INTEGER
+              ? (up.data.via.u64 > 100 ? 100 : (int64_t)up.data.via.u64)
+              : -1;
+    if (key < 1 || key > 6) {
+      continue; /* the value stays to be read as the next key */
+    }
+    if (key == 2 && ty->kind != SOUPC_CTY_STRING) {
+      rv = dec_err(st, "%s: string prefix refinement for non-string type", pre);
+      break;
+    }
+    if ((key == 5 || key == 6) && !cty_kind_is_coll(ty->kind)) {
+      rv = dec_err(
+          st, "%s: length lower bound refinement for non-collection type", pre);
+      break;
+    }
+    if ((key == 3 || key == 4) && ty->kind != SOUPC_CTY_NUMBER) {
+      rv = dec_err(st, "%s: numeric bound refinement for non-number type", pre);
+      break;
+    }
+    if (msgpack_unpack_next(&up, body, blen, &off) < 0) {
+      rv = dec_err(st, "%s: %s", pre,
+                   key == 1   ? "null refinement is not boolean"
+                   : key == 2 ? "string prefix refinement is not string"
+                   : key >= 5 ? "length bound refinement must be integer or "
+                                "[integer, bool] array"
+                              : "length bound refinement must be [number, "
+                                "bool] array");
+      break;
+    }
+    x = &up.data;
     switch (key) {
     case 1:
       if (x->type != MSGPACK_OBJECT_BOOLEAN) {
-        rv = dec_err(st, "%s: nullness refinement is not bool", pre);
-        goto fail;
+        rv = dec_err(st, "%s: null refinement is not boolean", pre);
+      } else if (x->via.boolean) {
+        soupc_cty_refine_null(b);
+      } else {
+        soupc_cty_refine_not_null(b);
       }
-      rf->not_null = !x->via.boolean;
       break;
     case 2:
-      if (ty->kind != SOUPC_CTY_STRING) {
-        rv = dec_err(st, "%s: string prefix refinement for non-string type",
-                     pre);
-        goto fail;
-      }
-      if (x->type != MSGPACK_OBJECT_STR) {
+      if (!is_stringish(x)) {
         rv = dec_err(st, "%s: string prefix refinement is not string", pre);
-        goto fail;
-      }
-      {
-        size_t nl;
-        char *nfc = soupc__cty_nfc(x->via.str.ptr, x->via.str.size, &nl);
-        if (nfc == NULL) {
-          rv = SOUPC_ERR_NOMEM;
-          goto fail;
-        }
-        soupc__free(nfc);
-        soupc__free(rf->prefix);
-        rf->prefix = soupc__strndup(x->via.str.size > 0 ? x->via.str.ptr : "",
-                                    x->via.str.size);
-        rf->prefix_len = x->via.str.size;
-        if (rf->prefix == NULL) {
-          rv = SOUPC_ERR_NOMEM;
-          goto fail;
-        }
+      } else if (!utf8_valid(x->via.str.ptr, x->via.str.size)) {
+        rv =
+            dec_err(st, "%s: string prefix refinement is not valid UTF-8", pre);
+      } else {
+        soupc_cty_refine_string_prefix_full(b, x->via.str.ptr, x->via.str.size);
       }
       break;
     case 3:
     case 4: {
-      struct cty_num *b = key == 3 ? &rf->lower : &rf->upper;
-      bool *has = key == 3 ? &rf->has_lower : &rf->has_upper;
-      bool *incl = key == 3 ? &rf->lower_incl : &rf->upper_incl;
-      if (ty->kind != SOUPC_CTY_NUMBER) {
-        rv = dec_err(st, "%s: numeric bound refinement for non-number type",
+      /* unmarshal as tuple([number, bool]) */
+      struct soupc_cty_value *num = NULL;
+      bool ok = x->type == MSGPACK_OBJECT_ARRAY && x->via.array.size == 2 &&
+                x->via.array.ptr[1].type == MSGPACK_OBJECT_BOOLEAN &&
+                x->via.array.ptr[0].type != MSGPACK_OBJECT_NIL &&
+                x->via.array.ptr[0].type != MSGPACK_OBJECT_EXT;
+      if (ok) {
+        struct cty_num *n;
+        rv = soupc__cty_val_number(&num, &n);
+        if (rv != 0) {
+          break;
+        }
+        ok = decode_number(n, &x->via.array.ptr[0]) == 0;
+      }
+      if (!ok) {
+        soupc_cty_value_free(num);
+        rv = dec_err(st,
+                     "%s: length bound refinement must be [number, bool] "
+                     "array",
                      pre);
-        goto fail;
+        break;
       }
-      if (x->type != MSGPACK_OBJECT_ARRAY || x->via.array.size != 2 ||
-          x->via.array.ptr[1].type != MSGPACK_OBJECT_BOOLEAN) {
-        rv = dec_err(st, "%s: numeric bound refinement is not a tuple", pre);
-        goto fail;
+      if (key == 3) {
+        soupc_cty_refine_number_lower_bound(b, num,
+                                            x->via.array.ptr[1].via.boolean);
+      } else {
+        soupc_cty_refine_number_upper_bound(b, num,
+                                            x->via.array.ptr[1].via.boolean);
       }
-      if (*has) {
-        mpfr_clear(b->f);
-        *has = false;
-      }
-      mpfr_init2(b->f, 512);
-      b->prec = 512;
-      if (decode_number(b, &x->via.array.ptr[0]) != 0) {
-        mpfr_clear(b->f);
-        rv = dec_err(st, "%s: numeric bound is not a number", pre);
-        goto fail;
-      }
-      *has = true;
-      *incl = x->via.array.ptr[1].via.boolean;
+      soupc_cty_value_free(num);
       break;
     }
-    case 5:
-    case 6:
-      if (ty->kind != SOUPC_CTY_LIST && ty->kind != SOUPC_CTY_SET &&
-          ty->kind != SOUPC_CTY_MAP) {
-        rv = dec_err(st,
-                     "%s: length bound refinement for non-collection "
-                     "type",
-                     pre);
-        goto fail;
-      }
-      if (x->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-          x->via.u64 > (uint64_t)INT64_MAX) {
-        rv = dec_err(st, "%s: length bound is not a non-negative integer", pre);
-        goto fail;
-      }
-      if (key == 5) {
-        rf->has_len_lo = true;
-        rf->len_lo = (int64_t)x->via.u64;
+    default: /* 5, 6 */
+      if (x->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+          x->via.u64 <= (uint64_t)INT64_MAX) {
+        int64_t n = (int64_t)x->via.u64;
+        if (key == 5) {
+          soupc_cty_refine_collection_length_lower_bound(b, n);
+        } else {
+          soupc_cty_refine_collection_length_upper_bound(b, n);
+        }
+      } else if (x->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        if (key == 5) {
+          soupc_cty_refine_collection_length_lower_bound(b, x->via.i64);
+        } else {
+          soupc_cty_refine_collection_length_upper_bound(b, x->via.i64);
+        }
       } else {
-        rf->has_len_hi = true;
-        rf->len_hi = (int64_t)x->via.u64;
+        rv = dec_err(st,
+                     "%s: length bound refinement must be integer or [integer, "
+                     "bool] array",
+                     pre);
       }
       break;
-    default:
-      break; /* unknown keys are ignored */
     }
   }
   msgpack_unpacked_destroy(&up);
-  *out = v;
-  return 0;
-fail:
-  msgpack_unpacked_destroy(&up);
-  soupc_cty_value_free(v);
-  return rv;
+  if (rv != 0) {
+    struct soupc_cty_value *tmp = NULL;
+    soupc_cty_refine_finish(&tmp, b, NULL);
+    soupc_cty_value_free(tmp);
+    return rv;
+  }
+  return soupc_cty_refine_finish(out, b, st);
 }
 
 static int decode_items(struct soupc_cty_value ***items_out,
@@ -431,9 +470,12 @@ static int decode(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
     if (!is_stringish(tj)) {
       return dec_err(st, "dynamic value type must be bin or str");
     }
-    rv = soupc_cty_type_parse(&t, tj->via.str.ptr, tj->via.str.size, st);
+    rv = soupc__cty_type_unmarshal_json(&t, tj->via.str.ptr, tj->via.str.size,
+                                        st);
     if (rv != 0) {
-      return rv == SOUPC_ERR_NOMEM ? rv : SOUPC_ERR_CTY_DECODE;
+      return rv == SOUPC_ERR_NOMEM || rv == SOUPC_ERR_CTY_PANIC
+                 ? rv
+                 : SOUPC_ERR_CTY_DECODE;
     }
     rv = decode(out, t, &o->via.array.ptr[1], st, depth + 1);
     soupc_cty_type_free(t);
@@ -557,14 +599,12 @@ static int decode(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
       struct soupc_cty_value *v = NULL;
       long idx;
       if (!is_stringish(k)) {
-        rv = dec_err(st, "object attribute name is not a string");
+        rv = dec_err(st, "all keys must be strings");
         goto obj_fail;
       }
       idx = soupc__cty_type_attr(ty, k->via.str.ptr, k->via.str.size);
       if (idx < 0) {
-        rv = dec_err(st, "unsupported attribute \"%.*s\"",
-                     (int)(k->via.str.size > 64 ? 64 : k->via.str.size),
-                     k->via.str.ptr);
+        rv = dec_err(st, "unsupported attribute");
         goto obj_fail;
       }
       rv = decode(&v, ty->elems[idx], &o->via.map.ptr[i].val, st, depth + 1);
@@ -574,6 +614,37 @@ static int decode(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
       soupc_cty_value_free(items[idx]);
       items[idx] = v;
     }
+    for (i = 0; i < ty->n && items[i] != NULL; i++) {
+    }
+    if (i < ty->n) {
+      /* a repeated key: cty.ObjectVal of the attributes that were given */
+      char **names = soupc__calloc(ty->n + 1, sizeof(*names));
+      size_t *lens = soupc__calloc(ty->n + 1, sizeof(*lens));
+      size_t m = 0;
+      rv = names == NULL || lens == NULL ? SOUPC_ERR_NOMEM : 0;
+      for (i = 0; rv == 0 && i < ty->n; i++) {
+        if (items[i] == NULL) {
+          continue;
+        }
+        names[m] = soupc__strndup(ty->names[i], ty->name_lens[i]);
+        lens[m] = ty->name_lens[i];
+        items[m] = items[i];
+        if (m != i) {
+          items[i] = NULL;
+        }
+        rv = names[m] == NULL ? SOUPC_ERR_NOMEM : 0;
+        m++;
+      }
+      if (rv != 0) {
+        for (i = 0; names != NULL && i < m; i++) {
+          soupc__free(names[i]);
+        }
+        soupc__free(names);
+        soupc__free(lens);
+        goto obj_fail;
+      }
+      return soupc__cty_object_val(out, names, lens, items, m);
+    }
     return soupc__cty_val_object(out, ty, items, st);
   obj_fail:
     for (i = 0; i < ty->n; i++) {
@@ -581,6 +652,8 @@ static int decode(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
     }
     soupc__free(items);
     return rv;
+  case SOUPC_CTY_CAPSULE:
+    return dec_err(st, "unsupported type %s", ty->cap->name);
   case SOUPC_CTY_DYNAMIC:
     break;
   }

@@ -6,8 +6,8 @@
 #include "base/alloc.h"
 
 #include <msgpack.h>
+#include <stdio.h>
 #include <string.h>
-#include <utf8proc.h>
 
 static int buf_write(void *data, const char *p, size_t len) {
   struct cty_buf *b = data;
@@ -51,110 +51,107 @@ static void pack_number(msgpack_packer *pk, const struct cty_num *n) {
   }
 }
 
-/* ctystrings.SafeKnownPrefix after the 255-byte cut (spec §2.7): drop a
- * torn UTF-8 sequence, then the last grapheme cluster, which later text
- * could still extend. */
-static size_t safe_prefix_len(const char *s, size_t len) {
-  const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-  utf8proc_ssize_t i = 0, n;
-  utf8proc_int32_t cp, prev = -1;
-  utf8proc_int32_t state = 0;
-  size_t last_break = 0;
-
-  while ((size_t)i < len) {
-    n = utf8proc_iterate(p + i, (utf8proc_ssize_t)len - i, &cp);
-    if (n <= 0) {
-      break; /* torn or invalid tail */
-    }
-    if (prev >= 0 && utf8proc_grapheme_break_stateful(prev, cp, &state)) {
-      last_break = (size_t)i;
-    }
-    prev = cp;
-    i += n;
+static void pack_bool(msgpack_packer *pk, bool b) {
+  if (b) {
+    msgpack_pack_true(pk);
+  } else {
+    msgpack_pack_false(pk);
   }
-  return last_break;
 }
 
-static void pack_unknown(msgpack_packer *pk, const struct soupc_cty_value *v,
-                         const struct soupc_cty_type *ty) {
-  const struct cty_refine *r = v->refine;
-  soupc_cty_kind k = v->type->kind;
+/* marshalUnknownValue (unknown.go): d40000, or ext 0x0c holding the
+ * refinements read back through Range. */
+static int pack_unknown(msgpack_packer *pk, const struct soupc_cty_value *v,
+                        soupc_status *st) {
+  static const char plain[] = {(char)0xd4, 0, 0};
+  struct soupc_cty_range rng;
+  struct soupc_cty_value *lo = NULL, *hi = NULL;
+  const struct soupc_cty_type *ty;
+  char *prefix = NULL;
+  size_t plen = 0, count = 0;
+  int64_t llo = 0, lhi = CTY_MAX_INT;
+  int lo_inc = 0, hi_inc = 0, rv;
+  bool nn, has_lo = false, has_hi = false;
   struct cty_buf pb;
   msgpack_packer pp;
-  size_t count = 0, plen = 0;
-  bool lo = false, hi = false, llo = false, lhi = false;
 
-  if (r == NULL || ty->kind == SOUPC_CTY_DYNAMIC || k == SOUPC_CTY_DYNAMIC) {
-    static const char plain[] = {(char)0xd4, 0, 0};
+  rv = soupc__cty_range_of(&rng, v, st);
+  if (rv != 0) {
+    return rv;
+  }
+  ty = rng.ty;
+  if (ty->kind == SOUPC_CTY_DYNAMIC) {
+    soupc__cty_range_dispose(&rng);
     msgpack_pack_str_body(pk, plain, 3); /* raw bytes */
-    return;
+    return 0;
   }
-  if (r->not_null) {
-    count++;
-  }
-  if (k == SOUPC_CTY_STRING && r->prefix_len > 0) {
-    plen = r->prefix_len;
+  nn = soupc_cty_range_definitely_not_null(&rng);
+  count += nn;
+  if (ty->kind == SOUPC_CTY_NUMBER) {
+    rv = soupc_cty_range_number_lower_bound(&lo, &lo_inc, &rng, st);
+    if (rv == 0) {
+      rv = soupc_cty_range_number_upper_bound(&hi, &hi_inc, &rng, st);
+    }
+    /* go-cty compares with the infinity singletons by identity */
+    has_lo = rv == 0 && cty_is_known(lo) && lo != soupc__cty_inf(true);
+    has_hi = rv == 0 && cty_is_known(hi) && hi != soupc__cty_inf(false);
+    count += (size_t)has_lo + (size_t)has_hi;
+  } else if (ty->kind == SOUPC_CTY_STRING) {
+    const char *p = "";
+    soupc_cty_range_string_prefix(&rng, &p, &plen, NULL);
     if (plen > 256) {
-      plen = safe_prefix_len(r->prefix, 255);
+      rv = soupc_cty_safe_known_prefix(&prefix, &plen, p, 255);
+    } else if (plen > 0) {
+      prefix = soupc__strndup(p, plen);
+      rv = prefix == NULL ? SOUPC_ERR_NOMEM : 0;
     }
-    if (plen > 0) {
-      count++;
+    count += plen > 0 && rv == 0;
+  } else if (cty_kind_is_coll(ty->kind)) {
+    soupc_cty_range_length_lower_bound(&rng, &llo, NULL);
+    soupc_cty_range_length_upper_bound(&rng, &lhi, NULL);
+    count += (size_t)(llo != 0) + (size_t)(lhi != CTY_MAX_INT);
+  }
+  soupc__cty_range_dispose(&rng);
+  if (rv != 0 || count == 0) {
+    if (rv == 0) {
+      msgpack_pack_str_body(pk, plain, 3);
     }
-  }
-  if (k == SOUPC_CTY_NUMBER) {
-    lo = r->has_lower && !mpfr_inf_p(r->lower.f);
-    hi = r->has_upper && !mpfr_inf_p(r->upper.f);
-    count += (size_t)lo + (size_t)hi;
-  }
-  if (k == SOUPC_CTY_LIST || k == SOUPC_CTY_SET || k == SOUPC_CTY_MAP) {
-    llo = r->has_len_lo && r->len_lo != 0;
-    lhi = r->has_len_hi && r->len_hi != INT64_MAX;
-    count += (size_t)llo + (size_t)lhi;
-  }
-  if (count == 0) {
-    static const char plain[] = {(char)0xd4, 0, 0};
-    msgpack_pack_str_body(pk, plain, 3);
-    return;
+    soupc_cty_value_free(lo);
+    soupc_cty_value_free(hi);
+    soupc__free(prefix);
+    return rv;
   }
   soupc__cty_buf_init(&pb);
   msgpack_packer_init(&pp, &pb, buf_write);
   msgpack_pack_map(&pp, count);
-  if (r->not_null) {
+  if (nn) {
     msgpack_pack_int64(&pp, 1);
     msgpack_pack_false(&pp);
+  }
+  if (has_lo) {
+    msgpack_pack_int64(&pp, 3);
+    msgpack_pack_array(&pp, 2);
+    pack_number(&pp, cty_unmarked(lo)->u.num);
+    pack_bool(&pp, lo_inc != 0);
+  }
+  if (has_hi) {
+    msgpack_pack_int64(&pp, 4);
+    msgpack_pack_array(&pp, 2);
+    pack_number(&pp, cty_unmarked(hi)->u.num);
+    pack_bool(&pp, hi_inc != 0);
   }
   if (plen > 0) {
     msgpack_pack_int64(&pp, 2);
     msgpack_pack_str(&pp, plen);
-    msgpack_pack_str_body(&pp, r->prefix, plen);
+    msgpack_pack_str_body(&pp, prefix, plen);
   }
-  if (lo) {
-    msgpack_pack_int64(&pp, 3);
-    msgpack_pack_array(&pp, 2);
-    pack_number(&pp, &r->lower);
-    if (r->lower_incl) {
-      msgpack_pack_true(&pp);
-    } else {
-      msgpack_pack_false(&pp);
-    }
-  }
-  if (hi) {
-    msgpack_pack_int64(&pp, 4);
-    msgpack_pack_array(&pp, 2);
-    pack_number(&pp, &r->upper);
-    if (r->upper_incl) {
-      msgpack_pack_true(&pp);
-    } else {
-      msgpack_pack_false(&pp);
-    }
-  }
-  if (llo) {
+  if (llo != 0) {
     msgpack_pack_int64(&pp, 5);
-    msgpack_pack_int64(&pp, r->len_lo);
+    msgpack_pack_int64(&pp, llo);
   }
-  if (lhi) {
+  if (lhi != CTY_MAX_INT) {
     msgpack_pack_int64(&pp, 6);
-    msgpack_pack_int64(&pp, r->len_hi);
+    msgpack_pack_int64(&pp, lhi);
   }
   if (pb.oom) {
     ((struct cty_buf *)pk->data)->oom = true;
@@ -162,6 +159,10 @@ static void pack_unknown(msgpack_packer *pk, const struct soupc_cty_value *v,
   msgpack_pack_ext(pk, pb.len, 0x0c);
   msgpack_pack_ext_body(pk, pb.p, pb.len);
   soupc__cty_buf_dispose(&pb);
+  soupc_cty_value_free(lo);
+  soupc_cty_value_free(hi);
+  soupc__free(prefix);
+  return 0;
 }
 
 static int marshal(msgpack_packer *pk, const struct soupc_cty_value *v,
@@ -173,14 +174,26 @@ static int marshal(msgpack_packer *pk, const struct soupc_cty_value *v,
   if (depth > CTY_MAX_DEPTH) {
     return enc_err(st, "value nests too deeply");
   }
+  if (cty_is_marked(v)) {
+    return enc_err(st, "value has marks, so it cannot be serialized");
+  }
   /* §2.1 step 2: checked before unknown/null, so a typed null or unknown
    * at a dynamic position is wrapped too. */
   if (ty->kind == SOUPC_CTY_DYNAMIC && v->type->kind != SOUPC_CTY_DYNAMIC) {
     struct cty_buf tj;
     soupc__cty_buf_init(&tj);
-    soupc__cty_type_json(&tj, v->type);
-    if (tj.oom) {
-      return SOUPC_ERR_NOMEM;
+    rv = soupc__cty_type_marshal(&tj, v->type, st);
+    if (rv != 0) {
+      soupc__cty_buf_dispose(&tj);
+      if (rv == SOUPC_ERR_NOMEM) {
+        return rv;
+      }
+      {
+        char msg[1100];
+        snprintf(msg, sizeof(msg), "failed to serialize type: %s",
+                 st != NULL ? st->message : "");
+        return enc_err(st, msg);
+      }
     }
     msgpack_pack_array(pk, 2);
     msgpack_pack_bin(pk, tj.len);
@@ -189,17 +202,17 @@ static int marshal(msgpack_packer *pk, const struct soupc_cty_value *v,
     return marshal(pk, v, v->type, depth + 1, st);
   }
   if (v->flags & CTY_V_UNKNOWN) {
-    pack_unknown(pk, v, ty);
-    return 0;
+    return pack_unknown(pk, v, st);
   }
   if (v->flags & CTY_V_NULL) {
     msgpack_pack_nil(pk);
     return 0;
   }
+  if (ty->kind == SOUPC_CTY_CAPSULE) {
+    return enc_err(st, "capsule types not supported for msgpack encoding");
+  }
   if (ty->kind != v->type->kind) {
-    return enc_err(st, ty->kind == SOUPC_CTY_TUPLE ? "tuple required"
-                                                   : "value does not conform "
-                                                     "to the type");
+    return soupc__cty_panic(st, "value does not conform to its type");
   }
   switch (ty->kind) {
   case SOUPC_CTY_STRING:
@@ -210,11 +223,7 @@ static int marshal(msgpack_packer *pk, const struct soupc_cty_value *v,
     pack_number(pk, v->u.num);
     return 0;
   case SOUPC_CTY_BOOL:
-    if (v->u.b) {
-      msgpack_pack_true(pk);
-    } else {
-      msgpack_pack_false(pk);
-    }
+    pack_bool(pk, v->u.b);
     return 0;
   case SOUPC_CTY_LIST:
   case SOUPC_CTY_SET:
@@ -238,79 +247,51 @@ static int marshal(msgpack_packer *pk, const struct soupc_cty_value *v,
     }
     return 0;
   case SOUPC_CTY_TUPLE:
+  case SOUPC_CTY_OBJECT:
     if (v->u.c.n != ty->n) {
-      return enc_err(st, "tuple required");
+      return soupc__cty_panic(st, "value does not conform to its type");
     }
-    msgpack_pack_array(pk, ty->n);
+    if (ty->kind == SOUPC_CTY_TUPLE) {
+      msgpack_pack_array(pk, ty->n);
+    } else {
+      msgpack_pack_map(pk, ty->n);
+    }
     for (i = 0; i < ty->n; i++) {
+      if (ty->kind == SOUPC_CTY_OBJECT) {
+        msgpack_pack_str(pk, ty->name_lens[i]);
+        msgpack_pack_str_body(pk, ty->names[i], ty->name_lens[i]);
+      }
       rv = marshal(pk, v->u.c.items[i], ty->elems[i], depth + 1, st);
       if (rv != 0) {
         return rv;
       }
     }
     return 0;
-  case SOUPC_CTY_OBJECT:
-    if (v->type == ty || soupc__cty_type_conforms(v->type, ty)) {
-      msgpack_pack_map(pk, ty->n);
-      for (i = 0; i < ty->n; i++) {
-        msgpack_pack_str(pk, ty->name_lens[i]);
-        msgpack_pack_str_body(pk, ty->names[i], ty->name_lens[i]);
-        rv = marshal(pk, v->u.c.items[i], ty->elems[i], depth + 1, st);
-        if (rv != 0) {
-          return rv;
-        }
-      }
-      return 0;
-    }
-    /* convert.Convert (§2.1): absent optional attributes become null,
-     * absent required ones and extra ones are errors. */
-    for (i = 0; i < v->type->n; i++) {
-      if (soupc__cty_type_attr(ty, v->type->names[i], v->type->name_lens[i]) <
-          0) {
-        soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
-                         "unsupported attribute \"%s\"", v->type->names[i]);
-        return SOUPC_ERR_CTY_DECODE;
-      }
-    }
-    for (i = 0; i < ty->n; i++) {
-      if (soupc__cty_type_attr(v->type, ty->names[i], ty->name_lens[i]) < 0 &&
-          (ty->optional == NULL || !ty->optional[i])) {
-        soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
-                         "attribute \"%s\" is required", ty->names[i]);
-        return SOUPC_ERR_CTY_DECODE;
-      }
-    }
-    msgpack_pack_map(pk, ty->n);
-    for (i = 0; i < ty->n; i++) {
-      long idx = soupc__cty_type_attr(v->type, ty->names[i], ty->name_lens[i]);
-      msgpack_pack_str(pk, ty->name_lens[i]);
-      msgpack_pack_str_body(pk, ty->names[i], ty->name_lens[i]);
-      if (idx < 0) {
-        msgpack_pack_nil(pk);
-        continue;
-      }
-      rv = marshal(pk, v->u.c.items[idx], ty->elems[i], depth + 1, st);
-      if (rv != 0) {
-        return rv;
-      }
-    }
-    return 0;
-  case SOUPC_CTY_DYNAMIC:
-    return enc_err(st, "value of dynamic type must be null or unknown");
+  default:
+    return soupc__cty_panic(st, "unsupported type");
   }
-  return enc_err(st, "unsupported type");
 }
 
 int soupc_cty_msgpack_encode(uint8_t **out, size_t *len_out,
                              const soupc_cty_value *v, const soupc_cty_type *ty,
                              soupc_status *st) {
+  struct soupc_cty_value *conv = NULL;
   struct cty_buf b;
   msgpack_packer pk;
   int rv;
 
+  /* Marshal: a value whose type does not conform is converted first. */
+  if (v->type != ty && !soupc__cty_type_conforms(v->type, ty)) {
+    rv = soupc__cty_convert(&conv, v, ty, NULL, st);
+    if (rv != 0) {
+      return rv;
+    }
+    v = conv;
+  }
   soupc__cty_buf_init(&b);
   msgpack_packer_init(&pk, &b, buf_write);
   rv = marshal(&pk, v, ty, 0, st);
+  soupc_cty_value_free(conv);
   if (rv == 0 && b.oom) {
     rv = SOUPC_ERR_NOMEM;
   }

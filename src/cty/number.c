@@ -550,6 +550,33 @@ void soupc__cty_num_text_g10(struct cty_buf *b, const struct cty_num *n) {
   soupc__free(d.mant);
 }
 
+/* Text('g', -1): shortest digits, %e form when the exponent is < -4 or
+ * >= 6 (big.Float's ftoa uses eprec 6 for the shortest form). */
+void soupc__cty_num_text_g(struct cty_buf *b, const struct cty_num *n) {
+  struct dec d;
+  int exp;
+
+  if (num_prefix(b, n)) {
+    return;
+  }
+  if (dec_of(&d, n) != 0 || round_shortest(&d, n) != 0) {
+    soupc__free(d.mant);
+    b->oom = true;
+    return;
+  }
+  exp = d.exp - 1;
+  if (d.nd > 0 && (exp < -4 || exp >= 6)) {
+    fmt_e(b, d.nd - 1, &d);
+  } else {
+    fmt_f(b, d.nd - d.exp > 0 ? d.nd - d.exp : 0, &d);
+  }
+  soupc__free(d.mant);
+}
+
+bool soupc__cty_num_is_int(const struct cty_num *n) {
+  return mpfr_integer_p(n->f) != 0;
+}
+
 bool soupc__cty_num_int64(const struct cty_num *n, int64_t *out) {
   if (!mpfr_number_p(n->f) || !mpfr_integer_p(n->f) ||
       !mpfr_fits_intmax_p(n->f, MPFR_RNDN)) {
@@ -594,6 +621,12 @@ int soupc__cty_num_equal(const struct cty_num *a, const struct cty_num *b) {
   }
   if (mpfr_equal_p(a->f, b->f) && a->prec == b->prec) {
     return 1;
+  }
+  /* rawNumberEqual: Int(nil)'s accuracy must agree; exact integers compare
+   * exactly, everything else by Text('f', -1). */
+  if (mpfr_integer_p(a->f) || mpfr_integer_p(b->f)) {
+    return mpfr_integer_p(a->f) && mpfr_integer_p(b->f) &&
+           mpfr_equal_p(a->f, b->f);
   }
   soupc__cty_buf_init(&x);
   soupc__cty_buf_init(&y);

@@ -6,6 +6,7 @@
 #include "base/alloc.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,39 @@ void soupc__cty_buf_putc(struct cty_buf *b, uint8_t c) {
 
 void soupc__cty_buf_puts(struct cty_buf *b, const char *s) {
   soupc__cty_buf_put(b, s, strlen(s));
+}
+
+void soupc__cty_buf_printf(struct cty_buf *b, const char *fmt, ...) {
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || !buf_grow(b, (size_t)n + 1)) {
+    b->oom = true;
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
+int soupc__cty_buf_take(struct cty_buf *b, char **out, size_t *len_out) {
+  size_t len = b->len;
+
+  soupc__cty_buf_putc(b, 0);
+  if (b->oom) {
+    soupc__cty_buf_dispose(b);
+    return SOUPC_ERR_NOMEM;
+  }
+  *out = (char *)b->p;
+  if (len_out != NULL) {
+    *len_out = len;
+  }
+  soupc__cty_buf_init(b);
+  return 0;
 }
 
 /* Go's utf8.DecodeRune: @return the rune, or -1 for an invalid byte (the

@@ -1,10 +1,85 @@
-/* cty values: construction, go-cty's set semantics (spec §2.5), equality
- * and the little of convert.Convert that Marshal needs (spec §2.1). */
+/* cty values: reference counting, construction (go-cty's ListVal, MapVal,
+ * ObjectVal, ... and the schema-driven builders the decoders use) and
+ * plain accessors. Set semantics live in set.c, marks in marks.c. */
 #include "cty/cty_int.h"
 
 #include "base/alloc.h"
 
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+/* ---- singletons ---- */
+
+static struct soupc_cty_value true_val = {-1, NULL, 0, NULL, {.b = true}};
+static struct soupc_cty_value false_val = {-1, NULL, 0, NULL, {.b = false}};
+static struct soupc_cty_value dyn_val = {
+    -1, NULL, CTY_V_UNKNOWN, NULL, {.b = false}};
+static struct soupc_cty_value pos_inf, neg_inf, zero;
+static pthread_once_t singletons_once = PTHREAD_ONCE_INIT;
+
+static void num_singleton(struct soupc_cty_value *v, int sign, unsigned prec) {
+  static struct cty_num nums[3];
+  static int used;
+  struct cty_num *n = &nums[used++];
+
+  mpfr_init2(n->f, 512);
+  if (sign == 0) {
+    mpfr_set_zero(n->f, 1);
+  } else {
+    mpfr_set_inf(n->f, sign);
+  }
+  n->prec = prec;
+  v->refs = -1;
+  v->type = soupc__cty_type_prim(SOUPC_CTY_NUMBER);
+  v->u.num = n;
+}
+
+static void init_singletons(void) {
+  true_val.type = soupc__cty_type_prim(SOUPC_CTY_BOOL);
+  false_val.type = soupc__cty_type_prim(SOUPC_CTY_BOOL);
+  dyn_val.type = soupc__cty_type_prim(SOUPC_CTY_DYNAMIC);
+  /* (&big.Float{}).SetInf keeps precision 0; big.NewFloat(0) is 53. */
+  num_singleton(&pos_inf, 1, 0);
+  num_singleton(&neg_inf, -1, 0);
+  num_singleton(&zero, 0, 53);
+}
+
+struct soupc_cty_value *soupc__cty_bool_val(bool b) {
+  pthread_once(&singletons_once, init_singletons);
+  return b ? &true_val : &false_val;
+}
+
+struct soupc_cty_value *soupc__cty_inf(bool negative) {
+  pthread_once(&singletons_once, init_singletons);
+  return negative ? &neg_inf : &pos_inf;
+}
+
+struct soupc_cty_value *soupc__cty_zero(void) {
+  pthread_once(&singletons_once, init_singletons);
+  return &zero;
+}
+
+struct soupc_cty_value *soupc__cty_dynamic_val(void) {
+  pthread_once(&singletons_once, init_singletons);
+  return &dyn_val;
+}
+
+/* ---- errors ---- */
+
+int soupc__cty_panic(soupc_status *st, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT, "%s", msg);
+  return SOUPC_ERR_CTY_PANIC;
+}
+
+/* ---- allocation and reference counting ---- */
 
 struct soupc_cty_value *soupc__cty_val_alloc(struct soupc_cty_type *owned_type,
                                              unsigned flags) {
@@ -14,9 +89,21 @@ struct soupc_cty_value *soupc__cty_val_alloc(struct soupc_cty_type *owned_type,
     soupc_cty_type_free(owned_type);
     return NULL;
   }
+  v->refs = 1;
   v->type = owned_type;
   v->flags = flags;
   return v;
+}
+
+struct soupc_cty_value *soupc__cty_val_ref(const struct soupc_cty_value *v) {
+  struct soupc_cty_value *m = (struct soupc_cty_value *)v;
+
+  cty_ref_inc(&m->refs);
+  return m;
+}
+
+soupc_cty_value *soupc_cty_value_ref(const soupc_cty_value *v) {
+  return soupc__cty_val_ref(v);
 }
 
 void soupc__cty_refine_free(struct cty_refine *r) {
@@ -24,22 +111,45 @@ void soupc__cty_refine_free(struct cty_refine *r) {
     return;
   }
   soupc__free(r->prefix);
-  if (r->has_lower) {
-    mpfr_clear(r->lower.f);
-  }
-  if (r->has_upper) {
-    mpfr_clear(r->upper.f);
-  }
+  soupc_cty_value_free(r->min);
+  soupc_cty_value_free(r->max);
   soupc__free(r);
 }
 
-void soupc_cty_value_free(soupc_cty_value *v) {
+struct cty_refine *soupc__cty_refine_dup(const struct cty_refine *r) {
+  struct cty_refine *d = soupc__malloc(sizeof(*d));
+
+  if (d == NULL) {
+    return NULL;
+  }
+  *d = *r;
+  d->prefix = NULL;
+  if (r->prefix != NULL) {
+    d->prefix = soupc__strndup(r->prefix, r->prefix_len);
+    if (d->prefix == NULL) {
+      soupc__free(d);
+      return NULL;
+    }
+  }
+  if (d->min != NULL) {
+    d->min = soupc__cty_val_ref(d->min);
+  }
+  if (d->max != NULL) {
+    d->max = soupc__cty_val_ref(d->max);
+  }
+  return d;
+}
+
+/* Frees one value whose count reached zero; children are released
+ * iteratively through a small explicit stack when the tree is deep, so a
+ * hostile 256-level value cannot grow the C stack. */
+static void value_destroy(struct soupc_cty_value *v) {
   size_t i;
 
-  if (v == NULL) {
-    return;
-  }
-  if ((v->flags & (CTY_V_NULL | CTY_V_UNKNOWN)) == 0) {
+  if (v->flags & CTY_V_MARKED) {
+    soupc_cty_value_free(v->u.mk.inner);
+    soupc_cty_marks_free(v->u.mk.marks);
+  } else if ((v->flags & (CTY_V_NULL | CTY_V_UNKNOWN)) == 0) {
     switch (v->type->kind) {
     case SOUPC_CTY_STRING:
       if ((v->flags & CTY_V_INLINE) == 0) {
@@ -51,6 +161,11 @@ void soupc_cty_value_free(soupc_cty_value *v) {
       break;
     case SOUPC_CTY_BOOL:
     case SOUPC_CTY_DYNAMIC:
+      break;
+    case SOUPC_CTY_CAPSULE:
+      if (v->type->cap != NULL && v->type->cap->ops.free_payload != NULL) {
+        v->type->cap->ops.free_payload(v->u.payload, v->type->cap->type_data);
+      }
       break;
     default:
       for (i = 0; i < v->u.c.n; i++) {
@@ -70,21 +185,54 @@ void soupc_cty_value_free(soupc_cty_value *v) {
   soupc__free(v);
 }
 
+void soupc_cty_value_free(soupc_cty_value *v) {
+  if (v == NULL || !cty_ref_dec(&v->refs)) {
+    return;
+  }
+  value_destroy(v);
+}
+
 void soupc_cty_free_bytes(void *p) {
   soupc__free(p);
 }
+
+/* ---- basic accessors ---- */
 
 const soupc_cty_type *soupc_cty_value_type(const soupc_cty_value *v) {
   return v->type;
 }
 
 int soupc_cty_value_is_null(const soupc_cty_value *v) {
-  return (v->flags & CTY_V_NULL) != 0;
+  return cty_is_null(v);
 }
 
 int soupc_cty_value_is_known(const soupc_cty_value *v) {
-  return (v->flags & CTY_V_UNKNOWN) == 0;
+  return cty_is_known(v);
 }
+
+bool soupc__cty_wholly_known(const struct soupc_cty_value *v) {
+  size_t i;
+
+  v = cty_unmarked(v);
+  if ((v->flags & CTY_V_UNKNOWN) != 0) {
+    return false;
+  }
+  if ((v->flags & CTY_V_NULL) != 0 || !cty_kind_has_items(v->type->kind)) {
+    return true;
+  }
+  for (i = 0; i < v->u.c.n; i++) {
+    if (!soupc__cty_wholly_known(v->u.c.items[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int soupc_cty_value_is_wholly_known(const soupc_cty_value *v) {
+  return soupc__cty_wholly_known(v);
+}
+
+/* ---- primitive constructors ---- */
 
 int soupc__cty_val_string(struct soupc_cty_value **out, const char *s,
                           size_t len) {
@@ -97,6 +245,7 @@ int soupc__cty_val_string(struct soupc_cty_value **out, const char *s,
       return SOUPC_ERR_NOMEM;
     }
     memset(v, 0, sizeof(*v));
+    v->refs = 1;
     v->type = soupc__cty_type_prim(SOUPC_CTY_STRING);
     v->flags = CTY_V_INLINE;
     v->u.str.s = (char *)(v + 1);
@@ -127,7 +276,8 @@ int soupc_cty_value_string(soupc_cty_value **out, const char *s, size_t len) {
   return 0;
 }
 
-static int number_val(soupc_cty_value **out, struct cty_num **num_out) {
+int soupc__cty_val_number(struct soupc_cty_value **out,
+                          struct cty_num **num_out) {
   struct soupc_cty_value *v =
       soupc__cty_val_alloc(soupc__cty_type_prim(SOUPC_CTY_NUMBER), 0);
 
@@ -148,7 +298,7 @@ int soupc_cty_value_number_parse(soupc_cty_value **out, const char *text) {
   struct soupc_cty_value *v;
   struct cty_num *n;
   const char *why;
-  int rv = number_val(&v, &n);
+  int rv = soupc__cty_val_number(&v, &n);
 
   if (rv != 0) {
     return rv;
@@ -164,7 +314,7 @@ int soupc_cty_value_number_parse(soupc_cty_value **out, const char *text) {
 int soupc_cty_value_number_int(soupc_cty_value **out, int64_t i) {
   struct soupc_cty_value *v;
   struct cty_num *n;
-  int rv = number_val(&v, &n);
+  int rv = soupc__cty_val_number(&v, &n);
 
   if (rv != 0) {
     return rv;
@@ -182,7 +332,7 @@ int soupc_cty_value_number_float(soupc_cty_value **out, double d) {
   if (d != d) {
     return SOUPC_ERR_CTY_DECODE;
   }
-  rv = number_val(&v, &n);
+  rv = soupc__cty_val_number(&v, &n);
   if (rv != 0) {
     return rv;
   }
@@ -192,14 +342,7 @@ int soupc_cty_value_number_float(soupc_cty_value **out, double d) {
 }
 
 int soupc_cty_value_bool(soupc_cty_value **out, int b) {
-  struct soupc_cty_value *v =
-      soupc__cty_val_alloc(soupc__cty_type_prim(SOUPC_CTY_BOOL), 0);
-
-  if (v == NULL) {
-    return SOUPC_ERR_NOMEM;
-  }
-  v->u.b = b != 0;
-  *out = v;
+  *out = soupc__cty_bool_val(b != 0);
   return 0;
 }
 
@@ -214,16 +357,65 @@ int soupc_cty_value_null(soupc_cty_value **out, const soupc_cty_type *ty) {
   return 0;
 }
 
-int soupc_cty_value_unknown(soupc_cty_value **out, const soupc_cty_type *ty) {
-  struct soupc_cty_value *v =
-      soupc__cty_val_alloc(soupc__cty_type_ref(ty), CTY_V_UNKNOWN);
+int soupc__cty_unknown_refined(struct soupc_cty_value **out,
+                               const struct soupc_cty_type *ty,
+                               struct cty_refine *rf) {
+  struct soupc_cty_value *v;
 
+  if (rf == NULL && ty->kind == SOUPC_CTY_DYNAMIC) {
+    *out = soupc__cty_dynamic_val();
+    return 0;
+  }
+  v = soupc__cty_val_alloc(soupc__cty_type_ref(ty), CTY_V_UNKNOWN);
   if (v == NULL) {
+    soupc__cty_refine_free(rf);
     return SOUPC_ERR_NOMEM;
   }
+  v->refine = rf;
   *out = v;
   return 0;
 }
+
+int soupc_cty_value_unknown(soupc_cty_value **out, const soupc_cty_type *ty) {
+  return soupc__cty_unknown_refined(out, ty, NULL);
+}
+
+int soupc__cty_val_retype(struct soupc_cty_value **out,
+                          struct soupc_cty_value *v,
+                          const struct soupc_cty_type *ty) {
+  struct soupc_cty_value *nv = NULL;
+  const struct soupc_cty_value *in = cty_unmarked(v);
+  int rv;
+
+  if (soupc__cty_type_equal(in->type, ty)) {
+    *out = v;
+    return 0;
+  }
+  if (in->flags & CTY_V_NULL) {
+    rv = soupc_cty_value_null(&nv, ty);
+  } else {
+    struct cty_refine *rf = NULL;
+    if (in->refine != NULL) {
+      rf = soupc__cty_refine_dup(in->refine);
+      if (rf == NULL) {
+        soupc_cty_value_free(v);
+        return SOUPC_ERR_NOMEM;
+      }
+    }
+    rv = soupc__cty_unknown_refined(&nv, ty, rf);
+  }
+  if (rv == 0 && cty_is_marked(v)) {
+    rv = soupc__cty_with_marks(&nv, nv, v->u.mk.marks);
+  }
+  soupc_cty_value_free(v);
+  if (rv != 0) {
+    return rv;
+  }
+  *out = nv;
+  return 0;
+}
+
+/* ---- collections ---- */
 
 static void free_items(struct soupc_cty_value **items, size_t n) {
   size_t i;
@@ -234,432 +426,134 @@ static void free_items(struct soupc_cty_value **items, size_t n) {
   soupc__free(items);
 }
 
-/* ---- set hash bytes and ordering (spec §2.5) ---- */
-
-void soupc__cty_set_hash(struct cty_buf *b, const struct soupc_cty_value *v) {
+/* The element type go-cty's ListVal/SetVal/MapVal derive: the first
+ * element's type, unless it is dynamic, in which case the next one's; a
+ * later non-dynamic element must agree. *out is borrowed (NULL = none). */
+static int coll_elem_type(const struct soupc_cty_type **out,
+                          struct soupc_cty_value **items, size_t n,
+                          const char *what, soupc_status *st) {
+  const struct soupc_cty_type *et = NULL;
   size_t i;
 
-  if ((v->flags & CTY_V_UNKNOWN) != 0) {
-    soupc__cty_buf_putc(b, '?');
-    return;
-  }
-  if ((v->flags & CTY_V_NULL) != 0) {
-    soupc__cty_buf_putc(b, '~');
-    return;
-  }
-  switch (v->type->kind) {
-  case SOUPC_CTY_NUMBER:
-    soupc__cty_num_text_g10(b, v->u.num); /* big.Float.String() */
-    return;
-  case SOUPC_CTY_BOOL:
-    soupc__cty_buf_putc(b, v->u.b ? 'T' : 'F');
-    return;
-  case SOUPC_CTY_STRING:
-    soupc__cty_go_quote(b, v->u.str.s, v->u.str.len);
-    return;
-  case SOUPC_CTY_MAP:
-    soupc__cty_buf_putc(b, '{');
-    for (i = 0; i < v->u.c.n; i++) {
-      soupc__cty_go_quote(b, v->u.c.keys[i], v->u.c.key_lens[i]);
-      soupc__cty_buf_putc(b, ':');
-      soupc__cty_set_hash(b, v->u.c.items[i]);
-      soupc__cty_buf_putc(b, ';');
-    }
-    soupc__cty_buf_putc(b, '}');
-    return;
-  case SOUPC_CTY_LIST:
-  case SOUPC_CTY_SET:
-    soupc__cty_buf_putc(b, '[');
-    for (i = 0; i < v->u.c.n; i++) {
-      soupc__cty_set_hash(b, v->u.c.items[i]);
-      soupc__cty_buf_putc(b, ';');
-    }
-    soupc__cty_buf_putc(b, ']');
-    return;
-  case SOUPC_CTY_OBJECT:
-  case SOUPC_CTY_TUPLE:
-    soupc__cty_buf_putc(b, '<');
-    for (i = 0; i < v->u.c.n; i++) {
-      soupc__cty_set_hash(b, v->u.c.items[i]);
-      soupc__cty_buf_putc(b, ';');
-    }
-    soupc__cty_buf_putc(b, '>');
-    return;
-  case SOUPC_CTY_DYNAMIC:
-    return;
-  }
-}
-
-static bool wholly_known(const struct soupc_cty_value *v) {
-  size_t i;
-
-  if ((v->flags & CTY_V_UNKNOWN) != 0) {
-    return false;
-  }
-  if ((v->flags & CTY_V_NULL) != 0 || v->type->kind < SOUPC_CTY_LIST) {
-    return true;
-  }
-  for (i = 0; i < v->u.c.n; i++) {
-    if (!wholly_known(v->u.c.items[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/* @return 1 equal, 0 not, -1 out of memory. */
-static int deep_equal(const struct soupc_cty_value *a,
-                      const struct soupc_cty_value *b) {
-  size_t i, j;
-  int eq = 0;
-
-  if ((a->flags & CTY_V_NULL) || (b->flags & CTY_V_NULL)) {
-    return (a->flags & CTY_V_NULL) && (b->flags & CTY_V_NULL);
-  }
-  if (a->type->kind != b->type->kind) {
-    return 0;
-  }
-  switch (a->type->kind) {
-  case SOUPC_CTY_STRING:
-    return a->u.str.len == b->u.str.len &&
-           memcmp(a->u.str.s, b->u.str.s, a->u.str.len) == 0;
-  case SOUPC_CTY_NUMBER:
-    return soupc__cty_num_equal(a->u.num, b->u.num);
-  case SOUPC_CTY_BOOL:
-    return a->u.b == b->u.b;
-  case SOUPC_CTY_DYNAMIC:
-    return 1;
-  default:
-    break;
-  }
-  if (a->u.c.n != b->u.c.n) {
-    return 0;
-  }
-  if (a->type->kind == SOUPC_CTY_SET) {
-    for (i = 0; i < a->u.c.n; i++) {
-      for (j = 0; j < b->u.c.n; j++) {
-        eq = deep_equal(a->u.c.items[i], b->u.c.items[j]);
-        if (eq != 0) {
-          break;
-        }
-      }
-      if (j < b->u.c.n && eq < 0) {
-        return -1;
-      }
-      if (j == b->u.c.n) {
-        return 0;
-      }
-    }
-    return 1;
-  }
-  for (i = 0; i < a->u.c.n; i++) {
-    if (a->u.c.keys != NULL &&
-        (a->u.c.key_lens[i] != b->u.c.key_lens[i] ||
-         memcmp(a->u.c.keys[i], b->u.c.keys[i], a->u.c.key_lens[i]) != 0)) {
-      return 0;
-    }
-    eq = deep_equal(a->u.c.items[i], b->u.c.items[i]);
-    if (eq != 1) {
-      return eq;
-    }
-  }
-  return 1;
-}
-
-/* setRules.Equivalent: Equals(...) == True, so any unknown inside makes two
- * values distinct. */
-int soupc__cty_val_equivalent(const struct soupc_cty_value *a,
-                              const struct soupc_cty_value *b) {
-  if (!wholly_known(a) || !wholly_known(b)) {
-    return 0;
-  }
-  return deep_equal(a, b);
-}
-
-struct set_elem {
-  struct soupc_cty_value *v;
-  uint8_t *hash; /* set hash bytes (non-primitive and number elements) */
-  size_t hash_len;
-  uint32_t bucket;
-  size_t order; /* insertion index */
-};
-
-static int str_cmp(const struct soupc_cty_value *a,
-                   const struct soupc_cty_value *b) {
-  size_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
-  int c = n > 0 ? memcmp(a->u.str.s, b->u.str.s, n) : 0;
-
-  if (c != 0) {
-    return c;
-  }
-  return a->u.str.len < b->u.str.len ? -1 : (a->u.str.len > b->u.str.len);
-}
-
-/* setRules.Less */
-static bool set_less(const struct set_elem *x, const struct set_elem *y) {
-  const struct soupc_cty_value *a = x->v, *b = y->v;
-  bool an = (a->flags & CTY_V_NULL) != 0, bn = (b->flags & CTY_V_NULL) != 0;
-  bool ak = (a->flags & CTY_V_UNKNOWN) == 0,
-       bk = (b->flags & CTY_V_UNKNOWN) == 0;
-
-  if (bn && !an) {
-    return true;
-  }
-  if (an) {
-    return false;
-  }
-  if (ak && !bk) {
-    return true;
-  }
-  if (!ak) {
-    return false;
-  }
-  switch (a->type->kind) {
-  case SOUPC_CTY_STRING:
-    return str_cmp(a, b) < 0;
-  case SOUPC_CTY_BOOL:
-    return !a->u.b && b->u.b;
-  case SOUPC_CTY_NUMBER:
-    return soupc__cty_num_cmp(a->u.num, b->u.num) < 0;
-  default: {
-    size_t n = x->hash_len < y->hash_len ? x->hash_len : y->hash_len;
-    int c = n > 0 ? memcmp(x->hash, y->hash, n) : 0;
-    if (c != 0) {
-      return c < 0;
-    }
-    return x->hash_len < y->hash_len;
-  }
-  }
-}
-
-static bool bucket_less(const struct set_elem *x, const struct set_elem *y) {
-  if (x->bucket != y->bucket) {
-    return x->bucket < y->bucket;
-  }
-  return x->order < y->order;
-}
-
-/* Stable merge sort; @p tmp has room for n elements. */
-static void merge_sort(struct set_elem *a, struct set_elem *tmp, size_t n,
-                       bool (*less)(const struct set_elem *,
-                                    const struct set_elem *)) {
-  size_t mid = n / 2, i = 0, j, k = 0;
-
-  if (n < 2) {
-    return;
-  }
-  merge_sort(a, tmp, mid, less);
-  merge_sort(a + mid, tmp, n - mid, less);
-  j = mid;
-  while (i < mid && j < n) {
-    if (less(&a[j], &a[i])) {
-      tmp[k++] = a[j++];
-    } else {
-      tmp[k++] = a[i++];
-    }
-  }
-  while (i < mid) {
-    tmp[k++] = a[i++];
-  }
-  while (j < n) {
-    tmp[k++] = a[j++];
-  }
-  memcpy(a, tmp, n * sizeof(*a));
-}
-
-/* set.Set Add + Values(): dedupe within a crc32 bucket, walk buckets in
- * ascending id with insertion order inside, then a stable sort by Less. */
-static int canonical_set(struct soupc_cty_value **items, size_t *n_io) {
-  size_t n = *n_io, i, j, kept = 0;
-  struct set_elem *e = NULL, *tmp = NULL;
-  soupc_cty_kind k;
-  bool hashed;
-  int rv = SOUPC_ERR_NOMEM;
-
-  if (n == 0) {
-    return 0;
-  }
-  k = items[0]->type->kind;
-  /* Strings and bools have a total order in which equivalent values are
-   * adjacent, so their buckets never show; everything else needs the hash
-   * bytes (numbers too: -0 and 0 land in different buckets and both stay,
-   * as in go-cty). */
-  hashed = k != SOUPC_CTY_STRING && k != SOUPC_CTY_BOOL;
-  e = soupc__calloc(n, sizeof(*e));
-  tmp = soupc__calloc(n, sizeof(*tmp));
-  if (e == NULL || tmp == NULL) {
-    goto out;
-  }
   for (i = 0; i < n; i++) {
-    e[i].v = items[i];
-    e[i].order = i;
-    if (hashed) {
-      struct cty_buf b;
+    const struct soupc_cty_type *t = items[i]->type;
+    if (et == NULL || et->kind == SOUPC_CTY_DYNAMIC) {
+      et = t;
+    } else if (t->kind != SOUPC_CTY_DYNAMIC && !soupc__cty_type_equal(et, t)) {
+      struct cty_buf a, b;
+      int rv;
+      soupc__cty_buf_init(&a);
       soupc__cty_buf_init(&b);
-      soupc__cty_set_hash(&b, items[i]);
-      if (b.oom) {
-        soupc__cty_buf_dispose(&b);
-        goto out;
-      }
-      e[i].hash = b.p;
-      e[i].hash_len = b.len;
-      e[i].bucket = soupc__cty_crc32(b.p, b.len);
-    }
-  }
-  if (hashed) {
-    merge_sort(e, tmp, n, bucket_less);
-    for (i = 0; i < n; i++) {
-      bool dup = false;
-      for (j = kept; j > 0 && e[j - 1].bucket == e[i].bucket; j--) {
-        int eq = soupc__cty_val_equivalent(e[j - 1].v, e[i].v);
-        if (eq < 0) {
-          goto out_partial;
-        }
-        if (eq > 0) {
-          dup = true;
-          break;
-        }
-      }
-      if (dup) {
-        soupc_cty_value_free(e[i].v);
-        soupc__free(e[i].hash);
-      } else {
-        e[kept++] = e[i];
-      }
-    }
-    merge_sort(e, tmp, kept, set_less);
-  } else {
-    merge_sort(e, tmp, n, set_less);
-    for (i = 0; i < n; i++) {
-      int eq = kept > 0 ? soupc__cty_val_equivalent(e[kept - 1].v, e[i].v) : 0;
-      if (eq < 0) {
-        goto out_partial;
-      }
-      if (eq > 0) {
-        soupc_cty_value_free(e[i].v);
-      } else {
-        e[kept++] = e[i];
-      }
-    }
-  }
-  for (i = 0; i < kept; i++) {
-    items[i] = e[i].v;
-    soupc__free(e[i].hash);
-  }
-  *n_io = kept;
-  rv = 0;
-  goto out;
-out_partial:
-  /* Out of memory mid-dedupe: hand every surviving value back so the
-   * caller frees each exactly once. */
-  for (j = 0; j < kept; j++) {
-    items[j] = e[j].v;
-    soupc__free(e[j].hash);
-    e[j].hash = NULL;
-  }
-  for (; i < n; i++) {
-    items[kept++] = e[i].v;
-    soupc__free(e[i].hash);
-    e[i].hash = NULL;
-  }
-  *n_io = kept;
-  soupc__free(e);
-  soupc__free(tmp);
-  return SOUPC_ERR_NOMEM;
-out:
-  if (rv != 0 && e != NULL) {
-    for (i = 0; i < n; i++) {
-      soupc__free(e[i].hash);
-    }
-  }
-  soupc__free(e);
-  soupc__free(tmp);
-  return rv;
-}
-
-/* Element type of a list/set/map built from @p items: the schema's element
- * type unless it is dynamic, in which case all elements must share one
- * (cty.ListVal panics otherwise; we refuse). */
-static int unify_elem(struct soupc_cty_type **out,
-                      const struct soupc_cty_type *schema,
-                      struct soupc_cty_value **items, size_t n,
-                      soupc_status *st) {
-  const struct soupc_cty_type *et = schema->elem;
-  size_t i;
-
-  if (!schema->has_dyn) {
-    *out = soupc__cty_type_ref(schema->concrete != NULL ? schema->concrete
-                                                        : schema);
-    return 0;
-  }
-  if (n > 0) {
-    /* cty.ListVal/SetVal/MapVal: the first element whose type is not
-     * dynamic decides; dynamic-typed nulls and unknowns then take that
-     * type (their raw value has none). */
-    const struct soupc_cty_type *found = NULL;
-    for (i = 0; i < n; i++) {
-      if (items[i]->type->kind == SOUPC_CTY_DYNAMIC) {
-        continue;
-      }
-      if (found == NULL) {
-        found = items[i]->type;
-      } else if (!soupc__cty_type_equal(found, items[i]->type)) {
-        soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
-                         "inconsistent collection element types");
-        return SOUPC_ERR_CTY_DECODE;
-      }
-    }
-    if (found != NULL) {
-      et = found;
-      for (i = 0; i < n; i++) {
-        if (items[i]->type->kind == SOUPC_CTY_DYNAMIC) {
-          soupc_cty_type_free(items[i]->type);
-          items[i]->type = soupc__cty_type_ref(et);
-        }
-      }
-    } else {
-      et = soupc__cty_type_prim(SOUPC_CTY_DYNAMIC);
-    }
-    if (soupc__cty_type_equal(et, schema->elem)) {
-      et = schema->elem;
-    }
-  }
-  if (et == schema->elem) {
-    *out = soupc__cty_type_ref(schema);
-    return 0;
-  }
-  return soupc__cty_type_new_coll(out, schema->kind, soupc__cty_type_ref(et));
-}
-
-int soupc__cty_val_list(struct soupc_cty_value **out, soupc_cty_kind kind,
-                        const struct soupc_cty_type *schema,
-                        struct soupc_cty_value **items, size_t n,
-                        soupc_status *st) {
-  struct soupc_cty_type *t = NULL;
-  struct soupc_cty_value *v;
-  int rv;
-
-  (void)kind;
-  rv = unify_elem(&t, schema, items, n, st);
-  if (rv != 0) {
-    free_items(items, n);
-    return rv;
-  }
-  if (schema->kind == SOUPC_CTY_SET) {
-    rv = canonical_set(items, &n);
-    if (rv != 0) {
-      soupc_cty_type_free(t);
-      free_items(items, n);
+      soupc__cty_type_gostring(&a, et);
+      soupc__cty_type_gostring(&b, t);
+      soupc__cty_buf_putc(&a, 0);
+      soupc__cty_buf_putc(&b, 0);
+      rv = a.oom || b.oom ? SOUPC_ERR_NOMEM
+                          : soupc__cty_panic(st,
+                                             "inconsistent %s element types "
+                                             "(%s then %s)",
+                                             what, (char *)a.p, (char *)b.p);
+      soupc__cty_buf_dispose(&a);
+      soupc__cty_buf_dispose(&b);
       return rv;
     }
   }
+  *out = et;
+  return 0;
+}
+
+/* Re-types dynamic-typed nulls and unknowns to @p et (go-cty stores only
+ * the raw payload, which then reads back as @p et). */
+static int retype_items(struct soupc_cty_value **items, size_t n,
+                        const struct soupc_cty_type *et) {
+  size_t i;
+  int rv;
+
+  if (et->kind == SOUPC_CTY_DYNAMIC) {
+    return 0;
+  }
+  for (i = 0; i < n; i++) {
+    if (items[i]->type->kind == SOUPC_CTY_DYNAMIC) {
+      struct soupc_cty_value *v = items[i];
+      items[i] = NULL;
+      rv = soupc__cty_val_retype(&items[i], v, et);
+      if (rv != 0) {
+        return rv; /* items[i] is NULL; the caller frees the rest */
+      }
+    }
+  }
+  return 0;
+}
+
+int soupc__cty_list_val(struct soupc_cty_value **out, soupc_cty_kind kind,
+                        struct soupc_cty_value **items, size_t n,
+                        soupc_status *st) {
+  const struct soupc_cty_type *et = NULL;
+  struct soupc_cty_type *t = NULL;
+  struct soupc_cty_marks *marks = NULL;
+  struct soupc_cty_value *v;
+  size_t i;
+  int rv;
+
+  if (n == 0) {
+    soupc__free(items);
+    return soupc__cty_panic(st, "must not call %s with empty slice",
+                            kind == SOUPC_CTY_SET ? "SetVal" : "ListVal");
+  }
+  if (kind == SOUPC_CTY_SET) {
+    /* SetVal: a set cannot hold marked values; their marks (at any depth)
+     * move to the set itself. */
+    for (i = 0; i < n; i++) {
+      struct soupc_cty_marks *m = NULL, *u = NULL;
+      if (!soupc__cty_contains_marked(items[i])) {
+        continue;
+      }
+      rv = soupc__cty_unmark_deep(&items[i], &m, items[i]);
+      if (rv == 0) {
+        rv = soupc__cty_marks_union(&u, marks, m);
+      }
+      soupc_cty_marks_free(m);
+      if (rv != 0) {
+        soupc_cty_marks_free(marks);
+        free_items(items, n);
+        return rv;
+      }
+      soupc_cty_marks_free(marks);
+      marks = u;
+    }
+  }
+  rv =
+      coll_elem_type(&et, items, n, kind == SOUPC_CTY_SET ? "set" : "list", st);
+  if (rv == 0) {
+    rv = retype_items(items, n, et);
+  }
+  if (rv == 0) {
+    rv = soupc__cty_type_new_coll(&t, kind, soupc__cty_type_ref(et));
+  }
+  if (rv == 0 && kind == SOUPC_CTY_SET) {
+    rv = soupc__cty_set_canonical(items, &n);
+  }
+  if (rv != 0) {
+    soupc_cty_type_free(t);
+    soupc_cty_marks_free(marks);
+    free_items(items, n);
+    return rv;
+  }
   v = soupc__cty_val_alloc(t, 0);
   if (v == NULL) {
+    soupc_cty_marks_free(marks);
     free_items(items, n);
     return SOUPC_ERR_NOMEM;
   }
   v->u.c.items = items;
   v->u.c.n = n;
+  if (marks != NULL) {
+    rv = soupc__cty_with_marks(&v, v, marks);
+    soupc_cty_marks_free(marks);
+    if (rv != 0) {
+      return rv;
+    }
+  }
   *out = v;
   return 0;
 }
@@ -674,16 +568,12 @@ static int key_cmp(const char *a, size_t al, const char *b, size_t bl) {
   return al < bl ? -1 : (al > bl);
 }
 
-int soupc__cty_val_map(struct soupc_cty_value **out,
-                       const struct soupc_cty_type *schema, char **keys,
-                       size_t *key_lens, struct soupc_cty_value **vals,
-                       size_t n, soupc_status *st) {
-  struct soupc_cty_type *t = NULL;
-  struct soupc_cty_value *v;
+/* Sorts keys/vals by key in place; a later duplicate replaces an earlier
+ * one (Go map). @return the number of distinct keys. */
+static size_t sort_keys(char **keys, size_t *key_lens,
+                        struct soupc_cty_value **vals, size_t n) {
   size_t i, j, m = 0;
-  int rv;
 
-  /* Sort by key; a later duplicate replaces an earlier one (Go map). */
   for (i = 0; i < n; i++) {
     char *k = keys[i];
     size_t kl = key_lens[i];
@@ -714,14 +604,63 @@ int soupc__cty_val_map(struct soupc_cty_value **out,
     vals[lo] = x;
     m++;
   }
-  rv = unify_elem(&t, schema, vals, m, st);
+  return m;
+}
+
+static void free_keyed(char **keys, size_t *lens, struct soupc_cty_value **vals,
+                       size_t n) {
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    soupc__free(keys[i]);
+  }
+  soupc__free(keys);
+  soupc__free(lens);
+  free_items(vals, n);
+}
+
+int soupc__cty_map_val(struct soupc_cty_value **out, char **keys,
+                       size_t *key_lens, struct soupc_cty_value **vals,
+                       size_t n, soupc_status *st) {
+  const struct soupc_cty_type *et = NULL;
+  struct soupc_cty_type *t = NULL;
+  struct soupc_cty_value *v;
+  size_t m;
+  int rv;
+
+  if (n == 0) {
+    free_keyed(keys, key_lens, vals, 0);
+    return soupc__cty_panic(st, "must not call MapVal with empty map");
+  }
+  for (m = 0; m < n; m++) { /* MapVal NFC-normalises the keys */
+    if (!soupc__cty_nfc_trivial(keys[m], key_lens[m])) {
+      size_t nl = 0;
+      char *nk = soupc__cty_nfc(keys[m], key_lens[m], &nl);
+      if (nk == NULL) {
+        free_keyed(keys, key_lens, vals, n);
+        return SOUPC_ERR_NOMEM;
+      }
+      soupc__free(keys[m]);
+      keys[m] = nk;
+      key_lens[m] = nl;
+    }
+  }
+  m = sort_keys(keys, key_lens, vals, n);
+  rv = coll_elem_type(&et, vals, m, "map", st);
+  if (rv == 0) {
+    rv = retype_items(vals, m, et);
+  }
+  if (rv == 0) {
+    rv = soupc__cty_type_new_coll(&t, SOUPC_CTY_MAP, soupc__cty_type_ref(et));
+  }
   if (rv != 0) {
-    goto fail;
+    free_keyed(keys, key_lens, vals, m);
+    return rv;
   }
   v = soupc__cty_val_alloc(t, 0);
   if (v == NULL) {
-    rv = SOUPC_ERR_NOMEM;
-    goto fail;
+    free_keyed(keys, key_lens, vals, m);
+    return SOUPC_ERR_NOMEM;
   }
   v->u.c.items = vals;
   v->u.c.keys = keys;
@@ -729,14 +668,248 @@ int soupc__cty_val_map(struct soupc_cty_value **out,
   v->u.c.n = m;
   *out = v;
   return 0;
-fail:
-  for (i = 0; i < m; i++) {
-    soupc__free(keys[i]);
+}
+
+/* The tuple or object type of @p items (each element's own type). */
+static int struct_type(struct soupc_cty_type **out, soupc_cty_kind kind,
+                       char **names, const size_t *lens,
+                       struct soupc_cty_value **items, size_t n) {
+  struct soupc_cty_type **ts = soupc__calloc(n + 1, sizeof(*ts));
+  char **cn = NULL;
+  size_t *cl = NULL;
+  size_t i;
+  int rv;
+
+  if (ts == NULL) {
+    return SOUPC_ERR_NOMEM;
   }
-  soupc__free(keys);
-  soupc__free(key_lens);
-  free_items(vals, m);
+  for (i = 0; i < n; i++) {
+    ts[i] = soupc__cty_type_ref(items[i]->type);
+  }
+  if (kind == SOUPC_CTY_TUPLE) {
+    rv = soupc__cty_type_new_tuple(out, ts, n);
+    soupc__free(ts);
+    return rv;
+  }
+  cn = soupc__calloc(n + 1, sizeof(*cn));
+  cl = soupc__calloc(n + 1, sizeof(*cl));
+  rv = SOUPC_ERR_NOMEM;
+  if (cn != NULL && cl != NULL) {
+    for (i = 0; i < n; i++) {
+      cn[i] = soupc__strndup(names[i], lens[i]);
+      cl[i] = lens[i];
+      if (cn[i] == NULL) {
+        break;
+      }
+    }
+    if (i == n) {
+      rv = soupc__cty_type_new_object(out, cn, cl, ts, NULL, n);
+      soupc__free(ts);
+      soupc__free(cn);
+      soupc__free(cl);
+      return rv;
+    }
+  }
+  for (i = 0; i < n; i++) {
+    soupc_cty_type_free(ts[i]);
+    if (cn != NULL) {
+      soupc__free(cn[i]);
+    }
+  }
+  soupc__free(ts);
+  soupc__free(cn);
+  soupc__free(cl);
   return rv;
+}
+
+int soupc__cty_tuple_val(struct soupc_cty_value **out,
+                         struct soupc_cty_value **items, size_t n) {
+  struct soupc_cty_type *t = NULL;
+  struct soupc_cty_value *v;
+  int rv = struct_type(&t, SOUPC_CTY_TUPLE, NULL, NULL, items, n);
+
+  if (rv != 0) {
+    free_items(items, n);
+    return rv;
+  }
+  v = soupc__cty_val_alloc(t, 0);
+  if (v == NULL) {
+    free_items(items, n);
+    return SOUPC_ERR_NOMEM;
+  }
+  v->u.c.items = items;
+  v->u.c.n = n;
+  *out = v;
+  return 0;
+}
+
+int soupc__cty_object_val(struct soupc_cty_value **out, char **names,
+                          size_t *name_lens, struct soupc_cty_value **vals,
+                          size_t n) {
+  struct soupc_cty_type *t = NULL;
+  struct soupc_cty_value *v;
+  size_t i, m;
+  int rv;
+
+  for (i = 0; i < n; i++) {
+    if (!soupc__cty_nfc_trivial(names[i], name_lens[i])) {
+      size_t nl = 0;
+      char *nn = soupc__cty_nfc(names[i], name_lens[i], &nl);
+      if (nn == NULL) {
+        free_keyed(names, name_lens, vals, n);
+        return SOUPC_ERR_NOMEM;
+      }
+      soupc__free(names[i]);
+      names[i] = nn;
+      name_lens[i] = nl;
+    }
+  }
+  m = sort_keys(names, name_lens, vals, n);
+  rv = struct_type(&t, SOUPC_CTY_OBJECT, names, name_lens, vals, m);
+  for (i = 0; i < m; i++) {
+    soupc__free(names[i]);
+  }
+  soupc__free(names);
+  soupc__free(name_lens);
+  if (rv != 0) {
+    free_items(vals, m);
+    return rv;
+  }
+  v = soupc__cty_val_alloc(t, 0);
+  if (v == NULL) {
+    free_items(vals, m);
+    return SOUPC_ERR_NOMEM;
+  }
+  v->u.c.items = vals;
+  v->u.c.n = m;
+  *out = v;
+  return 0;
+}
+
+int soupc__cty_empty_coll(struct soupc_cty_value **out, soupc_cty_kind kind,
+                          const struct soupc_cty_type *ety) {
+  struct soupc_cty_type *t = NULL;
+  struct soupc_cty_value *v;
+  int rv = soupc__cty_type_new_coll(&t, kind, soupc__cty_type_ref(ety));
+
+  if (rv != 0) {
+    return rv;
+  }
+  v = soupc__cty_val_alloc(t, 0);
+  if (v == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  *out = v;
+  return 0;
+}
+
+/* ---- schema-driven builders (the decoders) ---- */
+
+/* Element type of a list/set/map built from @p items for @p schema: the
+ * schema's element type unless it holds dynamic, in which case the
+ * elements decide (cty.ListVal & co.). */
+static int schema_elem(struct soupc_cty_type **out,
+                       const struct soupc_cty_type *schema,
+                       struct soupc_cty_value **items, size_t n,
+                       soupc_status *st) {
+  const struct soupc_cty_type *et = NULL;
+  int rv;
+
+  if (!schema->has_dyn) {
+    *out = soupc__cty_type_ref(schema->concrete != NULL ? schema->concrete
+                                                        : schema);
+    return 0;
+  }
+  if (n == 0) {
+    *out = soupc__cty_type_ref(schema);
+    return 0;
+  }
+  rv = coll_elem_type(&et, items, n,
+                      schema->kind == SOUPC_CTY_SET   ? "set"
+                      : schema->kind == SOUPC_CTY_MAP ? "map"
+                                                      : "list",
+                      st);
+  if (rv == 0) {
+    rv = retype_items(items, n, et);
+  }
+  if (rv != 0) {
+    return rv;
+  }
+  if (soupc__cty_type_equal(et, schema->elem)) {
+    *out = soupc__cty_type_ref(schema);
+    return 0;
+  }
+  return soupc__cty_type_new_coll(out, schema->kind, soupc__cty_type_ref(et));
+}
+
+int soupc__cty_val_list(struct soupc_cty_value **out, soupc_cty_kind kind,
+                        const struct soupc_cty_type *schema,
+                        struct soupc_cty_value **items, size_t n,
+                        soupc_status *st) {
+  struct soupc_cty_type *t = NULL;
+  struct soupc_cty_value *v;
+  size_t i;
+  int rv;
+
+  (void)kind;
+  if (schema->kind == SOUPC_CTY_SET && n > 0) {
+    for (i = 0; i < n; i++) {
+      if (cty_is_marked(items[i]) || soupc__cty_contains_marked(items[i])) {
+        /* Marks move to the set (SetVal); the generic path does that. */
+        return soupc__cty_list_val(out, SOUPC_CTY_SET, items, n, st);
+      }
+    }
+  }
+  rv = schema_elem(&t, schema, items, n, st);
+  if (rv != 0) {
+    free_items(items, n);
+    return rv;
+  }
+  if (schema->kind == SOUPC_CTY_SET) {
+    rv = soupc__cty_set_canonical(items, &n);
+    if (rv != 0) {
+      soupc_cty_type_free(t);
+      free_items(items, n);
+      return rv;
+    }
+  }
+  v = soupc__cty_val_alloc(t, 0);
+  if (v == NULL) {
+    free_items(items, n);
+    return SOUPC_ERR_NOMEM;
+  }
+  v->u.c.items = items;
+  v->u.c.n = n;
+  *out = v;
+  return 0;
+}
+
+int soupc__cty_val_map(struct soupc_cty_value **out,
+                       const struct soupc_cty_type *schema, char **keys,
+                       size_t *key_lens, struct soupc_cty_value **vals,
+                       size_t n, soupc_status *st) {
+  struct soupc_cty_type *t = NULL;
+  struct soupc_cty_value *v;
+  size_t m;
+  int rv;
+
+  m = sort_keys(keys, key_lens, vals, n);
+  rv = schema_elem(&t, schema, vals, m, st);
+  if (rv != 0) {
+    free_keyed(keys, key_lens, vals, m);
+    return rv;
+  }
+  v = soupc__cty_val_alloc(t, 0);
+  if (v == NULL) {
+    free_keyed(keys, key_lens, vals, m);
+    return SOUPC_ERR_NOMEM;
+  }
+  v->u.c.items = vals;
+  v->u.c.keys = keys;
+  v->u.c.key_lens = key_lens;
+  v->u.c.n = m;
+  *out = v;
+  return 0;
 }
 
 /* The real type of a tuple/object value: cty.ObjectVal/TupleVal take each
@@ -744,58 +917,26 @@ fail:
 static int structural_type(struct soupc_cty_type **out,
                            const struct soupc_cty_type *schema,
                            struct soupc_cty_value **items, size_t n) {
-  struct soupc_cty_type **ts;
-  char **names = NULL;
-  size_t *lens = NULL;
   size_t i;
-  int rv;
 
-  if (!schema->has_dyn && n == schema->n) {
-    *out = soupc__cty_type_ref(schema->concrete != NULL ? schema->concrete
-                                                        : schema);
-    return 0;
-  }
-  ts = soupc__calloc(n + 1, sizeof(*ts));
-  if (ts == NULL) {
-    return SOUPC_ERR_NOMEM;
-  }
-  if (schema->kind == SOUPC_CTY_OBJECT) {
-    names = soupc__calloc(n + 1, sizeof(*names));
-    lens = soupc__calloc(n + 1, sizeof(*lens));
-    if (names == NULL || lens == NULL) {
-      soupc__free(ts);
-      soupc__free(names);
-      soupc__free(lens);
-      return SOUPC_ERR_NOMEM;
-    }
-  }
-  for (i = 0; i < n; i++) {
-    ts[i] = soupc__cty_type_ref(items[i]->type);
-    if (names != NULL) {
-      names[i] = soupc__strndup(schema->names[i], schema->name_lens[i]);
-      lens[i] = schema->name_lens[i];
-      if (names[i] == NULL) {
-        size_t k;
-        for (k = 0; k <= i; k++) {
-          soupc_cty_type_free(ts[k]);
-          soupc__free(names[k]);
-        }
-        soupc__free(ts);
-        soupc__free(names);
-        soupc__free(lens);
-        return SOUPC_ERR_NOMEM;
+  if (n == schema->n) {
+    /* The schema (or its concrete form) is right when every item has
+     * exactly the schema's member type, which is the common case. */
+    const struct soupc_cty_type *c =
+        schema->concrete != NULL ? schema->concrete : schema;
+    for (i = 0; i < n; i++) {
+      if (items[i]->type != c->elems[i] &&
+          !soupc__cty_type_equal(items[i]->type, c->elems[i])) {
+        break;
       }
     }
+    if (i == n && (c->optional == NULL)) {
+      *out = soupc__cty_type_ref(c);
+      return 0;
+    }
   }
-  if (names != NULL) {
-    rv = soupc__cty_type_new_object(out, names, lens, ts, NULL, n);
-  } else {
-    rv = soupc__cty_type_new_tuple(out, ts, n);
-  }
-  soupc__free(ts);
-  soupc__free(names);
-  soupc__free(lens);
-  return rv;
+  return struct_type(out, schema->kind, schema->names, schema->name_lens, items,
+                     n);
 }
 
 int soupc__cty_val_object(struct soupc_cty_value **out,
@@ -811,7 +952,9 @@ int soupc__cty_val_object(struct soupc_cty_value **out,
       continue;
     }
     if (schema->optional != NULL && schema->optional[i]) {
-      rv = soupc_cty_value_null(&items[i], schema->elems[i]);
+      struct soupc_cty_type *nt = soupc__cty_type_no_optional(schema->elems[i]);
+      rv = nt == NULL ? SOUPC_ERR_NOMEM : soupc_cty_value_null(&items[i], nt);
+      soupc_cty_type_free(nt);
       if (rv != 0) {
         goto fail;
       }
@@ -871,53 +1014,236 @@ int soupc__cty_val_tuple(struct soupc_cty_value **out,
   return 0;
 }
 
-static bool refine_equal(const struct cty_refine *a,
-                         const struct cty_refine *b) {
-  if (a == NULL || b == NULL) {
-    return a == b;
-  }
-  return a->not_null == b->not_null && a->prefix_len == b->prefix_len &&
-         (a->prefix_len == 0 ||
-          memcmp(a->prefix, b->prefix, a->prefix_len) == 0) &&
-         a->has_lower == b->has_lower && a->has_upper == b->has_upper &&
-         (!a->has_lower || (a->lower_incl == b->lower_incl &&
-                            mpfr_equal_p(a->lower.f, b->lower.f))) &&
-         (!a->has_upper || (a->upper_incl == b->upper_incl &&
-                            mpfr_equal_p(a->upper.f, b->upper.f))) &&
-         a->has_len_lo == b->has_len_lo && a->has_len_hi == b->has_len_hi &&
-         (!a->has_len_lo || a->len_lo == b->len_lo) &&
-         (!a->has_len_hi || a->len_hi == b->len_hi);
-}
+/* ---- public constructors over borrowed elements ---- */
 
-int soupc_cty_value_equal(const soupc_cty_value *a, const soupc_cty_value *b) {
+static struct soupc_cty_value **ref_items(const soupc_cty_value *const *elems,
+                                          size_t n) {
+  struct soupc_cty_value **items = soupc__calloc(n + 1, sizeof(*items));
   size_t i;
 
-  if (((a->flags ^ b->flags) & (CTY_V_NULL | CTY_V_UNKNOWN)) != 0 ||
-      !soupc__cty_type_equal(a->type, b->type)) {
+  if (items == NULL) {
+    return NULL;
+  }
+  for (i = 0; i < n; i++) {
+    items[i] = soupc__cty_val_ref(elems[i]);
+  }
+  return items;
+}
+
+int soupc_cty_value_list(soupc_cty_value **out,
+                         const soupc_cty_value *const *elems, size_t n,
+                         soupc_status *st) {
+  struct soupc_cty_value **items = ref_items(elems, n);
+
+  if (items == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  return soupc__cty_list_val(out, SOUPC_CTY_LIST, items, n, st);
+}
+
+int soupc_cty_value_set(soupc_cty_value **out,
+                        const soupc_cty_value *const *elems, size_t n,
+                        soupc_status *st) {
+  struct soupc_cty_value **items = ref_items(elems, n);
+
+  if (items == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  return soupc__cty_list_val(out, SOUPC_CTY_SET, items, n, st);
+}
+
+/* Copies and NFC-normalises @p n strings. */
+static int copy_names(char ***names_out, size_t **lens_out,
+                      const char *const *names, const size_t *lens, size_t n) {
+  char **nn = soupc__calloc(n + 1, sizeof(*nn));
+  size_t *nl = soupc__calloc(n + 1, sizeof(*nl));
+  size_t i;
+
+  if (nn == NULL || nl == NULL) {
+    goto nomem;
+  }
+  for (i = 0; i < n; i++) {
+    size_t len = lens != NULL ? lens[i] : strlen(names[i]);
+    nn[i] = soupc__cty_nfc(names[i], len, &nl[i]);
+    if (nn[i] == NULL) {
+      while (i > 0) {
+        soupc__free(nn[--i]);
+      }
+      goto nomem;
+    }
+  }
+  *names_out = nn;
+  *lens_out = nl;
+  return 0;
+nomem:
+  soupc__free(nn);
+  soupc__free(nl);
+  return SOUPC_ERR_NOMEM;
+}
+
+int soupc_cty_value_map(soupc_cty_value **out, const char *const *keys,
+                        const size_t *key_lens,
+                        const soupc_cty_value *const *vals, size_t n,
+                        soupc_status *st) {
+  struct soupc_cty_value **items;
+  char **nk = NULL;
+  size_t *nl = NULL;
+
+  if (n == 0) {
+    return soupc__cty_panic(st, "must not call MapVal with empty map");
+  }
+  if (copy_names(&nk, &nl, keys, key_lens, n) != 0) {
+    return SOUPC_ERR_NOMEM;
+  }
+  items = ref_items(vals, n);
+  if (items == NULL) {
+    free_keyed(nk, nl, NULL, n);
+    return SOUPC_ERR_NOMEM;
+  }
+  return soupc__cty_map_val(out, nk, nl, items, n, st);
+}
+
+int soupc_cty_value_empty(soupc_cty_value **out, soupc_cty_kind kind,
+                          const soupc_cty_type *elem_type) {
+  if (!cty_kind_is_coll(kind)) {
+    return SOUPC_ERR_INVALID_ARGUMENT;
+  }
+  return soupc__cty_empty_coll(out, kind, elem_type);
+}
+
+int soupc_cty_value_tuple(soupc_cty_value **out,
+                          const soupc_cty_value *const *elems, size_t n) {
+  struct soupc_cty_value **items = ref_items(elems, n);
+
+  if (items == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  return soupc__cty_tuple_val(out, items, n);
+}
+
+int soupc_cty_value_object(soupc_cty_value **out, const char *const *names,
+                           const size_t *name_lens,
+                           const soupc_cty_value *const *vals, size_t n) {
+  struct soupc_cty_value **items;
+  char **nn = NULL;
+  size_t *nl = NULL;
+
+  if (copy_names(&nn, &nl, names, name_lens, n) != 0) {
+    return SOUPC_ERR_NOMEM;
+  }
+  items = ref_items(vals, n);
+  if (items == NULL) {
+    free_keyed(nn, nl, NULL, n);
+    return SOUPC_ERR_NOMEM;
+  }
+  return soupc__cty_object_val(out, nn, nl, items, n);
+}
+
+/* ---- integration accessors ---- */
+
+static int assert_prim(const soupc_cty_value *v, soupc_cty_kind k,
+                       const char *not_kind, soupc_status *st) {
+  if (cty_is_marked(v)) {
+    return soupc__cty_panic(st, "value is marked, so must be unmarked first");
+  }
+  if (v->type->kind != k) {
+    return soupc__cty_panic(st, "%s", not_kind);
+  }
+  if (v->flags & CTY_V_NULL) {
+    return soupc__cty_panic(st, "value is null");
+  }
+  if (v->flags & CTY_V_UNKNOWN) {
+    return soupc__cty_panic(st, "value is unknown");
+  }
+  return 0;
+}
+
+int soupc_cty_value_as_string(const soupc_cty_value *v, const char **s_out,
+                              size_t *len_out, soupc_status *st) {
+  int rv = assert_prim(v, SOUPC_CTY_STRING, "not a string", st);
+
+  if (rv != 0) {
+    return rv;
+  }
+  *s_out = v->u.str.s;
+  if (len_out != NULL) {
+    *len_out = v->u.str.len;
+  }
+  return 0;
+}
+
+int soupc_cty_value_as_bool(const soupc_cty_value *v, int *out,
+                            soupc_status *st) {
+  int rv = assert_prim(v, SOUPC_CTY_BOOL, "not bool", st);
+
+  if (rv != 0) {
+    return rv;
+  }
+  *out = v->u.b;
+  return 0;
+}
+
+int soupc_cty_value_number_text(char **out, size_t *len_out,
+                                const soupc_cty_value *v, soupc_status *st) {
+  struct cty_buf b;
+  int rv = assert_prim(v, SOUPC_CTY_NUMBER, "not a number", st);
+
+  if (rv != 0) {
+    return rv;
+  }
+  soupc__cty_buf_init(&b);
+  soupc__cty_num_text_f(&b, v->u.num);
+  return soupc__cty_buf_take(&b, out, len_out);
+}
+
+int soupc_cty_value_as_int64(const soupc_cty_value *v, int64_t *out) {
+  if (assert_prim(v, SOUPC_CTY_NUMBER, "", NULL) != 0) {
     return 0;
   }
-  if (a->flags & CTY_V_UNKNOWN) {
-    return refine_equal(a->refine, b->refine);
+  return soupc__cty_num_int64(v->u.num, out) ? 1 : 0;
+}
+
+int soupc_cty_value_length_int(const soupc_cty_value *v, size_t *out,
+                               soupc_status *st) {
+  if (cty_is_marked(v)) {
+    return soupc__cty_panic(st, "value is marked, so must be unmarked first");
   }
-  if (a->flags & CTY_V_NULL) {
-    return 1;
-  }
-  if (a->type->kind < SOUPC_CTY_LIST) {
-    return deep_equal(a, b) == 1;
-  }
-  if (a->u.c.n != b->u.c.n) {
+  if (v->type->kind == SOUPC_CTY_TUPLE || v->type->kind == SOUPC_CTY_OBJECT) {
+    *out = v->type->n;
     return 0;
   }
-  for (i = 0; i < a->u.c.n; i++) {
-    if (a->u.c.keys != NULL &&
-        key_cmp(a->u.c.keys[i], a->u.c.key_lens[i], b->u.c.keys[i],
-                b->u.c.key_lens[i]) != 0) {
-      return 0;
-    }
-    /* Sets are in canonical order on both sides. */
-    if (!soupc_cty_value_equal(a->u.c.items[i], b->u.c.items[i])) {
-      return 0;
+  if (v->flags & CTY_V_UNKNOWN) {
+    return soupc__cty_panic(st, "value is not known");
+  }
+  if (v->flags & CTY_V_NULL) {
+    return soupc__cty_panic(st, "value is null");
+  }
+  if (!cty_kind_is_coll(v->type->kind)) {
+    return soupc__cty_panic(st, "value is not a collection");
+  }
+  *out = v->u.c.n;
+  return 0;
+}
+
+const soupc_cty_value *soupc_cty_value_element(const soupc_cty_value *v,
+                                               size_t i, const char **key_out,
+                                               size_t *key_len_out) {
+  if (cty_is_marked(v) || (v->flags & (CTY_V_NULL | CTY_V_UNKNOWN)) != 0 ||
+      !cty_kind_has_items(v->type->kind) || i >= v->u.c.n) {
+    return NULL;
+  }
+  if (key_out != NULL) {
+    *key_out = NULL;
+    if (v->type->kind == SOUPC_CTY_MAP) {
+      *key_out = v->u.c.keys[i];
+    } else if (v->type->kind == SOUPC_CTY_OBJECT) {
+      *key_out = v->type->names[i];
     }
   }
-  return 1;
+  if (key_len_out != NULL) {
+    *key_len_out = v->type->kind == SOUPC_CTY_MAP      ? v->u.c.key_lens[i]
+                   : v->type->kind == SOUPC_CTY_OBJECT ? v->type->name_lens[i]
+                                                       : 0;
+  }
+  return v->u.c.items[i];
 }

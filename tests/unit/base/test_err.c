@@ -26,6 +26,8 @@ static void every_error_code_has_a_name(void **state) {
                               SOUPC_ERR_STORE,
                               SOUPC_ERR_CTY_DECODE,
                               SOUPC_ERR_CTY_TYPE,
+                              SOUPC_ERR_CTY_CONVERT,
+                              SOUPC_ERR_CTY_PANIC,
                               SOUPC_ERR_NOMEM,
                               SOUPC_ERR_INTERNAL};
   size_t i;

@@ -188,15 +188,39 @@ static void run_line(int lineno, char *line) {
       goto out;
     }
     {
+      /* "=> <rich JSON> <GoString> <error>": the decoded value must read
+       * back from the rich form, write the same rich form, and print the
+       * same GoString as go-cty. */
       soupc_cty_value *want = NULL;
       const char *rich = rest + 3; /* after "=> " */
+      const char *gs = strstr(rich, " cty.");
+      const char *end = gs != NULL ? strstr(gs, " <nil>") : NULL;
+      size_t rich_len = gs != NULL ? (size_t)(gs - rich) : strlen(rich);
+      char *mine = NULL;
+      size_t mine_len = 0;
       if (soupc_cty_value_from_rich_json(&want, soupc_cty_value_type(v), rich,
-                                         strlen(rich), &st) != 0) {
+                                         rich_len, &st) != 0) {
         fail_line(lineno, orig, "expected value does not build", st.message);
-      } else if (!soupc_cty_value_equal(v, want)) {
+      } else if (!soupc_cty_value_raw_equals(v, want)) {
         fail_line(lineno, orig, "decoded value differs", NULL);
       }
       soupc_cty_value_free(want);
+      checked++;
+      if (soupc_cty_value_to_rich_json(&mine, &mine_len, v, &st) != 0 ||
+          mine_len != rich_len || memcmp(mine, rich, rich_len) != 0) {
+        fail_line(lineno, orig, "rich form differs", mine);
+      }
+      soupc_cty_free_bytes(mine);
+      mine = NULL;
+      if (gs != NULL && end != NULL) {
+        checked++;
+        if (soupc_cty_value_gostring(&mine, &mine_len, v) != 0 ||
+            mine_len != (size_t)(end - gs - 1) ||
+            memcmp(mine, gs + 1, mine_len) != 0) {
+          fail_line(lineno, orig, "GoString differs", mine);
+        }
+        soupc_cty_free_bytes(mine);
+      }
     }
   } else {
     fail_line(lineno, orig, "unknown mode", mode);
