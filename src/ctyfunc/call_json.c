@@ -315,38 +315,40 @@ static void put_refine(struct cty_buf *b, const struct soupc_cty_value *v) {
     any = true;                                                                \
   } while (0)
   if (k == SOUPC_CTY_LIST || k == SOUPC_CTY_SET || k == SOUPC_CTY_MAP) {
-    if (r->has_len_lo && r->len_lo != 0) {
+    if (r->kind == CTY_RF_COLLECTION && r->min_len != 0) {
       SEP();
-      snprintf(t, sizeof(t), "%lld", (long long)r->len_lo);
+      snprintf(t, sizeof(t), "%lld", (long long)r->min_len);
       soupc__cty_buf_puts(b, "\"collection_length_lower_bound\":");
       soupc__cty_buf_puts(b, t);
     }
-    if (r->has_len_hi && r->len_hi != INT64_MAX) {
+    if (r->kind == CTY_RF_COLLECTION && r->max_len != INT64_MAX) {
       SEP();
-      snprintf(t, sizeof(t), "%lld", (long long)r->len_hi);
+      snprintf(t, sizeof(t), "%lld", (long long)r->max_len);
       soupc__cty_buf_puts(b, "\"collection_length_upper_bound\":");
       soupc__cty_buf_puts(b, t);
     }
   }
-  if (r->not_null) {
+  if (r->null == CTY_TRI_FALSE) {
     SEP();
     soupc__cty_buf_puts(b, "\"is_known_null\":false");
   }
   if (k == SOUPC_CTY_NUMBER) {
-    if (r->has_lower && !soupc__cty_num_is_inf(&r->lower)) {
+    if (r->kind == CTY_RF_NUMBER && r->min != NULL &&
+        !soupc__cty_num_is_inf(r->min->u.num)) {
       SEP();
       soupc__cty_buf_puts(b, "\"number_lower_bound\":[\"");
-      soupc__cty_num_text_f(b, &r->lower);
-      soupc__cty_buf_puts(b, r->lower_incl ? "\",true]" : "\",false]");
+      soupc__cty_num_text_f(b, r->min->u.num);
+      soupc__cty_buf_puts(b, r->min_inc ? "\",true]" : "\",false]");
     }
-    if (r->has_upper && !soupc__cty_num_is_inf(&r->upper)) {
+    if (r->kind == CTY_RF_NUMBER && r->max != NULL &&
+        !soupc__cty_num_is_inf(r->max->u.num)) {
       SEP();
       soupc__cty_buf_puts(b, "\"number_upper_bound\":[\"");
-      soupc__cty_num_text_f(b, &r->upper);
-      soupc__cty_buf_puts(b, r->upper_incl ? "\",true]" : "\",false]");
+      soupc__cty_num_text_f(b, r->max->u.num);
+      soupc__cty_buf_puts(b, r->max_inc ? "\",true]" : "\",false]");
     }
   }
-  if (k == SOUPC_CTY_STRING && r->prefix_len > 0) {
+  if (k == SOUPC_CTY_STRING && r->kind == CTY_RF_STRING && r->prefix_len > 0) {
     SEP();
     soupc__cty_buf_puts(b, "\"string_prefix\":");
     soupc__cty_json_quote(b, r->prefix, r->prefix_len);

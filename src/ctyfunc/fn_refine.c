@@ -44,15 +44,21 @@ void soupc__fn_range(struct fn_range *r, const struct soupc_cty_value *v) {
     if (f == NULL) {
       return;
     }
-    r->null = f->not_null ? FN_TRI_FALSE : FN_TRI_UNKNOWN;
-    r->prefix = f->prefix;
-    r->prefix_len = f->prefix != NULL ? f->prefix_len : 0;
-    r->min = f->has_lower ? &f->lower : NULL;
-    r->min_inc = f->lower_incl;
-    r->max = f->has_upper ? &f->upper : NULL;
-    r->max_inc = f->upper_incl;
-    r->len_lo = f->has_len_lo ? f->len_lo : 0;
-    r->len_hi = f->has_len_hi ? f->len_hi : INT64_MAX;
+    r->null = f->null == CTY_TRI_FALSE  ? FN_TRI_FALSE
+              : f->null == CTY_TRI_TRUE ? FN_TRI_TRUE
+                                        : FN_TRI_UNKNOWN;
+    if (f->kind == CTY_RF_STRING) {
+      r->prefix = f->prefix;
+      r->prefix_len = f->prefix != NULL ? f->prefix_len : 0;
+    } else if (f->kind == CTY_RF_NUMBER) {
+      r->min = f->min != NULL ? f->min->u.num : NULL;
+      r->min_inc = f->min_inc;
+      r->max = f->max != NULL ? f->max->u.num : NULL;
+      r->max_inc = f->max_inc;
+    } else if (f->kind == CTY_RF_COLLECTION) {
+      r->len_lo = f->min_len;
+      r->len_hi = f->max_len;
+    }
     return;
   }
   if (soupc__fn_null_p(v)) {
@@ -87,7 +93,17 @@ static struct cty_refine *wip(struct soupc_cty_value *v) {
     return NULL; /* NewValue returns the original; DynamicVal is opaque */
   }
   if (v->refine == NULL) {
+    soupc_cty_kind k = v->type->kind;
     v->refine = soupc__calloc(1, sizeof(*v->refine));
+    if (v->refine != NULL) {
+      v->refine->kind =
+          k == SOUPC_CTY_STRING   ? CTY_RF_STRING
+          : k == SOUPC_CTY_NUMBER ? CTY_RF_NUMBER
+          : (k == SOUPC_CTY_LIST || k == SOUPC_CTY_SET || k == SOUPC_CTY_MAP)
+              ? CTY_RF_COLLECTION
+              : CTY_RF_NULLABLE;
+      v->refine->max_len = INT64_MAX;
+    }
   }
   return v->refine;
 }
@@ -102,14 +118,20 @@ int soupc__fn_rf_not_null(struct soupc_cty_value *v) {
   if (r == NULL) {
     return SOUPC_ERR_NOMEM;
   }
-  r->not_null = true;
+  r->null = CTY_TRI_FALSE;
   return 0;
 }
 
-static void num_set(struct cty_num *dst, const struct cty_num *src) {
-  mpfr_init2(dst->f, 512);
-  mpfr_set(dst->f, src->f, MPFR_RNDN);
-  dst->prec = src->prec;
+/* A number value holding a copy of @p src (bounds are values). */
+static int num_value(struct soupc_cty_value **out, const struct cty_num *src) {
+  struct cty_num *n;
+  int rv = soupc__cty_val_number(out, &n);
+
+  if (rv == 0) {
+    mpfr_set(n->f, src->f, MPFR_RNDN);
+    n->prec = src->prec;
+  }
+  return rv;
 }
 
 int soupc__fn_rf_lower(struct soupc_cty_value *v, const struct cty_num *min,
@@ -123,9 +145,9 @@ int soupc__fn_rf_lower(struct soupc_cty_value *v, const struct cty_num *min,
   if (r == NULL) {
     return SOUPC_ERR_NOMEM;
   }
-  if (r->has_lower) {
-    int c = mpfr_cmp(min->f, r->lower.f);
-    bool ok = (inclusive && !r->lower_incl) ? c > 0 : c >= 0;
+  if (r->min != NULL) {
+    int c = mpfr_cmp(min->f, r->min->u.num->f);
+    bool ok = (inclusive && !r->min_inc) ? c > 0 : c >= 0;
     if (!ok) {
       return 0; /* the existing bound is tighter */
     }
@@ -133,12 +155,12 @@ int soupc__fn_rf_lower(struct soupc_cty_value *v, const struct cty_num *min,
   if (mpfr_inf_p(min->f) && mpfr_signbit(min->f)) {
     return 0; /* NegativeInfinity is "no bound" */
   }
-  if (r->has_lower) {
-    mpfr_clear(r->lower.f);
+  soupc_cty_value_free(r->min);
+  r->min = NULL;
+  if (num_value(&r->min, min) != 0) {
+    return SOUPC_ERR_NOMEM;
   }
-  num_set(&r->lower, min);
-  r->lower_incl = inclusive;
-  r->has_lower = true;
+  r->min_inc = inclusive;
   return 0;
 }
 
@@ -153,9 +175,9 @@ int soupc__fn_rf_upper(struct soupc_cty_value *v, const struct cty_num *max,
   if (r == NULL) {
     return SOUPC_ERR_NOMEM;
   }
-  if (r->has_upper) {
-    int c = mpfr_cmp(max->f, r->upper.f);
-    bool ok = (inclusive && !r->upper_incl) ? c < 0 : c <= 0;
+  if (r->max != NULL) {
+    int c = mpfr_cmp(max->f, r->max->u.num->f);
+    bool ok = (inclusive && !r->max_inc) ? c < 0 : c <= 0;
     if (!ok) {
       return 0;
     }
@@ -163,12 +185,12 @@ int soupc__fn_rf_upper(struct soupc_cty_value *v, const struct cty_num *max,
   if (mpfr_inf_p(max->f) && !mpfr_signbit(max->f)) {
     return 0; /* PositiveInfinity is "no bound" */
   }
-  if (r->has_upper) {
-    mpfr_clear(r->upper.f);
+  soupc_cty_value_free(r->max);
+  r->max = NULL;
+  if (num_value(&r->max, max) != 0) {
+    return SOUPC_ERR_NOMEM;
   }
-  num_set(&r->upper, max);
-  r->upper_incl = inclusive;
-  r->has_upper = true;
+  r->max_inc = inclusive;
   return 0;
 }
 
@@ -187,11 +209,10 @@ int soupc__fn_rf_len_lo(struct soupc_cty_value *v, int64_t min) {
   if (r == NULL) {
     return SOUPC_ERR_NOMEM;
   }
-  if ((r->has_len_lo ? r->len_lo : 0) > min) {
+  if (r->min_len > min) {
     return 0;
   }
-  r->len_lo = min;
-  r->has_len_lo = true;
+  r->min_len = min;
   return 0;
 }
 
@@ -205,11 +226,10 @@ int soupc__fn_rf_len_hi(struct soupc_cty_value *v, int64_t max) {
   if (r == NULL) {
     return SOUPC_ERR_NOMEM;
   }
-  if ((r->has_len_hi ? r->len_hi : INT64_MAX) < max) {
+  if (r->max_len < max) {
     return 0;
   }
-  r->len_hi = max;
-  r->has_len_hi = max != INT64_MAX;
+  r->max_len = max;
   return 0;
 }
 
@@ -276,26 +296,18 @@ int soupc__fn_rf_finish(struct soupc_cty_value **v) {
   const struct cty_refine *r = x->refine;
   int rv;
 
-  if (soupc__fn_known(x) || r == NULL || !r->not_null) {
+  if (soupc__fn_known(x) || r == NULL || r->null != CTY_TRI_FALSE) {
     return 0;
   }
   if (x->type->kind == SOUPC_CTY_NUMBER) {
     /* min == max, both inclusive: the value is min itself. */
-    if (r->has_lower && r->has_upper && r->lower_incl && r->upper_incl &&
-        soupc__cty_num_equal(&r->lower, &r->upper) == 1) {
-      k = soupc__cty_val_alloc(soupc__cty_type_ref(x->type), 0);
-      if (k == NULL) {
-        return SOUPC_ERR_NOMEM;
-      }
-      k->u.num = soupc__cty_num_dup(&r->lower);
-      if (k->u.num == NULL) {
-        soupc_cty_value_free(k);
-        return SOUPC_ERR_NOMEM;
-      }
+    if (r->min != NULL && r->max != NULL && r->min_inc && r->max_inc &&
+        soupc__cty_num_equal(r->min->u.num, r->max->u.num) == 1) {
+      k = soupc_cty_value_ref(r->min);
     }
   } else if (is_coll(x)) {
-    int64_t lo = r->has_len_lo ? r->len_lo : 0;
-    int64_t hi = r->has_len_hi ? r->len_hi : INT64_MAX;
+    int64_t lo = r->min_len;
+    int64_t hi = r->max_len;
     soupc_cty_kind kind = x->type->kind;
     if (lo == hi && (lo == 0 || kind == SOUPC_CTY_LIST ||
                      (kind == SOUPC_CTY_SET && lo == 1))) {

@@ -95,32 +95,7 @@ int soupc__fn_unknown(struct soupc_cty_value **out,
 }
 
 static struct cty_refine *refine_dup(const struct cty_refine *r) {
-  struct cty_refine *d = soupc__calloc(1, sizeof(*d));
-
-  if (d == NULL) {
-    return NULL;
-  }
-  *d = *r;
-  d->prefix = NULL;
-  d->has_lower = d->has_upper = false;
-  if (r->prefix != NULL) {
-    d->prefix = soupc__strndup(r->prefix, r->prefix_len);
-    if (d->prefix == NULL) {
-      soupc__free(d);
-      return NULL;
-    }
-  }
-  if (r->has_lower) {
-    mpfr_init2(d->lower.f, mpfr_get_prec(r->lower.f));
-    mpfr_set(d->lower.f, r->lower.f, MPFR_RNDN);
-    d->has_lower = true;
-  }
-  if (r->has_upper) {
-    mpfr_init2(d->upper.f, mpfr_get_prec(r->upper.f));
-    mpfr_set(d->upper.f, r->upper.f, MPFR_RNDN);
-    d->has_upper = true;
-  }
-  return d;
+  return soupc__cty_refine_dup(r);
 }
 
 /* Copies the collection payload of @p v into @p d. */
@@ -166,6 +141,14 @@ int soupc__fn_dup(struct soupc_cty_value **out,
   if (v->type->kind == SOUPC_CTY_STRING && (v->flags & CTY_V_NULL) == 0 &&
       (v->flags & CTY_V_UNKNOWN) == 0) {
     return soupc__cty_val_string(out, v->u.str.s, v->u.str.len);
+  }
+  /* Values are immutable and shared since the value model became
+   * reference-counted; marked values and capsules are shared as they are
+   * (their payloads cannot be copied). */
+  if (v->flags & CTY_V_MARKED || v->type->kind == SOUPC_CTY_CAPSULE ||
+      v->refs < 0) {
+    *out = soupc_cty_value_ref(v);
+    return 0;
   }
   d = soupc__cty_val_alloc(soupc__cty_type_ref(v->type),
                            v->flags & ~CTY_V_INLINE);
@@ -478,6 +461,10 @@ int soupc__fn_to_float(double *out, struct fn_ctx *c, long arg,
 /* NOLINTNEXTLINE(misc-no-recursion): values nest at most CTY_MAX_DEPTH */
 void soupc__fn_friendly(struct cty_buf *b, const struct soupc_cty_type *t,
                         bool constraint) {
+  if (t->kind == SOUPC_CTY_CAPSULE) {
+    soupc__cty_type_friendly(b, t, constraint); /* the capsule's name */
+    return;
+  }
   switch (t->kind) {
   case SOUPC_CTY_STRING:
     soupc__cty_buf_puts(b, "string");
@@ -508,6 +495,8 @@ void soupc__fn_friendly(struct cty_buf *b, const struct soupc_cty_type *t,
     return;
   case SOUPC_CTY_OBJECT:
     soupc__cty_buf_puts(b, "object");
+    return;
+  case SOUPC_CTY_CAPSULE:
     return;
   }
 }
