@@ -72,6 +72,54 @@ typedef struct soupc_server_options {
   int workers;
   /** NULL = plaintext h2c; otherwise TLS >= 1.2 with ALPN h2. */
   const soupc_tls_options *tls;
+
+  /* Limits against clients that do not play fair (docs/internals/
+   * transport.md, "Limits"). For each: 0 = the default given; the
+   * durations take -1 for "never". */
+
+  /** Response bytes one connection may hold queued for a client that does
+   * not read them (all its calls together); 0 = 16 MiB. While a connection
+   * is over it, new calls on it get RESOURCE_EXHAUSTED. */
+  size_t max_connection_buffer;
+  /** The same, over all connections together; 0 = 1 GiB. */
+  size_t max_total_buffer;
+  /** How long a connection may stay over max_connection_buffer before it
+   * gets GOAWAY (ENHANCE_YOUR_CALM) and is closed, in ms; 0 = 10000. */
+  int buffer_timeout_ms;
+  /** TLS handshake + HTTP/2 preface + the client's first SETTINGS must be
+   * done this long after accept (absolute, not per byte), in ms;
+   * 0 = 10000. */
+  int handshake_timeout_ms;
+  /** A connection without open streams is closed (GOAWAY NO_ERROR) after
+   * this long, in ms; 0 = never (go-plugin hosts keep one connection for a
+   * whole session). */
+  int idle_timeout_ms;
+  /** Output that makes no progress for this long (the peer stopped reading,
+   * or keeps its flow-control window shut) closes the connection, in ms;
+   * 0 = 30000. */
+  int write_timeout_ms;
+  /** Keepalive: after this long without reading anything we send a PING,
+   * in ms; 0 = 7200000 (2 h, as grpc-go). */
+  int keepalive_time_ms;
+  /** ...and close the connection if nothing arrives within this, in ms;
+   * 0 = 20000. */
+  int keepalive_timeout_ms;
+  /** Client PINGs closer together than this are strikes; the third strike
+   * gets GOAWAY (ENHANCE_YOUR_CALM, "too_many_pings"), as grpc-go's
+   * keepalive enforcement; sending HEADERS or DATA clears the strikes. In
+   * ms; 0 = 10000. */
+  int keepalive_min_ping_interval_ms;
+  /** Frames that cost work but carry none (empty DATA, WINDOW_UPDATE under
+   * 1 KiB, PRIORITY, SETTINGS, unsolicited PING ACKs, unknown types) a
+   * connection may send in a burst; the budget refills at a tenth of this
+   * per second; past it, GOAWAY (ENHANCE_YOUR_CALM). A header list over
+   * the advertised 64 KiB costs 100. 0 = 1000. */
+  int flood_budget;
+  /** Connections at once; at the limit (or when accept(2) runs out of
+   * fds) the oldest connections without open streams are closed to make
+   * room. 0 = the fd limit (RLIMIT_NOFILE, raised to its hard limit) minus
+   * 64. */
+  int max_connections;
 } soupc_server_options;
 
 /** Initialiser for soupc_server_options: every field at its default. */

@@ -370,7 +370,7 @@ static void chan_on_event(struct h2_session *s, short what) {
 }
 
 static const struct h2_session_hooks chan_hooks = {chan_on_read, chan_on_write,
-                                                   chan_on_event};
+                                                   chan_on_event, NULL};
 
 /* ------------------------------------------------------------------ */
 /* nghttp2 callbacks                                                    */

@@ -46,6 +46,7 @@ static ssize_t on_send(nghttp2_session *session, const uint8_t *data,
   if (evbuffer_add(s->out, data, length) != 0) {
     return NGHTTP2_ERR_CALLBACK_FAILURE; /* out of memory */
   }
+  s->sent_bytes += length;
   return (ssize_t)length;
 }
 
@@ -97,7 +98,7 @@ static void session_readcb(struct bufferevent *bev, void *arg) {
     evbuffer_drain(in, evbuffer_get_length(in));
     return;
   }
-  while (!s->dead) {
+  while (!s->dead && !s->draining) {
     size_t len = evbuffer_get_contiguous_space(in);
 
     if (len == 0) {
@@ -106,9 +107,11 @@ static void session_readcb(struct bufferevent *bev, void *arg) {
     rv = soupc__h2_session_recv(s, evbuffer_pullup(in, (ev_ssize_t)len), len);
     evbuffer_drain(in, len);
     if (rv != 0) {
-      evbuffer_drain(in, evbuffer_get_length(in));
       break;
     }
+  }
+  if (rv != 0 || s->draining) {
+    evbuffer_drain(in, evbuffer_get_length(in));
   }
   s->hooks->on_read(s, rv);
 }
@@ -148,6 +151,9 @@ int soupc__h2_session_init(struct h2_session *s, int server,
   s->bev = bev;
   s->hooks = hooks;
   s->owner = owner;
+  if (server) {
+    s->census.preface_left = NGHTTP2_CLIENT_MAGIC_LEN;
+  }
   if (bev != NULL) {
     s->out = bufferevent_get_output(bev);
   } else {
@@ -218,10 +224,76 @@ void soupc__h2_session_free_bev(struct h2_session *s) {
   s->out = NULL;
 }
 
+/* The frame census: walks frame headers through the bytes (RFC 9113 §4.1:
+ * 24 bytes of client magic, then 9-byte headers each followed by its
+ * payload) without parsing anything else. */
+static void census_feed(struct h2_session *s, const uint8_t *p, size_t len) {
+  struct h2_census *k = &s->census;
+
+  while (len > 0 && !s->draining) {
+    size_t n;
+
+    if (k->preface_left > 0 || k->skip > 0) {
+      size_t *left = k->preface_left > 0 ? &k->preface_left : &k->skip;
+      n = len < *left ? len : *left;
+      *left -= n;
+      p += n;
+      len -= n;
+      continue;
+    }
+    if (k->need == 0) {
+      k->need = 9;
+    }
+    n = k->need - k->have < len ? k->need - k->have : len;
+    memcpy(k->buf + k->have, p, n);
+    k->have += n;
+    p += n;
+    len -= n;
+    if (k->have < k->need) {
+      return;
+    }
+    {
+      uint32_t length =
+          ((uint32_t)k->buf[0] << 16) | ((uint32_t)k->buf[1] << 8) | k->buf[2];
+      size_t peek = 0;
+      struct h2_frame_seen f;
+
+      if (k->buf[3] == NGHTTP2_WINDOW_UPDATE && length >= 4) {
+        peek = 4;
+      } else if (k->buf[3] == NGHTTP2_DATA &&
+                 (k->buf[4] & NGHTTP2_FLAG_PADDED) && length >= 1) {
+        peek = 1;
+      }
+      if (k->need == 9 && peek > 0) {
+        k->need = 9 + peek; /* read the peeked bytes first */
+        continue;
+      }
+      f.length = length;
+      f.type = k->buf[3];
+      f.flags = k->buf[4];
+      f.stream_id = (int32_t)((((uint32_t)k->buf[5] & 0x7f) << 24) |
+                              ((uint32_t)k->buf[6] << 16) |
+                              ((uint32_t)k->buf[7] << 8) | k->buf[8]);
+      f.npeek = k->need - 9;
+      memcpy(f.peek, k->buf + 9, f.npeek);
+      k->skip = length - f.npeek;
+      k->have = 0;
+      k->need = 0;
+      s->hooks->on_frame_seen(s, &f);
+    }
+  }
+}
+
 int soupc__h2_session_recv(struct h2_session *s, const uint8_t *data,
                            size_t len) {
   ssize_t rv;
 
+  if (s->hooks->on_frame_seen != NULL) {
+    census_feed(s, data, len);
+    if (s->draining) {
+      return 0; /* a limit ended the connection: nghttp2 sees no more */
+    }
+  }
   s->in_recv = 1;
   /* Work the handlers start for this input (Puts for the store's commit
    * thread, posts to other loops) is handed on together when the scope
@@ -257,12 +329,14 @@ int soupc__h2_session_want_io(const struct h2_session *s) {
 }
 
 void soupc__h2_session_close_when_drained(struct h2_session *s) {
-  if (s->draining || s->bev == NULL) {
+  if (s->draining) {
     return;
   }
   s->draining = 1;
-  bufferevent_disable(s->bev, EV_READ);
-  bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+  if (s->bev != NULL) {
+    bufferevent_disable(s->bev, EV_READ);
+    bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+  }
 }
 
 ssize_t soupc__h2_body_read(struct out_queue *q, const struct out_msg *keep,

@@ -31,6 +31,25 @@
 
 struct h2_session;
 
+/* A frame header from the peer (see h2_session_hooks.on_frame_seen). */
+struct h2_frame_seen {
+  uint32_t length;
+  uint8_t type;
+  uint8_t flags;
+  int32_t stream_id;
+  uint8_t peek[4];
+  size_t npeek;
+};
+
+/* Where the frame census is in the byte stream. */
+struct h2_census {
+  size_t preface_left; /* client magic still to skip (a server: 24) */
+  uint8_t buf[9 + 4];  /* a frame header and its peeked payload bytes */
+  size_t have;         /* bytes in buf */
+  size_t need;         /* bytes buf must reach: 9, then 9 + peek */
+  size_t skip;         /* payload bytes still to pass over */
+};
+
 /* What the role does when the socket has news. Called on the loop thread
  * that owns the session. */
 struct h2_session_hooks {
@@ -42,6 +61,12 @@ struct h2_session_hooks {
   void (*on_write)(struct h2_session *s);
   /* BEV_EVENT_EOF, _ERROR or _TIMEOUT (and the other bits libevent set). */
   void (*on_event)(struct h2_session *s, short what);
+  /* May be NULL. Every frame header the peer sends, seen in the byte
+   * stream before nghttp2 parses it, so that frames nghttp2 drops without
+   * a callback (unknown types, DATA for a forgotten stream) are seen too.
+   * @p peek holds the payload's first bytes: 4 for WINDOW_UPDATE (the
+   * increment), 1 for a padded DATA frame (the pad length), else none. */
+  void (*on_frame_seen)(struct h2_session *s, const struct h2_frame_seen *f);
 };
 
 /* One HTTP/2 connection, embedded in its owner (struct conn, soupc_channel).
@@ -52,6 +77,8 @@ struct h2_session {
   struct evbuffer *out;    /* bev's output, or our own in memory mode */
   const struct h2_session_hooks *hooks;
   void *owner;
+  uint64_t sent_bytes; /* frames handed to the output so far */
+  struct h2_census census;
   unsigned in_recv : 1;  /* inside mem_recv: no send, no close */
   unsigned in_send : 1;  /* inside nghttp2_session_send: no re-entry */
   unsigned dead : 1;     /* fatal error (nghttp2, out of memory): close now */
@@ -117,8 +144,9 @@ int soupc__h2_session_flush(struct h2_session *s);
 /* @return non-zero if nghttp2 still wants to read or write. */
 int soupc__h2_session_want_io(const struct h2_session *s);
 
-/* Stops reading and asks for on_write once the last queued byte has gone
- * (a GOAWAY on its way out). */
+/* Stops reading (input still buffered is dropped) and asks for on_write
+ * once the last queued byte has gone (a GOAWAY on its way out). A memory
+ * session only notes it. */
 void soupc__h2_session_close_when_drained(struct h2_session *s);
 
 /* The body of a data provider, both roles: copies queued messages into

@@ -29,8 +29,12 @@
 /* Graceful shutdown: time between the GOAWAY notice and the final GOAWAY
  * (comfortably more than a round trip on loopback and LANs). */
 #define SHUTDOWN_NOTICE_MS 100
-/* TLS handshake + client preface + first SETTINGS must finish in this. */
-#define SERVER_HANDSHAKE_TIMEOUT_MS 10000
+/* At the connection limit: accepting pauses this long while workers shed
+ * idle connections, each up to SHED_PER_WORKER at a time. */
+#define LIMIT_PAUSE_MS 20
+#define SHED_PER_WORKER 8
+/* The limit is logged again only after this long without hitting it. */
+#define LIMIT_QUIET_MS 60000
 
 static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
 
@@ -56,6 +60,12 @@ void soupc__transport_init(void) {
 /* Workers                                                              */
 /* ------------------------------------------------------------------ */
 
+/* An fd the acceptor counted that never became a connection. */
+static void drop_fd(struct soupc_server *srv, int fd) {
+  close(fd);
+  atomic_fetch_sub(&srv->nconns, 1);
+}
+
 static void worker_accept_fd(struct worker *w, struct wop_fd *op) {
   struct soupc_server *srv = w->srv;
   struct bufferevent *bev;
@@ -64,7 +74,7 @@ static void worker_accept_fd(struct worker *w, struct wop_fd *op) {
   int one = 1;
 
   if (w->shutting_down) {
-    close(op->fd);
+    drop_fd(srv, op->fd);
     return;
   }
   soupc__addr_format(peer, sizeof(peer), &op->peer, (unsigned)op->peer_len);
@@ -74,35 +84,32 @@ static void worker_accept_fd(struct worker *w, struct wop_fd *op) {
   if (srv->ssl_ctx != NULL) {
     SSL *ssl = SSL_new(srv->ssl_ctx);
     if (ssl == NULL) {
-      close(op->fd);
+      drop_fd(srv, op->fd);
       return;
     }
     bev = bufferevent_openssl_socket_new(
         w->base, op->fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
     if (bev == NULL) {
       SSL_free(ssl);
-      close(op->fd);
+      drop_fd(srv, op->fd);
       return;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
   } else {
     bev = bufferevent_socket_new(w->base, op->fd, BEV_OPT_CLOSE_ON_FREE);
     if (bev == NULL) {
-      close(op->fd);
+      drop_fd(srv, op->fd);
       return;
     }
   }
   if (soupc__conn_new(&c, w, bev, peer) != 0) {
-    bufferevent_free(bev);
+    bufferevent_free(bev); /* closes the fd */
+    atomic_fetch_sub(&srv->nconns, 1);
     return;
   }
-  /* A client that connects and never completes TLS and the HTTP/2 preface
-   * would hold an fd forever; on_frame_recv clears this at SETTINGS. */
-  if (srv->handshake_timeout_ms > 0) {
-    struct timeval tv = {srv->handshake_timeout_ms / 1000,
-                         (srv->handshake_timeout_ms % 1000) * 1000};
-    bufferevent_set_timeouts(bev, &tv, NULL);
-  }
+  /* The handshake deadline (TLS + preface + first SETTINGS) is absolute:
+   * the worker's sweep checks it (server_guard.c), however slowly the
+   * client dribbles its bytes. */
   bufferevent_enable(bev, EV_READ | EV_WRITE);
   soupc__conn_after_io(c);
 }
@@ -188,6 +195,10 @@ static void run_op(struct worker *w, struct wop *op) {
     worker_shutdown(w, op->grace_ms);
     soupc__free(op);
     break;
+  case WOP_SHED:
+    soupc__worker_shed(w, op->grace_ms);
+    soupc__free(op);
+    break;
   default:
     soupc__call_run_op(op);
     break;
@@ -227,12 +238,12 @@ int soupc__worker_init(struct worker *w, struct soupc_server *srv) {
  * never run again. */
 static void run_op_stopped(struct h2_op *link, void *arg) {
   struct wop *op = (struct wop *)link;
+  struct worker *w = arg;
 
-  (void)arg;
   if (op->kind == WOP_FD) {
-    close(((struct wop_fd *)op)->fd);
+    drop_fd(w->srv, ((struct wop_fd *)op)->fd);
     soupc__free(op);
-  } else if (op->kind == WOP_SHUTDOWN) {
+  } else if (op->kind == WOP_SHUTDOWN || op->kind == WOP_SHED) {
     soupc__free(op);
   } else {
     soupc__call_run_op(op);
@@ -244,7 +255,7 @@ void soupc__worker_dispose(struct worker *w) {
     return;
   }
   if (w->q.wake_ev != NULL) {
-    soupc__h2_opq_stop_and_run(&w->q, run_op_stopped, NULL);
+    soupc__h2_opq_stop_and_run(&w->q, run_op_stopped, w);
   }
   while (w->conns != NULL) {
     struct conn *c = w->conns;
@@ -256,6 +267,7 @@ void soupc__worker_dispose(struct worker *w) {
   }
   soupc__h2_timer_free(&w->grace_ev);
   soupc__h2_timer_free(&w->final_ev);
+  soupc__h2_timer_free(&w->sweep_ev);
   soupc__h2_opq_dispose(&w->q);
   if (w->base != NULL) {
     event_base_free(w->base);
@@ -275,22 +287,22 @@ static void *worker_main(void *arg) {
   }
   /* Run the finalizers of the freed bufferevents: they close the fds. */
   event_base_loop(w->base, EVLOOP_NONBLOCK);
-  soupc__h2_opq_stop_and_run(&w->q, run_op_stopped, NULL);
+  soupc__h2_opq_stop_and_run(&w->q, run_op_stopped, w);
   return NULL;
 }
 
 /* Posts a new connection or a shutdown; once the worker has stopped, the
  * fd is closed and the op dropped. */
 static void post_worker(struct worker *w, struct wop *op) {
-  soupc__h2_opq_post_or_run(&w->q, &op->link, run_op_stopped, NULL);
+  soupc__h2_opq_post_or_run(&w->q, &op->link, run_op_stopped, w);
 }
 
 /* ------------------------------------------------------------------ */
 /* Acceptor                                                             */
 /* ------------------------------------------------------------------ */
 
-static void pause_accepting(struct soupc_server *srv) {
-  struct timeval tv = {0, ACCEPT_PAUSE_MS * 1000};
+static void pause_accepting(struct soupc_server *srv, int ms) {
+  struct timeval tv = {0, (suseconds_t)ms * 1000};
   size_t i;
 
   for (i = 0; i < srv->nlisteners; i++) {
@@ -313,6 +325,31 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg) {
   }
 }
 
+/* At the connection limit (or out of fds): ask every worker to close its
+ * oldest idle connections and retry shortly; new clients wait in the
+ * backlog meanwhile. Logged once per episode, not per attempt. */
+static void at_connection_limit(struct soupc_server *srv, const char *why) {
+  int64_t now = soupc__now_ms();
+
+  /* An episode ends after a quiet minute. */
+  if (srv->limit_hit_ms == 0 || now - srv->limit_hit_ms > LIMIT_QUIET_MS) {
+    soupc_log(SOUPC_LOG_WARN, "transport",
+              "%s (%d connections, limit %d): closing the oldest idle "
+              "connections to make room (logged once per episode)",
+              why, atomic_load(&srv->nconns), srv->max_conns);
+  }
+  srv->limit_hit_ms = now;
+  for (int i = 0; i < srv->nworkers; i++) {
+    struct wop *op = soupc__calloc(1, sizeof(*op));
+    if (op != NULL) {
+      op->kind = WOP_SHED;
+      op->grace_ms = SHED_PER_WORKER; /* how many */
+      post_worker(&srv->workers[i], op);
+    }
+  }
+  pause_accepting(srv, LIMIT_PAUSE_MS);
+}
+
 static void accept_cb(evutil_socket_t lfd, short what, void *arg) {
   struct soupc_server *srv = arg;
   int i;
@@ -322,15 +359,23 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg) {
     struct wop_fd *op;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    int fd =
-        accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd, n = atomic_load(&srv->nconns);
 
+    if (n >= srv->max_conns) {
+      at_connection_limit(srv, "connection limit reached");
+      return;
+    }
+    fd =
+        accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) {
         continue;
       }
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-          errno == ENOMEM) {
+      if (errno == EMFILE || errno == ENFILE) {
+        at_connection_limit(srv, "accept: out of file descriptors");
+        return;
+      }
+      if (errno == ENOBUFS || errno == ENOMEM) {
         /* The pending connection stays in the backlog; retry later rather
          * than spin on a level-triggered readable listener. */
         int64_t now = soupc__now_ms();
@@ -341,7 +386,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg) {
                     "accept: %s; pausing accepts for %d ms", strerror(errno),
                     ACCEPT_PAUSE_MS);
         }
-        pause_accepting(srv);
+        pause_accepting(srv, ACCEPT_PAUSE_MS);
       }
       return;
     }
@@ -350,6 +395,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg) {
       close(fd);
       return;
     }
+    atomic_fetch_add(&srv->nconns, 1); /* the worker uncounts it */
     op->base.kind = WOP_FD;
     op->fd = fd;
     memcpy(&op->peer, &ss, sizeof(ss));
@@ -422,7 +468,9 @@ int soupc_server_new(soupc_server **out, const soupc_server_options *user_opts,
   pthread_mutex_init(&srv->mu, NULL);
   atomic_init(&srv->shutdown_requested, 0);
   srv->last_accept_warn_ms = -100000;
-  srv->handshake_timeout_ms = SERVER_HANDSHAKE_TIMEOUT_MS;
+  atomic_init(&srv->total_queued, 0);
+  atomic_init(&srv->nconns, 0);
+  soupc__limits_init(&srv->limits, opts);
   srv->max_msg = opts->max_message_size > 0 ? opts->max_message_size
                                             : SOUPC_DEFAULT_MAX_MESSAGE_SIZE;
   /* The 4-byte length prefix cannot describe more. */
@@ -608,8 +656,10 @@ int soupc_server_start(soupc_server *srv) {
   if (srv->workers == NULL) {
     return SOUPC_ERR_NOMEM;
   }
+  srv->max_conns = soupc__server_max_connections(srv);
   for (i = 0; i < srv->nworkers; i++) {
-    if (soupc__worker_init(&srv->workers[i], srv) != 0) {
+    if (soupc__worker_init(&srv->workers[i], srv) != 0 ||
+        soupc__worker_sweep_start(&srv->workers[i]) != 0) {
       goto fail;
     }
     srv->workers[i].started = 1;
@@ -806,7 +856,14 @@ size_t soupc__mem_conn_take_output(struct soupc__mem_conn *mc, uint8_t *buf,
 }
 
 void soupc__server_set_handshake_timeout(soupc_server *srv, int ms) {
-  srv->handshake_timeout_ms = ms;
+  srv->limits.handshake_timeout_ms = ms;
+}
+
+void soupc__mem_conn_sweep(struct soupc__mem_conn *mc, int64_t now_ms) {
+  soupc__worker_sweep(&mc->w, now_ms);
+  if (!mc->conn->closed) {
+    soupc__conn_after_io(mc->conn);
+  }
 }
 
 void soupc__mem_conn_close(struct soupc__mem_conn *mc) {

@@ -9,14 +9,13 @@
 #include <event2/buffer.h>
 
 #include "base/alloc.h"
+#include "transport/addr.h"
 #include "transport/server_int.h"
 
 /* Small unary requests are stored inside the call, saving a malloc. */
 #define REQ_INLINE 256
 /* SETTINGS_MAX_CONCURRENT_STREAMS we advertise. */
 #define MAX_CONCURRENT_STREAMS 1024
-/* SETTINGS_MAX_HEADER_LIST_SIZE we advertise. */
-#define MAX_HEADER_LIST 65536
 
 struct soupc_call {
   struct worker *w;
@@ -27,10 +26,11 @@ struct soupc_call {
   int refs; /* stream (until closed) + app (from dispatch until finish) */
   /* Request headers, validated when they are complete. */
   unsigned saw_post : 1, ctype_ok : 1, bad_timeout : 1;
-  char *unknown_path; /* :path that matched no method, for the error */
-  char *bad_ctype;    /* content-type that is not gRPC, for the error */
-  char *bad_encoding; /* grpc-encoding other than identity */
-  int64_t timeout_ms; /* grpc-timeout, or -1 */
+  char *unknown_path;  /* :path that matched no method, for the error */
+  char *bad_ctype;     /* content-type that is not gRPC, for the error */
+  char *bad_encoding;  /* grpc-encoding other than identity */
+  int64_t timeout_ms;  /* grpc-timeout, or -1 */
+  size_t header_bytes; /* header list so far, as RFC 7541 §4.1 counts */
   /* State. */
   unsigned dispatched : 1;    /* the app has seen the call */
   unsigned app_done : 1;      /* the app has finished it */
@@ -71,13 +71,27 @@ static pthread_once_t server_callbacks_once = PTHREAD_ONCE_INIT;
 /* Call lifetime                                                       */
 /* ------------------------------------------------------------------ */
 
+/* The call's response queue, counted against its connection's and the
+ * server's buffer limits (server_guard.c). */
+static void call_queue_push(struct soupc_call *c, struct out_msg *m) {
+  size_t before = c->outq.bytes;
+
+  soupc__out_queue_push(&c->outq, m);
+  soupc__guard_queued(c->w->srv, c->conn, c->outq.bytes - before, 1);
+}
+
+static void call_queue_clear(struct soupc_call *c) {
+  soupc__guard_queued(c->w->srv, c->conn, c->outq.bytes, 0);
+  soupc__out_queue_clear(&c->outq, NULL);
+}
+
 static void call_free(struct soupc_call *c) {
   soupc__h2_timer_free(&c->deadline_ev);
   soupc__deframer_dispose(&c->df);
   if (c->req != NULL && c->req != c->req_inline) {
     soupc__free(c->req);
   }
-  soupc__out_queue_clear(&c->outq, NULL);
+  call_queue_clear(c);
   soupc__free(c->unknown_path);
   soupc__free(c->bad_ctype);
   soupc__free(c->bad_encoding);
@@ -122,8 +136,12 @@ static ssize_t call_data_read(nghttp2_session *session, int32_t stream_id,
   if (c == NULL) {
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   }
-  n = soupc__h2_body_read(&c->outq, NULL, c->status_queued, buf, length,
-                          data_flags);
+  {
+    size_t before = c->outq.bytes;
+    n = soupc__h2_body_read(&c->outq, NULL, c->status_queued, buf, length,
+                            data_flags);
+    soupc__guard_queued(c->w->srv, c->conn, before - c->outq.bytes, 0);
+  }
   if (n == NGHTTP2_ERR_DEFERRED) {
     c->deferred = 1;
   } else if (*data_flags & NGHTTP2_DATA_FLAG_EOF) {
@@ -193,7 +211,7 @@ static void call_set_status(struct soupc_call *c, int http_status, int code,
     event_del(c->deadline_ev);
   }
   if (!c->headers_sent && (c->outq.head == NULL || code != SOUPC_GRPC_OK)) {
-    soupc__out_queue_clear(&c->outq, NULL);
+    call_queue_clear(c);
     call_trailers_only(c, http_status);
   } else {
     call_kick(c);
@@ -206,7 +224,7 @@ static void call_set_status(struct soupc_call *c, int http_status, int code,
 static void call_abort(struct soupc_call *c, int code, const char *msg) {
   atomic_store(&c->cancelled, 1);
   if (!c->status_queued) {
-    soupc__out_queue_clear(&c->outq, NULL);
+    call_queue_clear(c);
     call_set_status(c, 200, code, msg);
   }
   if (c->dispatched && !c->app_done && !c->cancel_notified &&
@@ -249,7 +267,7 @@ static void call_finish_local(struct soupc_call *c, struct out_msg *m, int code,
         call_set_status(c, 200, SOUPC_GRPC_RESOURCE_EXHAUSTED, text);
         goto done;
       }
-      soupc__out_queue_push(&c->outq, m);
+      call_queue_push(c, m);
     }
     call_set_status(c, 200, code, message);
   }
@@ -264,7 +282,7 @@ static int call_send_local(struct soupc_call *c, struct out_msg *m) {
     soupc__free(m);
     return SOUPC_ERR_CLOSED;
   }
-  soupc__out_queue_push(&c->outq, m);
+  call_queue_push(c, m);
   call_kick(c);
   call_flush(c);
   return 0;
@@ -457,6 +475,12 @@ static void call_headers_done(struct soupc_call *c) {
     call_set_status(c, 200, SOUPC_GRPC_INTERNAL, "malformed grpc-timeout");
     return;
   }
+  /* Issue 8: a connection whose client does not read its responses gets
+   * no new work. */
+  if (soupc__guard_admit(c->conn, text, sizeof(text)) != 0) {
+    call_set_status(c, 200, SOUPC_GRPC_RESOURCE_EXHAUSTED, text);
+    return;
+  }
   if (c->timeout_ms >= 0 &&
       soupc__h2_timer_arm(&c->deadline_ev, c->w->base, deadline_cb, c,
                           c->timeout_ms) != 0) {
@@ -503,6 +527,8 @@ static int on_request_message(void *user_data, const uint8_t *msg, size_t len) {
 
 /* The client sent END_STREAM. */
 static void call_half_close(struct soupc_call *c) {
+  char text[200];
+
   if (c->half_closed) {
     return;
   }
@@ -527,6 +553,11 @@ static void call_half_close(struct soupc_call *c) {
                     "unary method received no request message");
     return;
   }
+  /* Responses may have piled up since the headers arrived. */
+  if (soupc__guard_admit(c->conn, text, sizeof(text)) != 0) {
+    call_set_status(c, 200, SOUPC_GRPC_RESOURCE_EXHAUSTED, text);
+    return;
+  }
   c->dispatched = 1;
   c->refs++; /* the app's reference, dropped when it finishes the call */
   c->method->unary(c, c->req, c->req_len, c->method->user_data);
@@ -541,6 +572,14 @@ static void call_half_close(struct soupc_call *c) {
 static void call_stream_closed(struct soupc_call *c) {
   struct conn *conn = c->conn;
 
+  /* While the connection is still known: give back its buffer counts. */
+  call_queue_clear(c);
+  if (conn != NULL) {
+    size_t held = c->df.cap;
+    conn->g.req_buffered =
+        held > conn->g.req_buffered ? 0 : conn->g.req_buffered - held;
+  }
+  soupc__deframer_dispose(&c->df);
   if (conn != NULL) {
     if (c->prev != NULL) {
       c->prev->next = c->next;
@@ -551,6 +590,9 @@ static void call_stream_closed(struct soupc_call *c) {
       c->next->prev = c->prev;
     }
     c->prev = c->next = NULL;
+    if (conn->calls == NULL) {
+      conn->g.idle_since_ms = soupc__now_ms();
+    }
   }
   c->stream_closed = 1;
   /* Detach first: on_cancel may finish the call, and that must not flush a
@@ -559,7 +601,6 @@ static void call_stream_closed(struct soupc_call *c) {
   if (c->deadline_ev != NULL) {
     event_del(c->deadline_ev);
   }
-  soupc__out_queue_clear(&c->outq, NULL);
   if (c->dispatched && !c->app_done) {
     atomic_store(&c->cancelled, 1);
     if (c->method->streaming && !c->cancel_notified) {
@@ -636,6 +677,14 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
   if (c == NULL) {
     return 0;
   }
+  /* Issue 8: enforce the MAX_HEADER_LIST_SIZE we advertised while the list
+   * is decoded. Failing here resets the stream and stops nghttp2 from
+   * validating (and us from seeing) the rest of the block. */
+  c->header_bytes += namelen + valuelen + 32;
+  if (c->header_bytes > SOUPC__MAX_HEADER_LIST) {
+    soupc__guard_charge(c->conn, 100, "header lists over the limit");
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
   if (namelen > 0 && name[0] == ':') {
     if (name_is(name, namelen, ":method")) {
       c->saw_post = name_is(value, valuelen, "POST") ? 1u : 0u;
@@ -671,13 +720,11 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
   struct conn *conn = soupc__h2_owner(user_data);
   struct soupc_call *c;
 
+  soupc__guard_frame_recv(conn, frame);
   if (frame->hd.type == NGHTTP2_SETTINGS && !conn->got_settings) {
-    /* The preface is done: from now on an idle connection may stay open
-     * for as long as the client likes (go-plugin keeps one for hours). */
+    /* The preface is done (the handshake deadline no longer applies). */
     conn->got_settings = 1;
-    if (conn->h2.bev != NULL) {
-      bufferevent_set_timeouts(conn->h2.bev, NULL, NULL);
-    }
+    conn->g.idle_since_ms = soupc__now_ms();
   }
   if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) {
     return 0;
@@ -696,6 +743,33 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
   return 0;
 }
 
+/* Feeds request bytes to the call's deframer. What it buffers for split
+ * messages counts against the connection: past max(connection buffer,
+ * message limit), the call fails with RESOURCE_EXHAUSTED. */
+static int call_feed(struct soupc_call *c, const uint8_t *data, size_t len,
+                     soupc_status *st) {
+  struct conn *conn = c->conn;
+  const struct soupc_server *srv = c->w->srv;
+  size_t before = c->df.cap, limit;
+  int rv;
+
+  rv = soupc__deframer_feed(&c->df, data, len, on_request_message, c, st);
+  if (c->conn == NULL || c->stream_closed) {
+    return rv; /* the stream closed meanwhile and took its count along */
+  }
+  conn->g.req_buffered += c->df.cap - before; /* the buffer only grows */
+  limit = srv->limits.conn_buffer > srv->max_msg ? srv->limits.conn_buffer
+                                                 : srv->max_msg;
+  if (rv >= 0 && conn->g.req_buffered > limit) {
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                     "this connection's unfinished request messages take %zu "
+                     "bytes; the limit is %zu bytes",
+                     conn->g.req_buffered, limit);
+    return SOUPC_ERR_TOO_LARGE;
+  }
+  return rv;
+}
+
 static int on_data_chunk(nghttp2_session *session, uint8_t flags,
                          int32_t stream_id, const uint8_t *data, size_t len,
                          void *user_data) {
@@ -711,7 +785,7 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags,
     return 0; /* flow control still counts it as consumed */
   }
   c->refs++;
-  rv = soupc__deframer_feed(&c->df, data, len, on_request_message, c, &st);
+  rv = call_feed(c, data, len, &st);
   if (rv < 0) {
     call_abort_status(c, &st);
   }
@@ -735,7 +809,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id,
 
 static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
                          void *user_data) {
-  (void)user_data;
+  soupc__guard_frame_sent(soupc__h2_owner(user_data), frame);
   /* Like grpc-go: once our END_STREAM is out, a client that has not
    * finished sending gets RST_STREAM(NO_ERROR) so the stream is released. */
   if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
@@ -759,9 +833,10 @@ static void init_callbacks(void) {
   };
 
   soupc__h2_callbacks_new(&server_callbacks, &role);
-  /* Keepalive: every client PING is answered automatically; unlike
-   * grpc-go there is no ping policy to trip (pyvider pings every 30 s).
-   * nghttp2 still caps queued ACKs (max_outbound_ack) against a flood. */
+  /* Keepalive: nghttp2 answers every client PING; server_guard.c applies
+   * grpc-go's ping policy (pyvider pings every 30 s, well inside it), and
+   * nghttp2 caps queued ACKs (max_outbound_ack) against a peer that does
+   * not read them. */
 }
 
 /* ------------------------------------------------------------------ */
@@ -782,6 +857,7 @@ static void conn_recv_failed(struct conn *c, int rv) {
 static void conn_on_read(struct h2_session *s, int rv) {
   struct conn *c = s->owner;
 
+  soupc__guard_on_read(c, soupc__now_ms());
   if (rv != 0) {
     conn_recv_failed(c, rv);
   }
@@ -808,14 +884,19 @@ static void conn_on_event(struct h2_session *s, short what) {
   }
 }
 
-static const struct h2_session_hooks conn_hooks = {conn_on_read, conn_on_write,
-                                                   conn_on_event};
+static void conn_on_frame_seen(struct h2_session *s,
+                               const struct h2_frame_seen *f) {
+  soupc__guard_frame_seen(s->owner, f);
+}
+
+static const struct h2_session_hooks conn_hooks = {
+    conn_on_read, conn_on_write, conn_on_event, conn_on_frame_seen};
 
 int soupc__conn_new(struct conn **out, struct worker *w,
                     struct bufferevent *bev, const char *peer) {
   static const nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_CONCURRENT_STREAMS},
-      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, SOUPC__MAX_HEADER_LIST},
   };
   struct conn *c;
 
@@ -835,6 +916,7 @@ int soupc__conn_new(struct conn **out, struct worker *w,
   }
   c->w = w;
   snprintf(c->peer, sizeof(c->peer), "%s", peer);
+  soupc__guard_conn_init(c, soupc__now_ms());
   c->next = w->conns;
   if (w->conns != NULL) {
     w->conns->prev = c;
@@ -869,7 +951,9 @@ void soupc__conn_close(struct conn *c) {
   }
   w->nconns--;
   if (c->h2.bev != NULL) {
+    atomic_fetch_sub(&w->srv->nconns, 1); /* the acceptor counted it */
     soupc__h2_session_free_bev(&c->h2);
+    soupc__guard_conn_closed(c);
     soupc__free(c);
   } else {
     /* Memory mode: the driver frees it (it still reads the output). */

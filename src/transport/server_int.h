@@ -36,10 +36,11 @@ struct listener {
 };
 
 enum wop_kind {
-  WOP_FD,      /* a new connection from the acceptor */
-  WOP_SEND,    /* soupc_call_send() from a foreign thread */
-  WOP_FINISH,  /* reply/fail/finish from a foreign thread */
-  WOP_SHUTDOWN /* soupc_server_shutdown() */
+  WOP_FD,       /* a new connection from the acceptor */
+  WOP_SEND,     /* soupc_call_send() from a foreign thread */
+  WOP_FINISH,   /* reply/fail/finish from a foreign thread */
+  WOP_SHUTDOWN, /* soupc_server_shutdown() */
+  WOP_SHED      /* acceptor at the connection limit: close idle ones */
 };
 
 /* Work posted to a worker from another thread. A call's finish op lives in
@@ -78,7 +79,25 @@ struct worker {
   int shutting_down;
   struct event *grace_ev;
   struct event *final_ev; /* graceful shutdown: the final GOAWAY */
+  struct event *sweep_ev; /* the limits' periodic check (server_guard.c) */
+  int64_t last_trim_ms;   /* malloc_trim() after a big connection closed */
   int started;
+};
+
+/* The limits, resolved from soupc_server_options (defaults applied; -1 and
+ * 0 in the durations mean "never"). */
+struct server_limits {
+  size_t conn_buffer;  /* bytes */
+  size_t total_buffer; /* bytes */
+  int buffer_timeout_ms;
+  int handshake_timeout_ms;
+  int idle_timeout_ms;
+  int write_timeout_ms;
+  int keepalive_time_ms;
+  int keepalive_timeout_ms;
+  int ping_min_interval_ms;
+  int flood_budget; /* frames; refills at flood_budget / 10 per second */
+  int max_connections;
 };
 
 struct soupc_server {
@@ -98,10 +117,40 @@ struct soupc_server {
   struct event *acceptor_wake;
   struct event *accept_pause_ev;
   unsigned next_worker;
-  int64_t last_accept_warn_ms; /* acceptor thread: EMFILE log rate limit */
-  int handshake_timeout_ms;    /* TLS + HTTP/2 preface must finish by then */
-  pthread_mutex_t mu;          /* guards joined */
+  struct server_limits limits;
+  int max_conns;              /* limits.max_connections resolved at start */
+  atomic_size_t total_queued; /* response bytes queued, all connections */
+  /* Socket connections: counted by the acceptor when it hands an fd over,
+   * uncounted by the worker when it closes it. */
+  atomic_int nconns;
+  int64_t last_accept_warn_ms; /* acceptor thread: ENOBUFS log rate limit */
+  /* Acceptor thread only: when the connection limit was last hit (it is
+   * logged once per episode). */
+  int64_t limit_hit_ms;
+  pthread_mutex_t mu; /* guards joined */
   int joined;
+};
+
+/* What the limits track per connection (server_guard.c). Times are
+ * CLOCK_MONOTONIC ms. */
+struct conn_guard {
+  int64_t accepted_ms;
+  int64_t idle_since_ms; /* the last stream ended; valid when calls == NULL */
+  int64_t last_read_ms;
+  int64_t ping_sent_ms; /* our keepalive PING; 0 = none outstanding */
+  int64_t peer_ping_ms; /* the peer's last PING */
+  int ping_strikes;
+  int reset_strikes;     /* we sent HEADERS or DATA since the last PING */
+  int settings_seen;     /* SETTINGS frames from the client (not ACKs) */
+  int64_t over_since_ms; /* queued >= the cap since then; 0 = under */
+  int64_t close_by_ms;   /* after our GOAWAY: closed by then; 0 = none */
+  uint64_t progress;     /* bytes the socket has taken, at progress_ms */
+  int64_t progress_ms;
+  int64_t flood_milli; /* no-work budget left, in thousandths of a frame */
+  int64_t flood_ms;    /* when flood_milli was last refilled */
+  size_t queued;       /* response bytes in the calls' queues */
+  size_t peak_queued;
+  size_t req_buffered; /* bytes the calls' deframers hold */
 };
 
 /* One server-side HTTP/2 connection. Owner thread only. */
@@ -114,6 +163,7 @@ struct conn {
   int goaway;       /* graceful GOAWAY submitted */
   int closed;       /* memory mode: torn down but not freed */
   int got_settings; /* the client's first SETTINGS arrived */
+  struct conn_guard g;
 };
 
 /* Creates a connection around @p bev (or, if NULL, an in-memory one whose
@@ -142,6 +192,71 @@ void soupc__call_run_op(struct wop *op);
 
 /* Called by conn code when a connection is gone (for shutdown accounting). */
 void soupc__worker_conn_gone(struct worker *w);
+
+/* ------------------------------------------------------------------ */
+/* Limits (server_guard.c)                                             */
+/* ------------------------------------------------------------------ */
+
+/* SETTINGS_MAX_HEADER_LIST_SIZE we advertise and enforce as we decode. */
+#define SOUPC__MAX_HEADER_LIST 65536
+
+/* Fills @p l from @p o (defaults for 0). */
+void soupc__limits_init(struct server_limits *l, const soupc_server_options *o);
+
+/* A new connection at @p now. */
+void soupc__guard_conn_init(struct conn *c, int64_t now);
+
+/* Bytes arrived (any): keepalive and the idle clock. */
+void soupc__guard_on_read(struct conn *c, int64_t now);
+
+/* Every frame header the client sends (the census, before nghttp2), every
+ * whole frame nghttp2 hands us, every frame we sent. They may end the
+ * connection with GOAWAY(ENHANCE_YOUR_CALM). */
+void soupc__guard_frame_seen(struct conn *c, const struct h2_frame_seen *f);
+void soupc__guard_frame_recv(struct conn *c, const nghttp2_frame *frame);
+void soupc__guard_frame_sent(struct conn *c, const nghttp2_frame *frame);
+
+/* Takes @p frames from the no-work budget; @p why names them in the log
+ * and the GOAWAY once it is spent. */
+void soupc__guard_charge(struct conn *c, int frames, const char *why);
+
+/* Response bytes queued (+) or gone (-) on @p c (NULL: the call's stream
+ * has closed; only the server-wide count changes). */
+void soupc__guard_queued(struct soupc_server *srv, struct conn *c, size_t bytes,
+                         int add);
+
+/* @return 0 if a new call may start on @p c, or -1 with a RESOURCE_EXHAUSTED
+ * message in @p text (of @p cap bytes). */
+int soupc__guard_admit(const struct conn *c, char *text, size_t cap);
+
+/* Ends the connection for breaking a limit: GOAWAY with @p error_code and
+ * @p why as debug data, no more reading, closed once the GOAWAY is out or
+ * a second later at the latest. */
+void soupc__guard_violation(struct conn *c, uint32_t error_code,
+                            const char *why);
+
+/* The periodic check of one connection at @p now (handshake, idle, write
+ * progress, buffer cap, keepalive). May close it. */
+void soupc__guard_check(struct conn *c, int64_t now);
+
+/* Checks every connection of @p w at @p now. */
+void soupc__worker_sweep(struct worker *w, int64_t now);
+
+/* Starts @p w's periodic check (socket workers only). @return 0 or
+ * SOUPC_ERR_NOMEM. */
+int soupc__worker_sweep_start(struct worker *w);
+
+/* Closes up to @p n of @p w's oldest connections that have no open
+ * stream. @return how many. */
+int soupc__worker_shed(struct worker *w, int n);
+
+/* A connection closed: memory it made us hold goes back to the system
+ * (malloc_trim, at most once a second per worker). */
+void soupc__guard_conn_closed(struct conn *c);
+
+/* The connection limit: max_connections, or the fd limit minus a reserve
+ * (read when called: call after the fd limit has been raised). */
+int soupc__server_max_connections(const struct soupc_server *srv);
 
 /* Initialises @p w for @p srv with a fresh event_base owned by the calling
  * thread (used by the workers and by memory connections). */

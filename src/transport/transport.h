@@ -29,6 +29,9 @@ int soupc__mem_conn_feed(struct soupc__mem_conn *mc, const uint8_t *data,
 /* Moves up to @p cap bytes the server wrote into @p buf. @return bytes. */
 size_t soupc__mem_conn_take_output(struct soupc__mem_conn *mc, uint8_t *buf,
                                    size_t cap);
+/* Runs the limits' periodic check as if the clock read @p now_ms
+ * (CLOCK_MONOTONIC ms, see soupc__now_ms()), then flushes. */
+void soupc__mem_conn_sweep(struct soupc__mem_conn *mc, int64_t now_ms);
 /* Closes the connection (cancelling its calls) but keeps the worker, so
  * calls the application still holds can be finished afterwards. */
 void soupc__mem_conn_close(struct soupc__mem_conn *mc);
