@@ -41,7 +41,11 @@ set(SOUPC_LIB_PC_REQUIRES
 libprotobuf-c yajl")
 set(SOUPC_CTY_DEPS PkgConfig::MSGPACK PkgConfig::YAJL PkgConfig::UTF8PROC
                    PkgConfig::MPFR PkgConfig::GMP Threads::Threads m)
-set(SOUPC_CTY_PC_REQUIRES "msgpack yajl libutf8proc mpfr gmp")
+if(TARGET PkgConfig::RE2)
+  # the function library's regex functions (src/ctyfunc/re2_shim.cc)
+  list(APPEND SOUPC_CTY_DEPS PkgConfig::RE2 stdc++)
+endif()
+set(SOUPC_CTY_PC_REQUIRES "msgpack yajl libutf8proc mpfr gmp re2")
 set(SOUPC_SOVERSION ${PROJECT_VERSION_MAJOR})
 
 # soupc_objects_of(<out_var> <target>...): $<TARGET_OBJECTS:...> of each

@@ -7,7 +7,10 @@ if(SOUPC_WERROR)
   list(APPEND SOUPC_WARNINGS -Werror)
 endif()
 
-# Applies the project warnings to one target.
+# Applies the project warnings to one target's C sources (the one C++ file,
+# src/ctyfunc/re2_shim.cc, sets its own).
 function(soupc_warnings target)
-  target_compile_options(${target} PRIVATE ${SOUPC_WARNINGS})
+  foreach(w ${SOUPC_WARNINGS})
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:C>:${w}>)
+  endforeach()
 endfunction()

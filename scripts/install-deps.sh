@@ -9,6 +9,7 @@ PACKAGES=(
   # libraries (STYLE.md / README "Libraries")
   libnghttp2-dev libssl-dev libevent-dev libprotobuf-c-dev protobuf-c-compiler
   liblmdb-dev libyajl-dev libutf8proc-dev libmsgpack-dev libmpfr-dev libgmp-dev
+  libre2-dev libcsv-dev g++
   # tests and fuzzing
   libcmocka-dev clang-14 libfuzzer-14-dev libclang-rt-14-dev openssl strace
   lmdb-utils

@@ -220,6 +220,27 @@ def parseint_text():
         st.sampled_from(["", "-", "+", "0x1f", "-FF", "zz", "ZZ", "1_000", " 12", "12 "]))
 
 
+# Regex pieces, valid and not, joined by Hypothesis into patterns. No
+# "(?<name>": Go accepts it since 1.22, the oracles run Go 1.19
+# (docs/internals/cty-function.md).
+REGEX_PIECES = ["a", "b", "x", "é", ".", "\\d", "\\w", "\\s", "\\b", "\\B", "^", "$",
+                "[a-c]", "[^x]", "[[:alpha:]]", "[[:foo:]]", "(", ")", "(?:", "(?P<n>",
+                "(?P<m>", "(?P<n1>", "(?P<>", "(?P<1a>", "*", "+", "?", "*?", "+?", "{2}",
+                "{1,3}", "{,2}", "{1001}", "|", "\\", "\\C", "(?i)", "(?s)", "(?m)", "(?U)",
+                "[z-a]", "\\pL", "\\p{Greek}", "\\p{Foo}", "\\Q.*\\E", "\\x41",
+                "\\x{1F600}", "\\z", "\\A", "\\n", "\\1", "\\8", "[", "]", "**",
+                "\\.", "\\$", "a|", "()", "\\q"]
+REGEX = st.one_of(
+    st.lists(st.sampled_from(REGEX_PIECES), max_size=6).map("".join),
+    st.sampled_from(["(\\w+)@(\\w+)", "(?P<user>\\w+)@(?P<host>\\w+)", "a*", "", "x*?",
+                     "(a)|(b)", "(?P<x>a)(?P<x>b)", "[0-9]+", "^", "$", "\\b", "(a*)*"]))
+REGEX_TEXT = st.one_of(TEXT, st.sampled_from(["abc123", "aaa", "", "a\nb", "bob@example",
+                                              "ab ab", "xyz", "héllo wörld", "ΑΒΓ"]))
+REPLACEMENT = st.one_of(st.text(alphabet="$12{}nmx_ab ", max_size=8),
+                        st.sampled_from(["$1", "${1}x", "$1x", "$$", "$", "${n}", "$n", "$0",
+                                         "$01", "[$0]", "${user}@", "${"]))
+
+
 def str_list_arg():
     elem = st.one_of(TEXT, TEXT, TEXT, st.just({"$unknown": True}), st.none())
     return st.one_of(

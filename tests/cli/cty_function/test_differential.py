@@ -85,6 +85,10 @@ SPECS = {
     "not": args(maybe_wrong(lib.bool_arg())),
     "and": args(lib.bool_arg(), lib.bool_arg()),
     "or": args(lib.bool_arg(), lib.bool_arg()),
+    "regex": args(arg_of("string", lib.REGEX), arg_of("string", lib.REGEX_TEXT)),
+    "regexall": args(arg_of("string", lib.REGEX), arg_of("string", lib.REGEX_TEXT)),
+    "regexreplace": args(arg_of("string", lib.REGEX_TEXT), arg_of("string", lib.REGEX),
+                         arg_of("string", lib.REPLACEMENT)),
     "join": st.tuples(str_arg(), st.lists(str_list_arg(), max_size=3)).map(
         lambda t: [t[0]] + t[1]),
 }
