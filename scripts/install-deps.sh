@@ -23,6 +23,8 @@ PACKAGES=(
   nghttp2-client nghttp2-server redis-server redis-tools etcd-server etcd-client
   # libsoupc: API reference and man pages, ABI baseline, Debian packaging
   doxygen help2man abi-dumper abi-compliance-checker debhelper
+  # examples/crowdsec-notifier and CrowdSec's broker (tests/interop/crowdsec)
+  libyaml-dev golang-github-crowdsecurity-crowdsec-dev
   # etcd backend: etcd's .proto files (+ their imports) for the build; the
   # cluster in its tests and bench/etcd_bench.py is etcd-server/etcd-client
   golang-etcd-server-dev golang-github-gogo-protobuf-dev
