@@ -15,9 +15,13 @@ static const char *env_or(const char *name, const char *dflt) {
   return v != NULL && v[0] != '\0' ? v : dflt;
 }
 
-void server_config_init(struct server_config *cfg) {
-  const char *enrich = getenv("KV_ENRICH_JSON");
+int server_env_switch(const char *name) {
+  const char *v = getenv(name);
 
+  return v != NULL && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0);
+}
+
+void server_config_init(struct server_config *cfg) {
   memset(cfg, 0, sizeof(*cfg));
   cfg->port = 50051;
   cfg->tls_mode = "disabled";
@@ -35,8 +39,7 @@ void server_config_init(struct server_config *cfg) {
   cfg->tls_curve = "secp384r1"; /* soup-go's default, "for Python" */
   cfg->max_message_size = (size_t)64 * 1024 * 1024;
   cfg->max_key_size = (size_t)64 * 1024;
-  cfg->enrich_json = enrich != NULL && (strcmp(enrich, "1") == 0 ||
-                                        strcasecmp(enrich, "true") == 0);
+  cfg->enrich_json = server_env_switch("KV_ENRICH_JSON");
   cfg->cert = (soupc_cert_options)SOUPC_CERT_OPTIONS_INIT;
   cfg->cert.key_type = SOUPC_KEY_EC;
   cfg->cert.curve = SOUPC_CURVE_P384;

@@ -7,6 +7,12 @@
 #include "soupc/cert.h"
 #include "soupc/soupc.h"
 
+/* An environment switch of soup-c's own (KV_ENRICH_JSON,
+ * SOUPC_PLUGIN_IGNORE_SHUTDOWN): on for "1" or "true" in any case, off for
+ * everything else (unset, empty, 0, false, no, off...).
+ * @return 1 if on. */
+int server_env_switch(const char *name);
+
 struct server_config {
   int standalone;
   int port;             /* standalone TCP port */

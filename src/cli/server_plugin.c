@@ -61,10 +61,18 @@ static void close_store(void *user_data) {
   server_store_close(&ctx->store);
 }
 
+/* $LOG_LEVEL when it names a level; an empty or unknown value is ignored,
+ * as in soup-go and the other commands (cli_set_log_level). */
+static const char *env_log_level(void) {
+  const char *v = getenv("LOG_LEVEL");
+  soupc_log_level level;
+
+  return v != NULL && soupc_log_level_parse(&level, v) == 0 ? v : NULL;
+}
+
 int server_run_plugin(const struct server_config *cfg) {
   soupc_plugin_serve_options opts = SOUPC_PLUGIN_SERVE_OPTIONS_INIT;
   struct plugin_ctx ctx = {0};
-  const char *ignore = getenv("SOUPC_PLUGIN_IGNORE_SHUTDOWN");
   const char *cookie_key = getenv("PLUGIN_MAGIC_COOKIE_KEY");
   soupc_status st;
   int rv;
@@ -87,11 +95,10 @@ int server_run_plugin(const struct server_config *cfg) {
   opts.network = cfg->transport_tcp ? "tcp" : "unix";
   opts.max_message_size = cfg->max_message_size;
   opts.workers = cfg->workers;
-  opts.log_level =
-      cfg->log_level != NULL ? cfg->log_level : getenv("LOG_LEVEL");
+  opts.log_level = cfg->log_level != NULL ? cfg->log_level : env_log_level();
   /* rpc-spec.md §7.5: a reattaching CLI calls Shutdown on every exit; this
    * opt-out keeps one plugin alive across many CLI calls. */
-  opts.ignore_shutdown = ignore != NULL && strcmp(ignore, "1") == 0;
+  opts.ignore_shutdown = server_env_switch("SOUPC_PLUGIN_IGNORE_SHUTDOWN");
   opts.on_stop = close_store;
   opts.no_reflection = cfg->no_reflection;
   /* The soup-c binary is a go-plugin plugin process: GRPCStdio capture and
