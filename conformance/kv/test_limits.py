@@ -309,8 +309,6 @@ def test_header_list_of_exactly_the_advertised_limit_is_served(shared_server):
         assert s.grpc_status == 0, s
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS.md F-10: soup-c advertises SETTINGS_MAX_HEADER_LIST_SIZE "
-                                       "65536 and accepts larger header lists")
 def test_header_list_one_byte_over_the_advertised_limit_is_refused(shared_server):
     with frames.Conn(shared_server.address, tls=shared_server.client_tls) as conn:
         limit = conn.peer_settings.get(SettingsFrame.MAX_HEADER_LIST_SIZE)

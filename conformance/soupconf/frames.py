@@ -25,6 +25,7 @@ from .rawh2 import connect_socket
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 FRAME_HEADER_LEN = 9
 DEFAULT_MAX_FRAME_SIZE = 16384
+CREDIT_BATCH = 16384  # a quarter of the 65535-byte default window
 
 
 @dataclass
@@ -269,11 +270,7 @@ class Conn:
         elif isinstance(f, DataFrame):
             s = self.streams.setdefault(f.stream_id, Stream())
             s.data += f.data
-            n = f.flow_controlled_length
-            if n:
-                self.sock.sendall(WindowUpdateFrame(0, window_increment=n).serialize() +
-                                  (WindowUpdateFrame(f.stream_id, window_increment=n).serialize()
-                                   if "END_STREAM" not in f.flags else b""))
+            self._return_credit(f.stream_id, f.flow_controlled_length, "END_STREAM" in f.flags)
             if "END_STREAM" in f.flags:
                 s.ended, s.ended_at = True, now
         elif isinstance(f, RstStreamFrame):
@@ -281,6 +278,25 @@ class Conn:
             s.reset = f.error_code
             if s.ended_at is None:
                 s.ended_at = now
+
+    def _return_credit(self, sid: int, n: int, ended: bool) -> None:
+        """WINDOW_UPDATE once a quarter of the default window is consumed,
+        as grpc-go does: a WINDOW_UPDATE per small DATA frame is what flood
+        guards count against a client."""
+        self._unacked_conn = getattr(self, "_unacked_conn", 0) + n
+        per_stream = getattr(self, "_unacked_stream", {})
+        self._unacked_stream = per_stream
+        per_stream[sid] = per_stream.get(sid, 0) + n
+        out = b""
+        if self._unacked_conn >= CREDIT_BATCH:
+            out += WindowUpdateFrame(0, window_increment=self._unacked_conn).serialize()
+            self._unacked_conn = 0
+        if ended:
+            per_stream.pop(sid, None)
+        elif per_stream[sid] >= CREDIT_BATCH:
+            out += WindowUpdateFrame(sid, window_increment=per_stream.pop(sid)).serialize()
+        if out:
+            self.sock.sendall(out)
 
     def close(self) -> None:
         try:

@@ -218,13 +218,28 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg) {
     op = next;
   }
 }
+/* Call deadlines (grpc-timeout) are timers on the worker's base. By
+ * default libevent reads CLOCK_MONOTONIC_COARSE, one kernel tick (4 ms at
+ * HZ=250) behind, and a deadline then fires up to that much early. */
+static struct event_base *new_precise_base(void) {
+  struct event_config *cfg = event_config_new();
+  struct event_base *base;
+
+  if (cfg == NULL) {
+    return NULL;
+  }
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+  base = event_base_new_with_config(cfg);
+  event_config_free(cfg);
+  return base;
+}
 
 int soupc__worker_init(struct worker *w, struct soupc_server *srv) {
   soupc__transport_init();
   memset(w, 0, sizeof(*w));
   w->srv = srv;
   w->tid = pthread_self();
-  w->base = event_base_new();
+  w->base = new_precise_base();
   if (w->base == NULL || soupc__h2_opq_init(&w->q, w->base, wake_cb, w) != 0) {
     soupc__worker_dispose(w);
     return SOUPC_ERR_NOMEM;
