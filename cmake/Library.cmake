@@ -26,7 +26,8 @@ endif()
 # The layer libraries each installed library is made of. A new layer (or a
 # split of one) adds its target here; missing targets are skipped.
 set(SOUPC_LIB_LAYERS soupc_base soupc_tls soupc_transport soupc_plugin_core
-                     soupc_reflection soupc_descriptor_pb soupc_plugin
+                     soupc_yamux soupc_reflection soupc_descriptor_pb
+                     soupc_plugin
                      soupc_proto_lib)
 # libsoupc-cty carries its own hidden copy of base (allocation, status), so
 # it exports soupc_cty_* only and never clashes with libsoupc's base.

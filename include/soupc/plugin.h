@@ -45,8 +45,8 @@ typedef struct soupc_plugin_handshake {
   uint8_t *cert_der; /**< field 6 decoded, or NULL when empty/short */
   size_t cert_der_len;
   char *cert_pem; /**< @c cert_der as PEM, or NULL */
-  /** Field 7: -1 absent, 0 "false", 1 "true". Never acted on: soup-c does
-   * not implement go-plugin's yamux multiplexing. */
+  /** Field 7: -1 absent, 0 "false", 1 "true" (the plugin can multiplex;
+   * soupc_plugin_host_options.multiplex uses it). */
   int mux;
 } soupc_plugin_handshake;
 
@@ -432,6 +432,13 @@ typedef struct soupc_plugin_host_options {
   /** Launch: go-plugin's SkipHostEnv: the plugin inherits none of our
    * environment, only go-plugin's variables and @c env. */
   int skip_host_env;
+  /** Launch: go-plugin's GRPCBrokerMultiplex (go-plugin >= 1.6): set
+   * PLUGIN_MULTIPLEX_GRPC=true and carry the main connection and every
+   * brokered one as yamux streams over one connection to the plugin. A
+   * plugin whose handshake does not answer "true" is refused ("client
+   * requested gRPC broker multiplexing but plugin does not support the
+   * feature"). */
+  int multiplex;
 } soupc_plugin_host_options;
 
 /** Initialiser for soupc_plugin_host_options: every field at its default. */

@@ -33,9 +33,11 @@
 /* The address of a brokered listener fits a ConnInfo easily. */
 #define MAX_ADDRESS 512
 
-struct pending { /* a ConnInfo nobody has dialed yet */
+struct pending { /* a ConnInfo (or knock ack) nobody has taken yet */
   struct pending *next;
   uint32_t id;
+  int is_ack;   /* multiplexing: a knock's ack; address holds its error */
+  int is_knock; /* multiplexing: the peer's knock for an id not served yet */
   char network[8];
   char *address;
   int64_t expires_ms;
@@ -81,6 +83,10 @@ struct broker {
   char network[8]; /* of our listeners: the main connection's */
   char *socket_dir;
   int min_port, max_port;
+  /* Multiplexing: brokered connections are yamux streams over the main
+   * connection, routed by knocks (go-plugin's muxDial / listenForKnocks). */
+  struct plugin_mux *mux;
+  pthread_mutex_t dial_mu; /* one knock-and-dial at a time, as Go's */
 };
 
 static char *dup_or_null(const char *s, int *failed) {
@@ -108,6 +114,7 @@ static struct broker *broker_alloc(int is_host, const char *network,
   }
   pthread_mutex_init(&b->mu, NULL);
   pthread_cond_init(&b->cv, NULL);
+  pthread_mutex_init(&b->dial_mu, NULL);
   b->is_host = is_host;
   snprintf(b->network, sizeof(b->network), "%s",
            strcmp(network, "tcp") == 0 ? "tcp" : "unix");
@@ -142,6 +149,100 @@ static void drop_expired(struct broker *b, int64_t now) {
   }
 }
 
+static int send_conn_info(struct broker *b, uint32_t id, const char *network,
+                          const char *address);
+static int send_knock(struct broker *b, uint32_t id, int ack,
+                      const char *error);
+
+/* Queues @p p (taken by Dial, or by AcceptAndServe for a held knock). */
+static void add_pending(struct broker *b, struct pending *p) {
+  pthread_mutex_lock(&b->mu);
+  drop_expired(b, soupc__plugin_now_ms());
+  p->next = b->pending;
+  b->pending = p;
+  pthread_cond_broadcast(&b->cv);
+  pthread_mutex_unlock(&b->mu);
+}
+
+static struct pending *pending_new(uint32_t id, const char *text) {
+  struct pending *p = soupc__calloc(1, sizeof(*p));
+
+  if (p != NULL) {
+    p->address = soupc__strdup(text != NULL ? text : "");
+    if (p->address == NULL) {
+      soupc__free(p);
+      return NULL;
+    }
+    p->id = id;
+    p->expires_ms = soupc__plugin_now_ms() + CONN_INFO_TIMEOUT_MS;
+  }
+  return p;
+}
+
+/* The peer knocked for @p id and we serve it: the next inbound stream is
+ * that server's, then the ack lets the peer open it. @return 0, or -1 if
+ * nothing serves @p id yet. */
+static int answer_knock(struct broker *b, uint32_t id) {
+  struct brokered *bs;
+  char *path = NULL;
+  int rv;
+
+  pthread_mutex_lock(&b->mu);
+  for (bs = b->servers; bs != NULL; bs = bs->next) {
+    if (bs->id == id) {
+      path = soupc__strdup(bs->unix_path);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&b->mu);
+  if (bs == NULL) {
+    return -1;
+  }
+  rv = path != NULL ? soupc__mux_expect(b->mux, path) : SOUPC_ERR_NOMEM;
+  soupc__free(path);
+  (void)send_knock(b, id, 1, rv == 0 ? NULL : "out of memory");
+  return 0;
+}
+
+/* go-plugin >= 1.6 knocks (ConnInfo.knock): a request to dial one of our
+ * ids, or the ack of ours. */
+static void recv_knock(struct broker *b, const Plugin__ConnInfo *ci) {
+  const Plugin__ConnInfo__Knock *k = ci->knock;
+  struct pending *p;
+
+  if (b->mux == NULL) {
+    soupc_log(SOUPC_LOG_WARN, "plugin.broker",
+              "ignoring a multiplexing knock for id %u: this connection "
+              "is not multiplexed",
+              ci->service_id);
+    return;
+  }
+  if (!k->knock) {
+    soupc_log(SOUPC_LOG_WARN, "plugin.broker",
+              "ignoring a knock message for id %u with knock=false",
+              ci->service_id);
+    return;
+  }
+  if (!k->ack) {
+    if (answer_knock(b, ci->service_id) == 0) {
+      return;
+    }
+    /* Not served yet: like go-plugin, hold it for AcceptAndServe (the
+     * dialer gives up after 5 s). */
+    p = pending_new(ci->service_id, NULL);
+    if (p != NULL) {
+      p->is_knock = 1;
+      add_pending(b, p);
+    }
+    return;
+  }
+  p = pending_new(ci->service_id, k->error);
+  if (p != NULL) {
+    p->is_ack = 1;
+    add_pending(b, p);
+  }
+}
+
 /* Records one ConnInfo. @return 0, or SOUPC_ERR_INVALID_ARGUMENT for bytes
  * that are not a ConnInfo. */
 static int recv_conn_info(struct broker *b, const uint8_t *msg, size_t len) {
@@ -156,10 +257,7 @@ static int recv_conn_info(struct broker *b, const uint8_t *msg, size_t len) {
     return SOUPC_ERR_INVALID_ARGUMENT;
   }
   if (ci->knock != NULL) {
-    /* Multiplexing knocks (go-plugin >= 1.6); we never announce
-     * multiplexing, so a peer has no reason to knock. */
-    soupc_log(SOUPC_LOG_WARN, "plugin.broker",
-              "ignoring a multiplexing knock for id %u", ci->service_id);
+    recv_knock(b, ci);
     plugin__conn_info__free_unpacked(ci, &soupc__plugin_pb_allocator);
     return 0;
   }
@@ -285,20 +383,11 @@ static void plugin_cancel(soupc_call *call, void *user_data) {
 
 /* ---- sending ConnInfo ---- */
 
-static int send_conn_info(struct broker *b, uint32_t id, const char *network,
-                          const char *address) {
-  Plugin__ConnInfo ci = PLUGIN__CONN_INFO__INIT;
-  uint8_t buf[MAX_ADDRESS + 64];
-  size_t n;
+/* Sends one packed ConnInfo on the broker stream (queued on the plugin
+ * until the host opens it). */
+static int send_packed(struct broker *b, const uint8_t *buf, size_t n) {
   int rv = 0;
 
-  ci.service_id = id;
-  ci.network = (char *)network;
-  ci.address = (char *)address;
-  if (plugin__conn_info__get_packed_size(&ci) > sizeof(buf)) {
-    return SOUPC_ERR_TOO_LARGE;
-  }
-  n = plugin__conn_info__pack(&ci, buf);
   if (b->is_host) {
     return soupc_client_stream_send(b->cstream, buf, n) == 0 ? 0
                                                              : SOUPC_ERR_CLOSED;
@@ -329,6 +418,60 @@ static int send_conn_info(struct broker *b, uint32_t id, const char *network,
   return rv;
 }
 
+static int send_conn_info(struct broker *b, uint32_t id, const char *network,
+                          const char *address) {
+  Plugin__ConnInfo ci = PLUGIN__CONN_INFO__INIT;
+  uint8_t buf[MAX_ADDRESS + 64];
+  size_t n;
+
+  ci.service_id = id;
+  ci.network = (char *)network;
+  ci.address = (char *)address;
+  if (plugin__conn_info__get_packed_size(&ci) > sizeof(buf)) {
+    return SOUPC_ERR_TOO_LARGE;
+  }
+  n = plugin__conn_info__pack(&ci, buf);
+  return send_packed(b, buf, n);
+}
+
+static int send_knock(struct broker *b, uint32_t id, int ack,
+                      const char *error) {
+  Plugin__ConnInfo ci = PLUGIN__CONN_INFO__INIT;
+  Plugin__ConnInfo__Knock k = PLUGIN__CONN_INFO__KNOCK__INIT;
+  uint8_t buf[MAX_ADDRESS + 64];
+  size_t n;
+
+  k.knock = 1;
+  k.ack = ack;
+  k.error = (char *)(error != NULL ? error : "");
+  ci.service_id = id;
+  ci.knock = &k;
+  if (plugin__conn_info__get_packed_size(&ci) > sizeof(buf)) {
+    return SOUPC_ERR_TOO_LARGE;
+  }
+  n = plugin__conn_info__pack(&ci, buf);
+  return send_packed(b, buf, n);
+}
+
+/* Takes a held knock for @p id. @return non-zero if there was one. */
+static int take_held_knock(struct broker *b, uint32_t id,
+                           struct pending **out) {
+  struct pending **pp;
+
+  pthread_mutex_lock(&b->mu);
+  drop_expired(b, soupc__plugin_now_ms());
+  for (pp = &b->pending; *pp != NULL; pp = &(*pp)->next) {
+    if ((*pp)->id == id && (*pp)->is_knock) {
+      *out = *pp;
+      *pp = (*pp)->next;
+      pthread_mutex_unlock(&b->mu);
+      return 1;
+    }
+  }
+  pthread_mutex_unlock(&b->mu);
+  return 0;
+}
+
 /* ---- public: ids, AcceptAndServe ---- */
 
 uint32_t soupc_plugin_broker_next_id(soupc_plugin_broker *pb) {
@@ -348,7 +491,8 @@ static int broker_listen(struct broker *b, struct brokered *bs, char *addr,
                          soupc_status *st) {
   int fd, port = 0;
 
-  if (strcmp(b->network, "unix") == 0) {
+  /* Multiplexed: only the bridge connects here, on a private socket. */
+  if (strcmp(b->network, "unix") == 0 || b->mux != NULL) {
     fd = soupc__plugin_listen_unix(
         &bs->unix_path,
         b->socket_dir != NULL ? b->socket_dir : soupc__plugin_socket_dir(),
@@ -429,7 +573,7 @@ int soupc_plugin_broker_accept_and_serve(
   if (rv == 0) {
     rv = soupc_server_start(bs->srv);
   }
-  if (rv == 0) {
+  if (rv == 0 && b->mux == NULL) {
     rv = send_conn_info(b, id, b->network, addr);
     if (rv != 0) {
       soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "broker closed");
@@ -445,6 +589,17 @@ int soupc_plugin_broker_accept_and_serve(
       b->servers = bs;
     }
     pthread_mutex_unlock(&b->mu);
+  }
+  if (rv == 0 && b->mux != NULL) {
+    /* go-plugin's Accept sends nothing when multiplexing: the dialer
+     * knocks. Knocks that came before us were held. */
+    struct pending *held;
+
+    while (take_held_knock(b, id, &held)) {
+      soupc__free(held->address);
+      soupc__free(held);
+      (void)answer_knock(b, id);
+    }
   }
   if (rv != 0) {
     if (st != NULL && st->message[0] == '\0') {
@@ -480,8 +635,8 @@ int soupc_plugin_broker_close_id(soupc_plugin_broker *pb, uint32_t id) {
 /* Waits for the ConnInfo of @p id and takes it. @return 0 with *out (the
  * caller frees it), SOUPC_ERR_DEADLINE or SOUPC_ERR_CLOSED with @p st set.
  */
-static int take_conn_info(struct broker *b, uint32_t id, struct pending **out,
-                          soupc_status *st) {
+static int take_conn_info(struct broker *b, uint32_t id, int want_ack,
+                          struct pending **out, soupc_status *st) {
   int64_t deadline = soupc__plugin_now_ms() + CONN_INFO_TIMEOUT_MS;
   int rv = SOUPC_ERR_DEADLINE;
 
@@ -493,7 +648,7 @@ static int take_conn_info(struct broker *b, uint32_t id, struct pending **out,
 
     drop_expired(b, soupc__plugin_now_ms());
     for (pp = &b->pending; *pp != NULL; pp = &(*pp)->next) {
-      if ((*pp)->id == id) {
+      if ((*pp)->id == id && (*pp)->is_ack == want_ack && !(*pp)->is_knock) {
         *out = *pp;
         *pp = (*pp)->next;
         rv = 0;
@@ -519,12 +674,78 @@ static int take_conn_info(struct broker *b, uint32_t id, struct pending **out,
   if (rv != 0 && b->closed) {
     rv = SOUPC_ERR_CLOSED;
     soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "%s", b->closed_why);
+  } else if (rv != 0 && want_ack) {
+    /* go-plugin's texts. */
+    soupc_status_set(st, SOUPC_GRPC_DEADLINE_EXCEEDED,
+                     "timeout waiting for multiplexing knock handshake on id "
+                     "%u",
+                     id);
   } else if (rv != 0) {
-    /* go-plugin's text. */
     soupc_status_set(st, SOUPC_GRPC_DEADLINE_EXCEEDED,
                      "timeout waiting for connection info (service id %u)", id);
   }
   pthread_mutex_unlock(&b->mu);
+  return rv;
+}
+
+/* TLS for a brokered dial, as go-plugin: our pair, the peer's cert as the
+ * only root, name "localhost". @return 0, or SOUPC_ERR_TLS without the
+ * peer's cert. */
+static int dial_tls(const struct broker *b, soupc_channel_options *co,
+                    soupc_tls_options *to, soupc_status *st) {
+  if (b->cert_pem == NULL) {
+    return 0;
+  }
+  if (b->peer_cert_pem == NULL) {
+    soupc_status_set(st, SOUPC_GRPC_FAILED_PRECONDITION,
+                     "a brokered TLS dial needs the peer's certificate "
+                     "(AutoMTLS); this plugin serves TLS without one");
+    return SOUPC_ERR_TLS;
+  }
+  to->cert_pem = b->cert_pem;
+  to->key_pem = b->key_pem;
+  to->ca_pem = b->peer_cert_pem;
+  to->server_name = "localhost";
+  co->tls = to;
+  return 0;
+}
+
+/* go-plugin's muxDial: knock, wait for the ack, open a stream (our dial
+ * listener turns the connection into one), all under dial_mu so that the
+ * peer gives the stream to the id it acked. */
+static int mux_dial(struct broker *b, uint32_t id, soupc_channel **out,
+                    soupc_status *st) {
+  soupc_channel_options co = SOUPC_CHANNEL_OPTIONS_INIT;
+  soupc_tls_options to = SOUPC_TLS_OPTIONS_INIT;
+  struct pending *ack = NULL;
+  int rv;
+
+  rv = dial_tls(b, &co, &to, st);
+  if (rv != 0) {
+    return rv;
+  }
+  pthread_mutex_lock(&b->dial_mu);
+  rv = send_knock(b, id, 0, NULL);
+  if (rv != 0) {
+    soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE,
+                     "failed to knock before dialling id %u: broker closed",
+                     id);
+  } else {
+    rv = take_conn_info(b, id, 1, &ack, st);
+  }
+  if (rv == 0 && ack->address[0] != '\0') {
+    soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE,
+                     "failed to knock for id %u: %.300s", id, ack->address);
+    rv = SOUPC_ERR_CONNECT;
+  }
+  if (rv == 0) {
+    rv = soupc_channel_open(out, soupc__mux_dial_address(b->mux), &co, st);
+  }
+  pthread_mutex_unlock(&b->dial_mu);
+  if (ack != NULL) {
+    soupc__free(ack->address);
+    soupc__free(ack);
+  }
   return rv;
 }
 
@@ -539,7 +760,10 @@ int soupc_plugin_broker_dial(soupc_plugin_broker *pb, uint32_t id,
   int rv;
 
   soupc_status_clear(st);
-  rv = take_conn_info(b, id, &p, st);
+  if (b->mux != NULL) {
+    return mux_dial(b, id, out, st);
+  }
+  rv = take_conn_info(b, id, 0, &p, st);
   if (rv != 0) {
     return rv;
   }
@@ -559,21 +783,10 @@ int soupc_plugin_broker_dial(soupc_plugin_broker *pb, uint32_t id,
   }
   snprintf(target, cap, "%s%s", p->network[0] == 'u' ? "unix:" : "",
            p->address);
-  if (b->cert_pem != NULL && b->peer_cert_pem == NULL) {
+  rv = dial_tls(b, &co, &to, st);
+  if (rv != 0) {
     soupc__free(target);
-    soupc_status_set(st, SOUPC_GRPC_FAILED_PRECONDITION,
-                     "a brokered TLS dial needs the peer's certificate "
-                     "(AutoMTLS); this plugin serves TLS without one");
-    rv = SOUPC_ERR_TLS;
     goto done;
-  }
-  if (b->cert_pem != NULL) {
-    /* go-plugin: the peer's cert is the only root; the name "localhost". */
-    to.cert_pem = b->cert_pem;
-    to.key_pem = b->key_pem;
-    to.ca_pem = b->peer_cert_pem;
-    to.server_name = "localhost";
-    co.tls = &to;
   }
   rv = soupc_channel_open(out, target, &co, st);
   soupc__free(target);
@@ -666,6 +879,10 @@ int soupc__broker_new_plugin(struct broker **out, const char *network,
   return 0;
 }
 
+void soupc__broker_set_mux(struct broker *b, struct plugin_mux *mux) {
+  b->mux = mux;
+}
+
 int soupc__broker_register(struct broker *b, soupc_server *srv) {
   soupc_stream_handlers h = SOUPC_STREAM_HANDLERS_INIT;
 
@@ -744,5 +961,6 @@ void soupc__broker_free(struct broker *b) {
   soupc__free(b->socket_dir);
   pthread_cond_destroy(&b->cv);
   pthread_mutex_destroy(&b->mu);
+  pthread_mutex_destroy(&b->dial_mu);
   soupc__free(b);
 }

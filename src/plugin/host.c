@@ -162,6 +162,8 @@ static int teardown(struct soupc_plugin_host *h, int shutdown) {
   h->stdio_stream = NULL;
   soupc_channel_free(h->ch);
   h->ch = NULL;
+  soupc__mux_free(h->mux); /* the multiplexed session, after its streams */
+  h->mux = NULL;
   if (h->launched) {
     graceful = reap_launched(h, shutdown, deadline);
   } else if (h->attached_pid > 0) {
@@ -294,7 +296,24 @@ static int connect_plugin(struct soupc_plugin_host *h,
     to.key_pem = h->client_key_pem;
     co.tls = &to;
   }
-  rv = soupc_channel_open(&h->ch, h->hs.dial_address, &co, st);
+  if (h->multiplex) {
+    /* go-plugin's GRPCClientMuxer: one connection, every gRPC connection a
+     * yamux stream over it, the main one first. */
+    rv = soupc__mux_new(&h->mux, 1,
+                        h->socket_dir != NULL ? h->socket_dir
+                                              : soupc__plugin_socket_dir(),
+                        NULL, st);
+    if (rv == 0) {
+      rv = soupc__mux_connect(h->mux, h->hs.network, h->hs.address, st);
+    }
+    if (rv != 0) {
+      return rv;
+    }
+  }
+  rv = soupc_channel_open(&h->ch,
+                          h->mux != NULL ? soupc__mux_dial_address(h->mux)
+                                         : h->hs.dial_address,
+                          &co, st);
   if (rv != 0) {
     return rv;
   }
@@ -307,8 +326,12 @@ static int connect_plugin(struct soupc_plugin_host *h,
     }
   }
   /* go-plugin's background StartStream: the host's end of the broker. */
-  return soupc__broker_new_host(&h->broker, h->ch, &h->hs, h->client_cert_pem,
-                                h->client_key_pem, h->socket_dir, st);
+  rv = soupc__broker_new_host(&h->broker, h->ch, &h->hs, h->client_cert_pem,
+                              h->client_key_pem, h->socket_dir, st);
+  if (rv == 0 && h->mux != NULL) {
+    soupc__broker_set_mux(h->broker, h->mux);
+  }
+  return rv;
 }
 
 static int version_ok(const soupc_plugin_host_options *o, int v,
@@ -482,6 +505,7 @@ static int launch_env(struct launch *l) {
   p.socket_dir = l->h->socket_dir;
   p.cert_fd = l->late_cert ? l->cert_pipe[0] : -1;
   p.skip_host_env = o->skip_host_env;
+  p.multiplex = o->multiplex;
   p.extra = o->env;
   return soupc__host_env_build(&l->env, &p);
 }
@@ -528,6 +552,16 @@ static int launch_handshake(struct launch *l) {
   if (rv == 0) {
     rv = version_ok(l->opts, l->h->hs.app_version, l->st);
   }
+  if (rv == 0 && l->opts->multiplex && l->h->hs.mux != 1) {
+    /* go-plugin's ErrGRPCBrokerMuxNotSupported. */
+    soupc_status_set(l->st, SOUPC_GRPC_FAILED_PRECONDITION,
+                     "client requested gRPC broker multiplexing but plugin "
+                     "does not support the feature%s",
+                     l->h->hs.mux < 0 ? " (its handshake has no 7th field)"
+                                      : "");
+    rv = SOUPC_ERR_UNSUPPORTED;
+  }
+  l->h->multiplex = l->opts->multiplex;
   if (rv == 0 && l->late_cert && l->h->hs.cert_pem == NULL) {
     /* It did not read the pipe: not a soupc_plugin_serve() plugin. */
     soupc_status_set(l->st, SOUPC_GRPC_FAILED_PRECONDITION,

@@ -15,6 +15,8 @@ struct soupc_plugin_host {
   soupc_channel *ch;
   soupc_client_stream *stdio_stream;
   struct broker *broker;
+  struct plugin_mux *mux; /* GRPCBrokerMultiplex, or NULL */
+  int multiplex;          /* asked for: connect through mux */
   struct plugin_process proc;
   int launched;       /* we spawned it: we reap it */
   pid_t attached_pid; /* reattached by config with a pid, else 0 */

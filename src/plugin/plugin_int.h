@@ -13,6 +13,7 @@
 
 /* broker.c; soupc_plugin_broker is the public name of this struct. */
 struct broker;
+struct plugin_mux;
 
 /* go-plugin-protocol.md §2.1: the exact texts go-plugin writes to stderr. */
 #define SOUPC__PLUGIN_COOKIE_MISMATCH_TEXT                                     \
@@ -278,6 +279,35 @@ int soupc__broker_new_host(struct broker **out, soupc_channel *ch,
 int soupc__broker_new_plugin(struct broker **out, const char *network,
                              const char *cert, const char *key,
                              const char *host_cert, int min_port, int max_port);
+
+/* Multiplexing (go-plugin >= 1.6): brokered connections become yamux
+ * streams over @p mux with go-plugin's knocks; no ConnInfo is sent for
+ * them. Call before any broker traffic. */
+void soupc__broker_set_mux(struct broker *b, struct plugin_mux *mux);
+
+/* ---- mux.c: go-plugin's grpcmux over src/yamux ---- */
+
+/* A multiplexer whose dial listener is a fresh socket in @p dir.
+ * @param default_target plugin: the main server's socket path, where
+ *        streams nobody knocked for go; host: NULL (they are refused)
+ * @return 0, SOUPC_ERR_IO (socket), SOUPC_ERR_NOMEM. */
+int soupc__mux_new(struct plugin_mux **out, int is_client, const char *dir,
+                   const char *default_target, soupc_status *st);
+/* Plugin: takes the host's one connection on @p listen_fd (owned) on a
+ * thread and runs the session on it. @return 0 or SOUPC_ERR_IO. */
+int soupc__mux_serve(struct plugin_mux *m, int listen_fd, soupc_status *st);
+/* Host: connects to the plugin's address and runs the session.
+ * @return 0, SOUPC_ERR_CONNECT, SOUPC_ERR_IO. */
+int soupc__mux_connect(struct plugin_mux *m, const char *network,
+                       const char *address, soupc_status *st);
+/* "unix:PATH": connecting there opens a new stream to the peer. */
+const char *soupc__mux_dial_address(const struct plugin_mux *m);
+/* The next inbound stream is for the server listening at @p target_path
+ * (a knock was acked). @return 0 or SOUPC_ERR_NOMEM. */
+int soupc__mux_expect(struct plugin_mux *m, const char *target_path);
+/* Ends the session and every stream, removes the dial socket, frees.
+ * Accepts NULL. */
+void soupc__mux_free(struct plugin_mux *m);
 
 /* Plugin: registers plugin.GRPCBroker/StartStream on @p srv. */
 int soupc__broker_register(struct broker *b, soupc_server *srv);

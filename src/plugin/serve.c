@@ -57,6 +57,12 @@ struct serve {
   struct stdio_capture *cap;
   struct broker *broker;
   soupc_reflection *refl; /* NULL with no_reflection */
+  /* PLUGIN_MULTIPLEX_GRPC: the host's one connection on mux_fd carries
+   * everything (mux.c); the server listens on inner_path for the bridge. */
+  int multiplex;
+  struct plugin_mux *mux;
+  int mux_fd;
+  char *inner_path;
   soupc_server *srv;
   const char *network; /* "unix" or "tcp" */
   char *sock_path;     /* unix: ours, unlinked at stop */
@@ -161,6 +167,43 @@ static int serve_check(struct serve *s) {
   return 0;
 }
 
+/* strconv.ParseBool, which go-plugin applies to PLUGIN_MULTIPLEX_GRPC. */
+static int parse_go_bool(const char *v) {
+  static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+  size_t i;
+
+  for (i = 0; v != NULL && i < sizeof(yes) / sizeof(yes[0]); i++) {
+    if (strcmp(v, yes[i]) == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* LISTEN, multiplexed: the handshake's socket @p fd waits for the host's
+ * one connection; the server gets a private socket the bridge connects
+ * streams to. */
+static int serve_listen_mux(struct serve *s, int fd) {
+  char text[4200];
+  int ifd, rv;
+
+  s->mux_fd = fd;
+  ifd = soupc__plugin_listen_unix(&s->inner_path, soupc__plugin_socket_dir(),
+                                  NULL, s->st);
+  if (ifd < 0) {
+    return ifd;
+  }
+  snprintf(text, sizeof(text), "unix:%s", s->inner_path);
+  rv = soupc_server_listen_fd(s->srv, ifd, text);
+  if (rv != 0) {
+    close(ifd);
+    soupc_status_set(s->st, SOUPC_GRPC_INTERNAL, "cannot serve on %s", text);
+    return rv;
+  }
+  return soupc__mux_new(&s->mux, 0, soupc__plugin_socket_dir(), s->inner_path,
+                        s->st);
+}
+
 /* LISTEN (§2.3): the stop pipe, signals if asked, the server, and a socket
  * bound and listening before the handshake is printed. */
 static int serve_listen(struct serve *s) {
@@ -208,6 +251,9 @@ static int serve_listen(struct serve *s) {
     snprintf(s->addr, sizeof(s->addr), "127.0.0.1:%d", port);
     snprintf(listen_text, sizeof(listen_text), "127.0.0.1:%d", port);
   }
+  if (s->multiplex) {
+    return serve_listen_mux(s, fd);
+  }
   rv = soupc_server_listen_fd(s->srv, fd, listen_text);
   if (rv != 0) {
     close(fd);
@@ -250,6 +296,9 @@ static int serve_register(struct serve *s) {
   if (rv != 0) {
     return rv;
   }
+  if (s->mux != NULL) {
+    soupc__broker_set_mux(s->broker, s->mux);
+  }
   rv = soupc__side_services_new(&s->ss, s->srv, s->stop_pipe[1],
                                 s->opts->ignore_shutdown, s->broker);
   if (rv != 0) {
@@ -264,12 +313,13 @@ static int serve_register(struct serve *s) {
       return rv;
     }
   }
-  /* §2.4 / §5: six fields; a 7th only when PLUGIN_MULTIPLEX_GRPC asks for
-   * it, and then "false" (soup-c has no yamux; a >= v1.6 host reports it).
-   * "true" would make the host speak yamux at us. */
+  /* §2.4 / §5: six fields; the 7th ("true": we can multiplex, as
+   * go-plugin >= 1.6 always says) only when the host sets
+   * PLUGIN_MULTIPLEX_GRPC, since go-plugin 1.0.x hosts read a 7th field as
+   * part of the certificate. */
   rv = soupc__plugin_handshake_format(
       &s->line, s->version, s->network, s->addr, s->tls.cert_b64,
-      mux_env != NULL && mux_env[0] != '\0' ? 0 : -1);
+      mux_env != NULL && mux_env[0] != '\0' ? 1 : -1);
   if (rv != 0) {
     return rv;
   }
@@ -316,6 +366,13 @@ static int serve_start(struct serve *s) {
     soupc_status_set(s->st, SOUPC_GRPC_INTERNAL, "cannot start the server: %s",
                      soupc_strerror(rv));
     return rv;
+  }
+  if (s->mux != NULL) {
+    rv = soupc__mux_serve(s->mux, s->mux_fd, s->st);
+    s->mux_fd = -1; /* the multiplexer's now */
+    if (rv != 0) {
+      return rv;
+    }
   }
   /* §2.4: serving first, then the line, flushed at once; it must be the
    * first thing on stdout, so it bypasses stdio buffering. */
@@ -387,6 +444,16 @@ static void serve_stop(struct serve *s) {
     soupc_server_free(s->srv);
     s->srv = NULL;
   }
+  /* The server's GOAWAY has gone through the bridge; now the session. */
+  soupc__mux_free(s->mux);
+  s->mux = NULL;
+  if (s->mux_fd >= 0) {
+    close(s->mux_fd);
+    s->mux_fd = -1;
+  }
+  if (s->inner_path != NULL) {
+    unlink(s->inner_path);
+  }
   if (s->sock_path != NULL) {
     unlink(s->sock_path);
   }
@@ -400,6 +467,7 @@ static void serve_stop(struct serve *s) {
 
 static void serve_dispose(struct serve *s) {
   soupc__free(s->sock_path);
+  soupc__free(s->inner_path);
   soupc__free(s->line);
   signals_restore(&s->sigs);
   for (int i = 0; i < 2; i++) {
@@ -433,6 +501,8 @@ int soupc_plugin_serve(const soupc_plugin_serve_options *user_opts,
   s.st = st;
   s.stop_pipe[0] = s.stop_pipe[1] = -1;
   s.tls.late_fd = -1;
+  s.mux_fd = -1;
+  s.multiplex = parse_go_bool(getenv("PLUGIN_MULTIPLEX_GRPC"));
 
   rv = serve_check(&s);
   if (rv == 0) {

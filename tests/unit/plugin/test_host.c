@@ -440,6 +440,9 @@ static void invalid_tls_options_fail_before_the_handshake(void **state) {
 
 static const char *extra_env[4]; /* more "K=V" for the next launch_self */
 
+/* Non-zero: launch_self() asks for multiplexing (GRPCBrokerMultiplex). */
+static int launch_multiplex;
+
 static soupc_plugin_host *launch_self(struct output *out, const char *tls_mode,
                                       int automtls, const char *network) {
   soupc_plugin_host_options o;
@@ -465,6 +468,7 @@ static soupc_plugin_host *launch_self(struct output *out, const char *tls_mode,
   o.no_automtls = !automtls;
   o.on_output = on_output;
   o.output_user_data = out;
+  o.multiplex = launch_multiplex;
   if (soupc_plugin_host_launch(&h, &o, &st) != 0) {
     fail_msg("launch: %s", st.message);
   }
@@ -709,23 +713,40 @@ static void health_watch_reports_serving_then_holds_the_stream(void **state) {
   pthread_mutex_destroy(&out.mu);
 }
 
-/* §2.4/§5: asked for multiplexing, we append "|false" (no yamux) and still
- * serve plain gRPC. */
-static void multiplex_request_is_answered_with_false(void **state) {
+/* §2.4/§5: asked for multiplexing (GRPCBrokerMultiplex), the plugin
+ * answers "|true" and every gRPC connection is a yamux stream over the
+ * host's one connection: app calls, Health, StreamStdio and Shutdown all go
+ * through it, with and without AutoMTLS. A plugin that cannot multiplex is
+ * refused with go-plugin's text. */
+static void multiplexed_session_carries_every_call(void **state) {
   struct output out;
   soupc_plugin_host *h;
+  soupc_plugin_host_options o;
+  soupc_status st;
+  char script[4200];
 
   (void)state;
-  memset(&out, 0, sizeof(out));
-  pthread_mutex_init(&out.mu, NULL);
-  extra_env[0] = "PLUGIN_MULTIPLEX_GRPC=true";
-  h = launch_self(&out, NULL, 0, NULL);
-  extra_env[0] = NULL;
-  assert_int_equal(soupc_plugin_host_handshake(h)->mux, 0);
-  call_echo(h);
-  live_host = NULL;
-  assert_int_equal(soupc_plugin_host_kill(h), 0);
-  pthread_mutex_destroy(&out.mu);
+  for (int automtls = 0; automtls < 2; automtls++) {
+    memset(&out, 0, sizeof(out));
+    pthread_mutex_init(&out.mu, NULL);
+    launch_multiplex = 1;
+    h = launch_self(&out, NULL, automtls, NULL);
+    launch_multiplex = 0;
+    assert_int_equal(soupc_plugin_host_handshake(h)->mux, 1);
+    call_echo(h);
+    assert_int_equal(soupc_plugin_host_ping(h, 5000, &st), 0);
+    call_echo(h);
+    live_host = NULL;
+    assert_int_equal(soupc_plugin_host_kill(h), 0);
+    pthread_mutex_destroy(&out.mu);
+  }
+  /* Six fields: no multiplexing. */
+  write_script("nomux", "#!/bin/sh\necho '1|1|unix|/nonexistent|grpc|'\n", 0700,
+               script, sizeof(script));
+  base_options(&o, script);
+  o.multiplex = 1;
+  expect_launch_error(&o, SOUPC_ERR_UNSUPPORTED,
+                      "plugin does not support the feature");
 }
 
 /* §2.6: with log_stderr the plugin's hclog JSON lines are logged through
@@ -1203,7 +1224,7 @@ int main(int argc, char **argv) {
           teardown),
       cmocka_unit_test_setup_teardown(
           health_watch_reports_serving_then_holds_the_stream, setup, teardown),
-      cmocka_unit_test_setup_teardown(multiplex_request_is_answered_with_false,
+      cmocka_unit_test_setup_teardown(multiplexed_session_carries_every_call,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(
           log_stderr_relogs_hclog_lines_at_their_level, setup, teardown),

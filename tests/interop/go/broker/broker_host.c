@@ -6,6 +6,8 @@
  *   2. asks the plugin to serve Echo on a broker id (StartEcho) and dials
  *      it: prints "echo: hello broker";
  *   3. with --dial-unknown, dials an id nobody serves: prints the error;
+ * --multiplex asks for go-plugin's GRPCBrokerMultiplex (one connection,
+ * yamux streams, knocks).
  *   4. kills the plugin: prints "kill: 0".
  * --bench N times N brokered round trips (step 1) and prints
  * "summary n=N median_us=.. p90_us=.. min_us=.. max_us=..".
@@ -168,11 +170,13 @@ int main(int argc, char **argv) {
       o.no_automtls = 1;
     } else if (strcmp(argv[i], "--dial-unknown") == 0) {
       dial_unknown = 1;
+    } else if (strcmp(argv[i], "--multiplex") == 0) {
+      o.multiplex = 1; /* go-plugin's GRPCBrokerMultiplex */
     } else if (strcmp(argv[i], "--bench") == 0 && i + 1 < argc) {
       bench_n = (int)strtol(argv[++i], NULL, 10);
     } else {
-      fprintf(stderr, "usage: broker-host-c [--no-automtls] [--dial-unknown] "
-                      "[--bench N] -- PLUGIN [ARGS]\n");
+      fprintf(stderr, "usage: broker-host-c [--no-automtls] [--multiplex] "
+                      "[--dial-unknown] [--bench N] -- PLUGIN [ARGS]\n");
       return 2;
     }
   }
@@ -189,8 +193,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "launch: %s\n", st.message);
     return 1;
   }
-  printf("plugin pid=%d tls=%s\n", (int)soupc_plugin_host_pid(h),
-         soupc_plugin_host_handshake(h)->cert_pem != NULL ? "yes" : "no");
+  printf("plugin pid=%d tls=%s mux=%s\n", (int)soupc_plugin_host_pid(h),
+         soupc_plugin_host_handshake(h)->cert_pem != NULL ? "yes" : "no",
+         o.multiplex ? "yes" : "no");
   if (bench_n > 0) {
     ok = bench(h, bench_n);
   } else {
