@@ -18,6 +18,7 @@ PACKAGES=(
   python3-hypothesis python3-h2 python3-cryptography protobuf-compiler
   golang-go golang-goprotobuf-dev
   golang-google-grpc-dev golang-github-hashicorp-go-plugin-dev
+  golang-github-hashicorp-yamux-dev libprotobuf-dev
   golang-github-zclconf-go-cty-dev golang-github-vmihailenco-msgpack.v5-dev
   # benchmarks (bench/kv_bench.py: h2load, nghttpd bound, Redis, etcd)
   nghttp2-client nghttp2-server redis-server redis-tools etcd-server etcd-client

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build soup-c's Go peers offline (GOPATH mode, Debian's /usr/share/gocode):
 #   kvref, kvclient, goplugin-host, goplugin-kv, broker-host, broker-plugin,
-#   reflect-client
+#   reflect-client, mux-host, mux-plugin
 #   ->  OUTDIR/
 # Generated Go stubs for proto/kv.proto go to OUTDIR/gen (never committed).
 # Usage: peers/go/build.sh OUTDIR
@@ -21,6 +21,10 @@ mkdir -p "$gen/src/soupcpeers"
 # in soupcpeers/proto, imported as "soupcpeers/proto".
 protoc -I "$root/proto" --go_out=plugins=grpc:"$gen/src/soupcpeers" "$root/proto/kv.proto"
 protoc -I "$root/proto" --go_out=plugins=grpc:"$gen/src/soupcpeers" "$root/proto/callback.proto"
+# go-plugin's side services with the multiplexing knock (ConnInfo.knock),
+# which Debian's go-plugin 1.0.1 predates: package soupcpeers/goplugin.
+mkdir -p "$gen/src/soupcpeers/goplugin"
+protoc -I "$root/proto" --go_out=plugins=grpc:"$gen/src/soupcpeers/goplugin" "$root/proto/plugin.proto"
 
 export GO111MODULE=off GOPROXY=off GOFLAGS='' CGO_ENABLED=0
 export GOPATH="$gen:$here:/usr/share/gocode"
@@ -34,7 +38,8 @@ if [ -z "${GOCACHE:-}" ]; then
 	fi
 	export GOCACHE
 fi
-for prog in kvref kvclient goplugin-host goplugin-kv broker-host broker-plugin reflect-client; do
+for prog in kvref kvclient goplugin-host goplugin-kv broker-host broker-plugin reflect-client \
+	mux-host mux-plugin; do
 	go build -p 2 -o "$out/$prog" "soupcpeers/cmd/$prog"
 done
-echo "built: kvref kvclient goplugin-host goplugin-kv broker-host broker-plugin reflect-client in $out"
+echo "built: kvref kvclient goplugin-host goplugin-kv broker-host broker-plugin reflect-client mux-host mux-plugin in $out"
