@@ -31,7 +31,7 @@ enum {
   F_RST = 8
 };
 /* The largest data frame we write: a slice of the window, like Go's. */
-#define MAX_FRAME_DATA (64u * 1024u)
+#define MAX_FRAME_DATA ((size_t)64 * 1024)
 
 struct ybuf {
   uint8_t *data;

@@ -29,7 +29,7 @@
 #include "soupc/soupc.h"
 
 /* spec.md: every stream starts with a 256 KiB window. */
-#define SOUPC_YAMUX_INITIAL_WINDOW (256u * 1024u)
+#define SOUPC_YAMUX_INITIAL_WINDOW ((uint32_t)262144)
 /* GoAway codes (spec.md). */
 #define SOUPC_YAMUX_GOAWAY_NORMAL 0u
 #define SOUPC_YAMUX_GOAWAY_PROTOCOL 1u

@@ -235,7 +235,8 @@ static void data_after_fin_resets_only_that_stream(void **state) {
   frame(f + 12, 0, 1, 1, 3, 0); /* open 3 */
   frame(f + 24, 0, 1, 4, 1, 0); /* FIN 1 */
   frame(f + 36, 0, 0, 0, 1, 2); /* data on 1 after FIN */
-  memcpy(f + 48, "no", 2);
+  f[48] = (uint8_t)'n';
+  f[49] = (uint8_t)'o';
   assert_int_equal(soupc__yamux_feed(s, f, sizeof(f)), 0);
   assert_false(soupc__yamux_dead(s));
   assert_int_equal(soupc__yamux_stream_state(s, 1, &st), 0);
