@@ -23,7 +23,7 @@ PACKAGES=(
   # benchmarks (bench/kv_bench.py: h2load, nghttpd bound, Redis, etcd)
   nghttp2-client nghttp2-server redis-server redis-tools etcd-server etcd-client
   # libsoupc: API reference and man pages, ABI baseline, Debian packaging
-  doxygen help2man abi-dumper abi-compliance-checker debhelper
+  doxygen help2man abi-dumper abi-compliance-checker debhelper debootstrap
   # examples/crowdsec-notifier and CrowdSec's broker (tests/interop/crowdsec)
   libyaml-dev golang-github-crowdsecurity-crowdsec-dev
   # etcd backend: etcd's .proto files (+ their imports) for the build; the

@@ -9,6 +9,16 @@ scripts/install-deps.sh
 cmake --preset asan >/dev/null
 cmake --build --preset asan
 ctest --preset asan -j2 "$@"
+# The Debian packages, built and installed on a clean bookworm chroot with
+# examples/ built against them (~2.5 min; SOUPC_SKIP_DEBS=1 skips).
+if [ "${SOUPC_SKIP_DEBS:-0}" != 1 ]; then
+  scripts/build-debs.sh build/debs
+  if [ "$(id -u)" -eq 0 ]; then
+    scripts/deb-check.sh build/debs
+  else
+    echo "test.sh: scripts/deb-check.sh needs root (chroot); not run"
+  fi
+fi
 if [ -x fuzz/run-brief.sh ]; then
   fuzz/run-brief.sh "${FUZZ_SECONDS:-20}"
 fi
