@@ -7,8 +7,11 @@
 
 docs: fails on any Doxygen warning about a public header (an undocumented
 struct, field, typedef, macro or function, a broken @param), on an enum
-value without a comment, and on a non-void function whose comment has no
-@return (a contract lists what a function returns, every error included).
+value without a comment, on a non-void function whose comment has no
+@return (a contract lists what a function returns, every error included),
+and on a public struct that does not start with `size_t struct_size` and
+have a SOUPC_<NAME>_INIT macro (docs/api/abi.md), unless it is one of the
+structs the library allocates or whose layout is frozen (NOT_SIZED).
 
 symbols: runs `nm -D` on each installed shared library and fails unless
 every exported symbol is a public function (soupc_ but not soupc__: no
@@ -26,6 +29,11 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+
+# docs/api/abi.md: library-allocated structs (may grow; callers never
+# declare one) and caller-allocated output structs frozen for soname 0.
+NOT_SIZED = {"soupc_status", "soupc_cty_call_error", "soupc_plugin_handshake",
+             "soupc_plugin_info"}
 
 WARNING_RE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+): warning: (?P<msg>.*)")
 
@@ -55,8 +63,33 @@ def load_members(xml_dir):
             yield member.get("kind"), member.findtext("name"), header, member
 
 
-def check_docs(args):
+def check_struct_sizes(xml_dir):
+    """Public structs callers fill in start with struct_size and have an
+    INIT macro."""
     problems = []
+    index = ET.parse(os.path.join(xml_dir, "index.xml")).getroot()
+    macros = {c.findtext("name") for c in index.iter("member")
+              if c.get("kind") == "define"}
+    for compound in index.findall("compound"):
+        if compound.get("kind") != "struct":
+            continue
+        name = compound.findtext("name")
+        if name in NOT_SIZED:
+            continue
+        root = ET.parse(os.path.join(xml_dir, compound.get("refid") + ".xml"))
+        fields = [m for m in root.iter("memberdef") if m.get("kind") == "variable"]
+        first = fields[0] if fields else None
+        if first is None or first.findtext("name") != "struct_size" or \
+                text_of(first.find("type")) != "size_t":
+            problems.append("%s does not start with size_t struct_size "
+                            "(docs/api/abi.md)" % name)
+        if name.upper() + "_INIT" not in macros:
+            problems.append("%s has no %s_INIT macro" % (name, name.upper()))
+    return problems
+
+
+def check_docs(args):
+    problems = check_struct_sizes(args.xml)
     pending = set(args.pending)
     with open(args.warnings, encoding="utf-8", errors="replace") as f:
         current = None

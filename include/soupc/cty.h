@@ -231,11 +231,14 @@ SOUPC_EXTERN int soupc_cty_json_implied_type(soupc_cty_type **out,
 /**@{*/
 
 /**
- * The operations of a capsule type (go-cty CapsuleOps). Every member may
- * be NULL. The payload of a capsule value is an opaque pointer owned by the
- * value once built.
+ * The operations of a capsule type (go-cty CapsuleOps). Start from
+ * SOUPC_CTY_CAPSULE_OPS_INIT; every other member may be NULL. The payload
+ * of a capsule value is an opaque pointer owned by the value once built.
  */
 typedef struct soupc_cty_capsule_ops {
+  /** sizeof(soupc_cty_capsule_ops) as the caller was built; set by
+   * SOUPC_CTY_CAPSULE_OPS_INIT (docs/api/abi.md). */
+  size_t struct_size;
   /** Frees a payload when the last value holding it is freed. */
   void (*free_payload)(void *payload, void *type_data);
   /** RawEquals; NULL compares payload pointers (go-cty's default). */
@@ -263,11 +266,18 @@ typedef struct soupc_cty_capsule_ops {
                       soupc_status *st);
 } soupc_cty_capsule_ops;
 
+/** Initialiser for soupc_cty_capsule_ops: every operation NULL. */
+#define SOUPC_CTY_CAPSULE_OPS_INIT                                             \
+  { .struct_size = sizeof(soupc_cty_capsule_ops) }
+
 /**
  * cty.CapsuleWithOps: a new capsule type, distinct from every other type.
  * @param name       its friendly name (copied)
- * @param ops        copied; may be NULL
+ * @param ops        copied; may be NULL (all defaults)
  * @param type_data  passed to every op; never freed
+ * @return 0; SOUPC_ERR_INVALID_ARGUMENT (@p ops not initialised with
+ *         SOUPC_CTY_CAPSULE_OPS_INIT); SOUPC_ERR_UNSUPPORTED (@p ops sets an
+ *         operation newer than this library); SOUPC_ERR_NOMEM.
  */
 SOUPC_EXTERN int soupc_cty_type_capsule(soupc_cty_type **out, const char *name,
                                         const soupc_cty_capsule_ops *ops,

@@ -3,6 +3,7 @@
 #include "cty/cty_int.h"
 
 #include "base/alloc.h"
+#include "base/options.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -639,12 +640,12 @@ static char *bytes_type_gostring(void *type_data) {
   return r;
 }
 
-static struct cty_capsule bytes_cap = {(char *)"bytes",
-                                       5,
-                                       {bytes_free, NULL, bytes_gostring,
-                                        bytes_type_gostring, NULL, NULL, NULL,
-                                        NULL, NULL},
-                                       NULL};
+static struct cty_capsule bytes_cap = {
+    (char *)"bytes",
+    5,
+    {sizeof(soupc_cty_capsule_ops), bytes_free, NULL, bytes_gostring,
+     bytes_type_gostring, NULL, NULL, NULL, NULL, NULL},
+    NULL};
 static struct soupc_cty_type bytes_type = {
     -1,   SOUPC_CTY_CAPSULE, true, false, NULL, NULL, 0, NULL, NULL, NULL,
     NULL, &bytes_cap};
@@ -655,9 +656,18 @@ const soupc_cty_type *soupc_cty_type_bytes(void) {
 
 int soupc_cty_type_capsule(soupc_cty_type **out, const char *name,
                            const soupc_cty_capsule_ops *ops, void *type_data) {
-  struct soupc_cty_type *t = soupc__calloc(1, sizeof(*t));
-  struct cty_capsule *c = soupc__calloc(1, sizeof(*c));
+  struct soupc_cty_type *t;
+  struct cty_capsule *c;
+  soupc_cty_capsule_ops o;
+  int rv;
 
+  /* docs/api/abi.md: read the caller's table at its own size. */
+  rv = soupc__options_copy(&o, sizeof(o), ops, "soupc_cty_capsule_ops", NULL);
+  if (rv != 0) {
+    return rv;
+  }
+  t = soupc__calloc(1, sizeof(*t));
+  c = soupc__calloc(1, sizeof(*c));
   if (t == NULL || c == NULL) {
     goto nomem;
   }
@@ -666,9 +676,7 @@ int soupc_cty_type_capsule(soupc_cty_type **out, const char *name,
   if (c->name == NULL) {
     goto nomem;
   }
-  if (ops != NULL) {
-    c->ops = *ops;
-  }
+  c->ops = o;
   c->type_data = type_data;
   t->refs = 1;
   t->kind = SOUPC_CTY_CAPSULE;

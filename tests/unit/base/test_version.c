@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "soupc/soupc.h"
@@ -17,17 +18,22 @@ static void run_time_version_is_the_header_version(void **state) {
 }
 
 static void version_text_parts_and_number_agree(void **state) {
-  unsigned major, minor, patch;
+  unsigned long major, minor, patch;
   char text[32];
+  char *end;
 
   (void)state;
-  assert_int_equal(sscanf(SOUPC_VERSION, "%u.%u.%u", &major, &minor, &patch),
-                   3);
+  major = strtoul(SOUPC_VERSION, &end, 10);
+  assert_int_equal(*end, '.');
+  minor = strtoul(end + 1, &end, 10);
+  assert_int_equal(*end, '.');
+  patch = strtoul(end + 1, &end, 10);
+  assert_int_equal(*end, '\0');
   assert_int_equal(major, SOUPC_VERSION_MAJOR);
   assert_int_equal(minor, SOUPC_VERSION_MINOR);
   assert_int_equal(patch, SOUPC_VERSION_PATCH);
   assert_int_equal(SOUPC_VERSION_NUM, (major << 16) | (minor << 8) | patch);
-  snprintf(text, sizeof(text), "%u.%u.%u", major, minor, patch);
+  snprintf(text, sizeof(text), "%lu.%lu.%lu", major, minor, patch);
   assert_string_equal(text, SOUPC_VERSION);
 }
 

@@ -393,11 +393,31 @@ static void safe_known_prefix_drops_what_could_still_change(void **state) {
   }
 }
 
+/* docs/api/abi.md: the ops table carries its size, like option structs. */
+static void capsule_ops_need_their_init_macro(void **state) {
+  soupc_cty_capsule_ops ops;
+  soupc_cty_type *ty = NULL;
+
+  (void)state;
+  memset(&ops, 0, sizeof(ops));
+  assert_int_equal(soupc_cty_type_capsule(&ty, "thing", &ops, NULL),
+                   SOUPC_ERR_INVALID_ARGUMENT);
+  assert_null(ty);
+  ops = (soupc_cty_capsule_ops)SOUPC_CTY_CAPSULE_OPS_INIT;
+  assert_int_equal(soupc_cty_type_capsule(&ty, "thing", &ops, NULL), 0);
+  assert_string_equal(soupc_cty_type_capsule_name(ty), "thing");
+  soupc_cty_type_free(ty);
+  ty = NULL;
+  assert_int_equal(soupc_cty_type_capsule(&ty, "plain", NULL, NULL), 0);
+  soupc_cty_type_free(ty);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(marks_unmark_and_come_back_by_path),
       cmocka_unit_test(set_elements_hand_their_marks_to_the_set),
       cmocka_unit_test(bytes_capsule_round_trips),
+      cmocka_unit_test(capsule_ops_need_their_init_macro),
       cmocka_unit_test(convert_follows_go_cty),
       cmocka_unit_test(unify_finds_go_ctys_common_type),
       cmocka_unit_test(equals_is_three_valued_and_carries_marks),
