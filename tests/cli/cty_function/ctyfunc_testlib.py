@@ -241,6 +241,60 @@ REPLACEMENT = st.one_of(st.text(alphabet="$12{}nmx_ab ", max_size=8),
                                          "$01", "[$0]", "${user}@", "${"]))
 
 
+def _timestamps():
+    def ts(t):
+        y, mo, d, h, mi, sec, frac, zone = t
+        return "%04d-%02d-%02dT%02d:%02d:%02d%s%s" % (y, mo, d, h, mi, sec, frac, zone)
+    zones = st.sampled_from(["Z", "+00:00", "-07:00", "+05:30", "+23:59", "-12:45", "+24:00",
+                             "+00:60", "z", "", "+0700", "+07"])
+    fracs = st.sampled_from(["", ".5", ".123456789", ".1234567891234", ",5", "."])
+    parts = st.tuples(st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32),
+                      st.integers(0, 25), st.integers(0, 61), st.integers(0, 61), fracs, zones)
+    return st.one_of(
+        parts.map(ts),
+        st.sampled_from(["2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "2000-02-29T12:00:00Z",
+                         "1900-02-29T12:00:00Z", "2017-11-22T00:00:00Z", "2017-11-22 00:00:00Z",
+                         "2017-11-22t00:00:00Z", "2017-11-22T1:00:00Z", "2017-11-22T01:0:00Z",
+                         "2017-11-22T01:00:00", "2017-11-22T01:00:00Zextra", "2017-11-22",
+                         "2017-11-22T", "2017-11", "", "0000-01-01T00:00:00Z",
+                         "9999-12-31T23:59:59Z", "2017-11-22T01:00:00.Z", "20a7-11-22T01:00:00Z",
+                         "2017-1-22T01:00:00Z", "2017-11-22T01:00:00+07:00:00",
+                         "2017-11-22T24:00:00Z", "2017-11-22T23:60:00Z"]))
+
+
+def _valid_timestamps():
+    """Well-formed RFC 3339: what go-cty 1.12.1 (time.Parse) and 1.13+
+    (its strict parser) agree on."""
+    def ts(t):
+        y, mo, d, h, mi, sec, frac, zone = t
+        d = min(d, 28) if mo == 2 else min(d, 30)
+        return "%04d-%02d-%02dT%02d:%02d:%02d%s%s" % (y, mo, d, h, mi, sec, frac, zone)
+    zones = st.sampled_from(["Z", "+00:00", "-07:00", "+05:30", "+23:59", "-12:45"])
+    fracs = st.sampled_from(["", ".5", ".123456789", ".1234567891234"])
+    return st.tuples(st.integers(0, 9999), st.integers(1, 12), st.integers(1, 31),
+                     st.integers(0, 23), st.integers(0, 59), st.integers(0, 59), fracs,
+                     zones).map(ts)
+
+
+# go-cty 1.13 replaced time.Parse by a strict RFC 3339 parser with its own
+# errors; with the 1.12.1 oracle only well-formed timestamps compare.
+TIMESTAMP = _timestamps() if MODERN else _valid_timestamps()
+DURATION = st.one_of(
+    st.tuples(st.integers(-3, 99999),
+              st.sampled_from(["h", "m", "s", "ms", "us", "\u00b5s", "\u03bcs", "ns", "x", ""]))
+    .map(lambda t: "%d%s" % t),
+    st.sampled_from(["1h", "-1.5h", "300ms", "1h2m3s", "2562047h47m16.854775807s",
+                     "2562047h47m16.854775808s", "-2562047h47m16.854775808s", "1x", ".5h", "1.h",
+                     ".h", "", "+", "-", "-0", "0", "+0", "1", "1h1", "9223372036854775808ns",
+                     "99999999999999999999h", "0.000000001s", "1.0000000001s", "1e3s", " 1h",
+                     "1\u00e9s", "1.5.5h", "\u00b5s"]))
+DATE_FORMAT = st.one_of(
+    st.text(alphabet="YMDEhHAamsZ'-:. TxQ", max_size=10),
+    st.sampled_from(["YYYY-MM-DD", "DD MMM YYYY hh:mm ZZZ", "EEEE, MMMM D, YYYY", "h:mm AA",
+                     "HH:mm:ss aa Z", "'quoted ''text'''", "'unterminated", "''", "YYY", "ZZ",
+                     "ZZZZZ", "MMMMM", "hh'h'mm", "x", "YYYYMMDDhhmmss"]))
+
+
 def str_list_arg():
     elem = st.one_of(TEXT, TEXT, TEXT, st.just({"$unknown": True}), st.none())
     return st.one_of(

@@ -10,6 +10,7 @@ go-cty 1.12.1 and 1.19 are known to differ (docs/internals/cty-function.md,
 
 import json
 import os
+import re
 import sys
 
 import pytest
@@ -89,6 +90,8 @@ SPECS = {
     "regexall": args(arg_of("string", lib.REGEX), arg_of("string", lib.REGEX_TEXT)),
     "regexreplace": args(arg_of("string", lib.REGEX_TEXT), arg_of("string", lib.REGEX),
                          arg_of("string", lib.REPLACEMENT)),
+    "formatdate": args(arg_of("string", lib.DATE_FORMAT), arg_of("string", lib.TIMESTAMP)),
+    "timeadd": args(arg_of("string", lib.TIMESTAMP), arg_of("string", lib.DURATION)),
     "join": st.tuples(str_arg(), st.lists(str_list_arg(), max_size=3)).map(
         lambda t: [t[0]] + t[1]),
 }
@@ -109,6 +112,23 @@ def drop_refine(line):
     (refinements are go-cty >= 1.13)."""
     i = line.find(',"refine":{')
     return line if i < 0 else line[:i] + "}"
+
+
+TIME_ELEMS = re.compile(r'(as year|as UTC offset|before UTC offset)"')
+
+
+def go119_time_gap(fn, want_line, got_line):
+    """Go 1.20 changed time.ParseError.ValueElem for the year and UTC-offset
+    fields to the text before the field (`hold`); the oracles run Go 1.19,
+    which reports the text after it. soup-c follows Go 1.25 (soup-go);
+    function-vectors.txt pins those messages (docs/internals/cty-function.md)."""
+    if fn not in ("formatdate", "timeadd"):
+        return False
+    w, g = json.loads(want_line), json.loads(got_line)
+    if w.get("ok") or g.get("ok") or not TIME_ELEMS.search(want_line):
+        return False
+    return TIME_ELEMS.search(got_line) is not None and \
+        TIME_ELEMS.search(want_line).group(1).split()[-1] == TIME_ELEMS.search(got_line).group(1).split()[-1]
 
 
 def judge(fn, argv, want_line, got):
@@ -132,6 +152,8 @@ def judge(fn, argv, want_line, got):
         assert g == w
         return
     if got_line == want_line:
+        return
+    if go119_time_gap(fn, want_line, got_line):
         return
     if not MODERN:
         if contains_unknown(argv):
