@@ -62,49 +62,6 @@ static bool field_match(const char *key, size_t len, const char *name) {
   return i == len && name[j] == '\0';
 }
 
-/* Compact JSON text of @p n (the rich reader takes text). */
-/* NOLINTNEXTLINE(misc-no-recursion): values nest at most CTY_MAX_DEPTH */
-static void node_json(struct cty_buf *b, const struct json_node *n) {
-  size_t i;
-
-  switch (n->kind) {
-  case JN_NULL:
-    soupc__cty_buf_puts(b, "null");
-    return;
-  case JN_BOOL:
-    soupc__cty_buf_puts(b, n->b ? "true" : "false");
-    return;
-  case JN_NUMBER:
-    soupc__cty_buf_put(b, n->s, n->len);
-    return;
-  case JN_STRING:
-    soupc__cty_json_quote(b, n->s, n->len);
-    return;
-  case JN_ARRAY:
-    soupc__cty_buf_putc(b, '[');
-    for (i = 0; i < n->n; i++) {
-      if (i > 0) {
-        soupc__cty_buf_putc(b, ',');
-      }
-      node_json(b, n->items[i]);
-    }
-    soupc__cty_buf_putc(b, ']');
-    return;
-  case JN_OBJECT:
-    soupc__cty_buf_putc(b, '{');
-    for (i = 0; i < n->n; i++) {
-      if (i > 0) {
-        soupc__cty_buf_putc(b, ',');
-      }
-      soupc__cty_json_quote(b, n->keys[i], n->key_lens[i]);
-      soupc__cty_buf_putc(b, ':');
-      node_json(b, n->items[i]);
-    }
-    soupc__cty_buf_putc(b, '}');
-    return;
-  }
-}
-
 struct call_arg {
   const struct json_node *type, *value, *marks;
   bool unknown, null;
@@ -198,9 +155,8 @@ int soupc_cty_call_arg_from_json(soupc_cty_value **out, const char *json,
   struct call_arg a = {NULL, NULL, NULL, false, false};
   struct soupc_cty_type *ty = NULL;
   struct soupc_cty_value *v = NULL;
-  struct cty_buf tb, vb;
   soupc_status st;
-  bool trailing = false;
+  size_t i;
   int rv;
 
   if (err != NULL) {
@@ -208,15 +164,14 @@ int soupc_cty_call_arg_from_json(soupc_cty_value **out, const char *json,
     err->arg_index = -1;
   }
   soupc_status_clear(&st);
-  rv = soupc__json_parse(&n, json, len, &trailing, &st);
+  /* json.Unmarshal(raw, &callArg{}), with Go's syntax error texts */
+  rv = soupc__json_parse_go(&n, json, len, JSON_UNMARSHAL, NULL, &st);
   if (rv == SOUPC_ERR_NOMEM) {
     return rv;
   }
-  if (rv != 0 || trailing) {
+  if (rv != 0) {
     soupc__json_free(n);
-    return arg_fail(err, NOT_OBJECT "%s",
-                    rv != 0 ? st.message
-                            : "invalid character after top-level value");
+    return arg_fail(err, NOT_OBJECT "%s", st.message);
   }
   if (n->kind != JN_OBJECT && n->kind != JN_NULL) {
     rv = arg_fail(err,
@@ -237,15 +192,8 @@ int soupc_cty_call_arg_from_json(soupc_cty_value **out, const char *json,
     soupc__json_free(n);
     return arg_fail(err, "argument is missing a type");
   }
-  soupc__cty_buf_init(&tb);
-  node_json(&tb, a.type);
-  if (tb.oom) {
-    soupc__cty_buf_dispose(&tb);
-    soupc__json_free(n);
-    return SOUPC_ERR_NOMEM;
-  }
-  rv = soupc_cty_type_parse(&ty, (const char *)tb.p, tb.len, &st);
-  soupc__cty_buf_dispose(&tb);
+  /* parseCtyType and decodeRich read the json.RawMessage bytes */
+  rv = soupc_cty_type_parse(&ty, a.type->raw, a.type->raw_len, &st);
   if (rv != 0) {
     soupc__json_free(n);
     return rv == SOUPC_ERR_NOMEM
@@ -253,33 +201,32 @@ int soupc_cty_call_arg_from_json(soupc_cty_value **out, const char *json,
                : arg_fail(err, "failed to parse argument type: %s", st.message);
   }
   if (a.unknown) {
-    rv = soupc_cty_value_unknown(&v, ty);
+    rv = soupc__fn_unknown(&v, ty);
   } else if (a.null) {
     rv = soupc_cty_value_null(&v, ty);
   } else {
-    soupc__cty_buf_init(&vb);
-    if (a.value != NULL) {
-      node_json(&vb, a.value);
-    }
-    rv = vb.oom
-             ? SOUPC_ERR_NOMEM
-             : soupc_cty_value_from_rich_json(
-                   &v, ty, vb.len > 0 ? (const char *)vb.p : "", vb.len, &st);
-    soupc__cty_buf_dispose(&vb);
+    rv = soupc_cty_value_from_rich_json(
+        &v, ty, a.value != NULL ? a.value->raw : "",
+        a.value != NULL ? a.value->raw_len : 0, &st);
     if (rv != 0 && rv != SOUPC_ERR_NOMEM) {
-      rv = arg_fail(err, "failed to build argument value: %s",
-                    a.value == NULL ? "EOF" : st.message);
+      rv = arg_fail(err, "failed to build argument value: %s", st.message);
     }
   }
   soupc_cty_type_free(ty);
-  if (rv == 0 && a.marks != NULL && a.marks->n > 0) {
-    /* TODO(ctymodel): Value.Mark once marks land in the value model. */
+  for (i = 0; rv == 0 && a.marks != NULL && i < a.marks->n; i++) {
+    /* val.Mark(name) for each, in order (a JSON null is "") */
+    const struct json_node *m = a.marks->items[i];
+    struct soupc_cty_value *mv = NULL;
+    rv = soupc_cty_value_mark(&mv, v, m->kind == JN_STRING ? m->s : "",
+                              m->kind == JN_STRING ? m->len : 0);
     soupc_cty_value_free(v);
-    rv = arg_fail(err, "marks are not supported by this build");
+    v = rv == 0 ? mv : NULL;
   }
   soupc__json_free(n);
   if (rv == 0) {
     *out = v;
+  } else {
+    soupc_cty_value_free(v);
   }
   return rv;
 }
@@ -372,95 +319,173 @@ static void put_error(struct cty_buf *b, const char *name, const char *msg) {
   soupc__cty_buf_puts(b, ",\"unknown\":false,\"null\":false}");
 }
 
-/* Appends describeResult(name, v) for a successful call. */
+static void put_tail(struct cty_buf *b, bool unknown, bool null,
+                     const struct soupc_cty_marks *marks) {
+  size_t i, n = soupc_cty_marks_count(marks);
+
+  soupc__cty_buf_puts(b, unknown ? ",\"unknown\":true" : ",\"unknown\":false");
+  soupc__cty_buf_puts(b, null ? ",\"null\":true" : ",\"null\":false");
+  if (n > 0) {
+    put_key(b, "marks");
+    soupc__cty_buf_putc(b, '[');
+    for (i = 0; i < n; i++) {
+      size_t ml;
+      const char *m = soupc_cty_marks_name(marks, i, &ml);
+      if (i > 0) {
+        soupc__cty_buf_putc(b, ',');
+      }
+      soupc__cty_json_quote(b, m, ml);
+    }
+    soupc__cty_buf_putc(b, ']');
+  }
+}
+
+/* marshalResultType: "bytes" for the bytes capsule, else go-cty's
+ * Type.MarshalJSON (which refuses other capsules). */
+static int result_type(struct cty_buf *b, const struct soupc_cty_type *t,
+                       soupc_status *st) {
+  if (t == soupc_cty_type_bytes()) {
+    soupc__cty_buf_puts(b, "\"bytes\"");
+    return 0;
+  }
+  return soupc__cty_type_marshal(b, t, st);
+}
+
+/* marshalResultValue: base64 for a bytes value, else ctyjson.Marshal. */
+static int result_value(char **js, size_t *js_len,
+                        const struct soupc_cty_value *v, soupc_status *st) {
+  const uint8_t *data;
+  size_t dl;
+  char *b64 = NULL;
+  size_t bl = 0;
+  struct cty_buf b;
+  int rv;
+
+  if (v->type != soupc_cty_type_bytes()) {
+    return soupc_cty_json_encode(js, js_len, v, v->type, st);
+  }
+  soupc__cty_buf_init(&b);
+  if (cty_is_null(v)) {
+    soupc__cty_buf_puts(&b, "null");
+  } else {
+    rv = soupc_cty_value_bytes_get(v, &data, &dl);
+    if (rv == 0) {
+      rv = soupc_cty_base64_encode(&b64, &bl, data, dl);
+    }
+    if (rv != 0) {
+      soupc__cty_buf_dispose(&b);
+      return rv;
+    }
+    soupc__cty_json_quote(&b, b64, bl);
+    soupc_cty_free_bytes(b64);
+  }
+  return soupc__cty_buf_take(&b, js, js_len);
+}
+
+/* unrepresentable(): the call succeeded but cannot be shown. */
+static void put_unrepresentable(struct cty_buf *b, const char *name,
+                                const char *why) {
+  struct cty_buf m;
+
+  b->len = 0;
+  soupc__cty_buf_init(&m);
+  soupc__cty_buf_puts(&m, "result is not representable as JSON: ");
+  soupc__cty_buf_puts(&m, why);
+  soupc__cty_buf_putc(&m, 0);
+  put_error(b, name, m.oom ? "" : (const char *)m.p);
+  soupc__cty_buf_dispose(&m);
+}
+
+/* Appends describeResult(name, v) for a successful call: the marks
+ * (from UnmarkDeep), then the unmarked value. */
 static int put_result(struct cty_buf *b, const char *name,
-                      const struct soupc_cty_value *v) {
+                      const struct soupc_cty_value *marked) {
+  struct soupc_cty_marks *marks = NULL;
+  struct soupc_cty_value *v = NULL;
+  struct cty_buf tj;
   soupc_status st;
   char *js = NULL;
   size_t js_len = 0;
   int rv;
 
   soupc_status_clear(&st);
-  /* TODO(ctymodel): UnmarkDeep; "marks" goes after "null". */
-  if (!soupc__fn_known(v)) {
-    put_head(b, name, true);
-    put_key(b, "type");
-    soupc__cty_type_json(b, v->type);
-    soupc__cty_buf_puts(b, ",\"unknown\":true,\"null\":false");
-    put_refine(b, v);
-    soupc__cty_buf_putc(b, '}');
-    return 0;
-  }
-  rv = soupc_cty_json_encode(&js, &js_len, v, v->type, &st);
-  if (rv == SOUPC_ERR_NOMEM) {
+  rv = soupc_cty_value_unmark_deep(&v, &marks, marked);
+  if (rv != 0) {
     return rv;
   }
-  put_head(b, name, true);
-  put_key(b, "type");
-  soupc__cty_type_json(b, v->type);
+  soupc__cty_buf_init(&tj);
+  rv = result_type(&tj, v->type, &st);
+  if (rv == SOUPC_ERR_NOMEM || tj.oom) {
+    rv = SOUPC_ERR_NOMEM;
+    goto out;
+  }
+  if (rv != 0) {
+    put_unrepresentable(b, name, st.message);
+    rv = 0;
+    goto out;
+  }
+  if (!cty_is_known(v)) {
+    put_head(b, name, true);
+    put_key(b, "type");
+    soupc__cty_buf_put(b, tj.p, tj.len);
+    put_tail(b, true, false, marks);
+    put_refine(b, v);
+    soupc__cty_buf_putc(b, '}');
+    goto out;
+  }
+  rv = result_value(&js, &js_len, v, &st);
+  if (rv == SOUPC_ERR_NOMEM) {
+    goto out;
+  }
   if (rv == 0) {
+    put_head(b, name, true);
+    put_key(b, "type");
+    soupc__cty_buf_put(b, tj.p, tj.len);
     put_key(b, "value");
     soupc__cty_buf_put(b, js, js_len);
     soupc_cty_free_bytes(js);
-    soupc__cty_buf_puts(b, soupc__fn_null_p(v)
-                               ? ",\"unknown\":false,\"null\":true"
-                               : ",\"unknown\":false,\"null\":false");
+    put_tail(b, false, cty_is_null(v), marks);
     soupc__cty_buf_putc(b, '}');
-    return 0;
+    goto out;
   }
   {
     /* Not expressible as JSON (an unknown inside, an infinity): the wire
      * encoding instead, as soup-go does. */
-    uint8_t *mp = NULL;
-    size_t mp_len = 0, i;
-    static const char b64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char json_err[sizeof(st.message)];
+    uint8_t *mp = NULL;
+    size_t mp_len = 0;
+    char *b64 = NULL;
+    size_t bl = 0;
 
     memcpy(json_err, st.message, sizeof(json_err));
     rv = soupc_cty_msgpack_encode(&mp, &mp_len, v, v->type, &st);
     if (rv == SOUPC_ERR_NOMEM) {
-      return rv;
+      goto out;
     }
     if (rv != 0) {
-      b->len = 0;
-      put_head(b, name, false);
-      put_key(b, "error");
-      {
-        struct cty_buf m;
-        soupc__cty_buf_init(&m);
-        soupc__cty_buf_puts(&m, "result is not representable as JSON: ");
-        soupc__cty_buf_puts(&m, json_err);
-        soupc__cty_json_quote(b, m.oom ? "" : (const char *)m.p, m.len);
-        soupc__cty_buf_dispose(&m);
-      }
-      soupc__cty_buf_puts(b, ",\"unknown\":false,\"null\":false}");
-      return 0;
+      put_unrepresentable(b, name, json_err);
+      rv = 0;
+      goto out;
     }
-    soupc__cty_buf_puts(b, soupc__fn_null_p(v)
-                               ? ",\"unknown\":false,\"null\":true"
-                               : ",\"unknown\":false,\"null\":false");
-    put_key(b, "msgpack");
-    soupc__cty_buf_putc(b, '"');
-    for (i = 0; i < mp_len; i += 3) {
-      uint32_t x = (uint32_t)mp[i] << 16;
-      if (i + 1 < mp_len) {
-        x |= (uint32_t)mp[i + 1] << 8;
-      }
-      if (i + 2 < mp_len) {
-        x |= mp[i + 2];
-      }
-      soupc__cty_buf_putc(b, (uint8_t)b64[(x >> 18) & 63]);
-      soupc__cty_buf_putc(b, (uint8_t)b64[(x >> 12) & 63]);
-      soupc__cty_buf_putc(b,
-                          i + 1 < mp_len ? (uint8_t)b64[(x >> 6) & 63] : '=');
-      soupc__cty_buf_putc(b, i + 2 < mp_len ? (uint8_t)b64[x & 63] : '=');
-    }
-    soupc__cty_buf_putc(b, '"');
-    soupc__cty_buf_putc(b, '}');
+    rv = soupc_cty_base64_encode(&b64, &bl, mp, mp_len);
     soupc_cty_free_bytes(mp);
-    return 0;
+    if (rv != 0) {
+      goto out;
+    }
+    put_head(b, name, true);
+    put_key(b, "type");
+    soupc__cty_buf_put(b, tj.p, tj.len);
+    put_tail(b, false, cty_is_null(v), marks);
+    put_key(b, "msgpack");
+    soupc__cty_json_quote(b, b64, bl);
+    soupc__cty_buf_putc(b, '}');
+    soupc_cty_free_bytes(b64);
   }
+out:
+  soupc__cty_buf_dispose(&tj);
+  soupc_cty_marks_free(marks);
+  soupc_cty_value_free(v);
+  return rv;
 }
 
 int soupc_cty_call_result_to_json(char **out, size_t *len_out, const char *name,

@@ -80,7 +80,8 @@ static void to_civil(struct civil *c, const struct go_time *t) {
 /* time.Date(...) in a fixed zone of @p off seconds. */
 static void from_civil(struct go_time *t, int64_t y, int m, int d, int hh,
                        int mm, int ss, int32_t nsec, int32_t off) {
-  t->sec = days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss - off;
+  t->sec = days_from_civil(y, m, d) * 86400 + (int64_t)hh * 3600 +
+           (int64_t)mm * 60 + ss - off;
   t->nsec = nsec;
   t->off = off;
 }
@@ -436,10 +437,8 @@ static int parse_timestamp(struct go_time *t, struct fn_ctx *c, long arg,
       e.message[0] != '\0') {
     return soupc__fn_fail(c, arg, "not a valid RFC3339 timestamp%s", e.message);
   }
-  if (strcmp(e.message, ": extra text: ") == 0 && e.layout_elem[0] == '\0') {
-    /* LayoutElem "" with a value: the "timestamp segment" case */
-    what = "timestamp segment";
-  } else if (strcmp(e.layout_elem, "2006") == 0) {
+  /* LayoutElem "" with a value (extra text) is a "timestamp segment". */
+  if (strcmp(e.layout_elem, "2006") == 0) {
     what = "year";
   } else if (strcmp(e.layout_elem, "01") == 0) {
     what = "month";
@@ -712,9 +711,9 @@ static void time_add(struct go_time *t, int64_t d) {
 static int timeadd_impl(struct soupc_cty_value **out, struct fn_ctx *c,
                         struct soupc_cty_value *const *a, size_t n,
                         const struct soupc_cty_type *ret) {
-  struct go_time t;
+  struct go_time t = {0, 0, 0};
   struct cty_buf b;
-  int64_t d;
+  int64_t d = 0;
   int rv = parse_timestamp(&t, c, -1, a[0]->u.str.s, a[0]->u.str.len);
 
   if (rv == 0) {
@@ -792,10 +791,7 @@ static int put_verb(struct cty_buf *b, struct fn_ctx *c, const char *tok,
   switch (tok[0]) {
   case 'Y':
     if (n == 2) {
-      put_int(b,
-              ((cv->year % 100) + 100) % 100 == cv->year % 100 ? cv->year % 100
-                                                               : cv->year % 100,
-              2);
+      put_int(b, cv->year % 100, 2); /* years here are 0..9999 */
     } else if (n == 4) {
       put_int(b, cv->year, 4);
     } else {
@@ -901,7 +897,7 @@ static int formatdate_impl(struct soupc_cty_value **out, struct fn_ctx *c,
                            const struct soupc_cty_type *ret) {
   const char *f = a[0]->u.str.s;
   size_t flen = a[0]->u.str.len, i = 0;
-  struct go_time t;
+  struct go_time t = {0, 0, 0};
   struct civil cv;
   struct cty_buf b;
   int rv = parse_timestamp(&t, c, 1, a[1]->u.str.s, a[1]->u.str.len);

@@ -135,6 +135,10 @@ int soupc__fn_object_type_str(struct soupc_cty_type **out,
 bool soupc__fn_known(const struct soupc_cty_value *v);
 bool soupc__fn_null_p(const struct soupc_cty_value *v);
 bool soupc__fn_wholly_known(const struct soupc_cty_value *v);
+/* Maps a value-model error (soupc_status) to the call's refusal: a
+ * SOUPC_ERR_CTY_PANIC is reported as function.Call reports a panic. */
+int soupc__fn_status(struct fn_ctx *c, long arg, int rv,
+                     const soupc_status *st);
 /* gocty.FromCtyValue(v, &int) (go's int is 64 bits). */
 int soupc__fn_to_int(int64_t *out, struct fn_ctx *c, long arg,
                      const struct soupc_cty_value *v, const char *prefix);
@@ -144,45 +148,6 @@ int soupc__fn_to_float(double *out, struct fn_ctx *c, long arg,
 /* cty Type.FriendlyName() / FriendlyNameForConstraint(). */
 void soupc__fn_friendly(struct cty_buf *b, const struct soupc_cty_type *t,
                         bool constraint);
-
-/* ---- Value.Range and RefinementBuilder (fn_refine.c) ---- */
-enum fn_tri {
-  FN_TRI_UNKNOWN,
-  FN_TRI_TRUE,
-  FN_TRI_FALSE
-};
-enum fn_range_kind {
-  FN_R_DYNAMIC, /* no refinement possible */
-  FN_R_NULLABLE,
-  FN_R_STRING,
-  FN_R_NUMBER,
-  FN_R_COLLECTION
-};
-/* cty.ValueRange; borrows from the value it was read from. */
-struct fn_range {
-  const struct soupc_cty_type *ty;
-  enum fn_tri null;
-  enum fn_range_kind kind;
-  const char *prefix; /* string: known prefix (the whole known string) */
-  size_t prefix_len;
-  const struct cty_num *min, *max; /* number bounds; NULL = none */
-  bool min_inc, max_inc;
-  int64_t len_lo, len_hi; /* collection length; len_hi INT64_MAX = none */
-};
-void soupc__fn_range(struct fn_range *r, const struct soupc_cty_value *v);
-/* RefinementBuilder on an unknown @p v (no-ops on known values and on
- * DynamicVal); then soupc__fn_rf_finish() is NewValue. */
-int soupc__fn_rf_not_null(struct soupc_cty_value *v);
-int soupc__fn_rf_lower(struct soupc_cty_value *v, const struct cty_num *min,
-                       bool inclusive);
-int soupc__fn_rf_upper(struct soupc_cty_value *v, const struct cty_num *max,
-                       bool inclusive);
-int soupc__fn_rf_len_lo(struct soupc_cty_value *v, int64_t min);
-int soupc__fn_rf_len_hi(struct soupc_cty_value *v, int64_t max);
-int soupc__fn_rf_prefix_full(struct soupc_cty_value *v, const char *s,
-                             size_t len);
-/* May replace *v by the known value it is now determined to be. */
-int soupc__fn_rf_finish(struct soupc_cty_value **v);
 
 /* ---- Go's math.Log, math.Exp, math.Pow on amd64 (fn_gomath.c) ---- */
 double soupc__fn_go_log(double x);

@@ -176,30 +176,38 @@ static int modulo_impl(struct soupc_cty_value **out, struct fn_ctx *c,
   return rv;
 }
 
+/* Value.Absolute / Value.Negate: the operand's own marks carry over. */
+static int sign_op(struct soupc_cty_value **out,
+                   const struct soupc_cty_value *v, bool negate) {
+  const struct cty_num *x = num(cty_unmarked(v));
+  struct soupc_cty_value *r = NULL;
+  mpfr_t t;
+  int rv;
+
+  mpfr_init2(t, mpfr_get_prec(x->f));
+  if (negate) {
+    mpfr_neg(t, x->f, MPFR_RNDN);
+  } else {
+    mpfr_abs(t, x->f, MPFR_RNDN);
+  }
+  rv = num_val(&r, t, x->prec);
+  mpfr_clear(t);
+  if (rv != 0) {
+    return rv;
+  }
+  return soupc__cty_with_marks(out, r, cty_is_marked(v) ? v->u.mk.marks : NULL);
+}
+
 static int abs_impl(struct soupc_cty_value **out, struct fn_ctx *c,
                     struct soupc_cty_value *const *a, size_t n,
                     const struct soupc_cty_type *ret) {
-  mpfr_t r;
-  int rv;
-
-  mpfr_init2(r, mpfr_get_prec(num(a[0])->f));
-  mpfr_abs(r, num(a[0])->f, MPFR_RNDN);
-  rv = num_val(out, r, num(a[0])->prec);
-  mpfr_clear(r);
-  return rv;
+  return sign_op(out, a[0], false);
 }
 
 static int negate_impl(struct soupc_cty_value **out, struct fn_ctx *c,
                        struct soupc_cty_value *const *a, size_t n,
                        const struct soupc_cty_type *ret) {
-  mpfr_t r;
-  int rv;
-
-  mpfr_init2(r, mpfr_get_prec(num(a[0])->f));
-  mpfr_neg(r, num(a[0])->f, MPFR_RNDN);
-  rv = num_val(out, r, num(a[0])->prec);
-  mpfr_clear(r);
-  return rv;
+  return sign_op(out, a[0], true);
 }
 
 /* A number from the integer @p i: big.Float.SetInt into a new Float. */
@@ -445,151 +453,94 @@ static int parseint_impl(struct soupc_cty_value **out, struct fn_ctx *c,
   return rv;
 }
 
-/* ---- comparisons (Value.LessThan & co, with Range reasoning) ---- */
+/* ---- comparisons: Value.LessThan / GreaterThan, with Or(Equals) for the
+ * -OrEqualTo forms (the value model decides unknowns from ranges and
+ * carries marks) ---- */
 
-enum tri {
-  T_UNKNOWN,
-  T_TRUE,
-  T_FALSE
-};
+static int compare(struct soupc_cty_value **out, struct fn_ctx *c,
+                   struct soupc_cty_value *const *a, bool greater,
+                   bool or_equal) {
+  struct soupc_cty_value *lt = NULL, *eq = NULL;
+  soupc_status st;
+  int rv;
 
-static bool known_num(const struct soupc_cty_value *v) {
-  return soupc__fn_known(v) && v->type->kind == SOUPC_CTY_NUMBER;
-}
-
-/* Value.LessThan: @return known true/false, or unknown. */
-static enum tri less(const struct soupc_cty_value *x,
-                     const struct soupc_cty_value *y) {
-  struct fn_range rx, ry;
-
-  if (known_num(x) && known_num(y)) {
-    return mpfr_cmp(num(x)->f, num(y)->f) < 0 ? T_TRUE : T_FALSE;
-  }
-  soupc__fn_range(&rx, x);
-  soupc__fn_range(&ry, y);
-  if (rx.kind == FN_R_NUMBER && ry.kind == FN_R_NUMBER) {
-    /* Bounds are treated as exclusive, as go-cty does (conservative). */
-    if (rx.max != NULL && ry.min != NULL &&
-        mpfr_cmp(rx.max->f, ry.min->f) < 0) {
-      return T_TRUE;
-    }
-    if (rx.min != NULL && ry.max != NULL &&
-        mpfr_cmp(rx.min->f, ry.max->f) > 0) {
-      return T_FALSE;
-    }
-  }
-  return T_UNKNOWN;
-}
-
-/* ValueRange.Includes(v) for a known number v: false when v is outside
- * the refined bounds. */
-static bool excludes(const struct fn_range *r,
-                     const struct soupc_cty_value *v) {
-  if (r->kind != FN_R_NUMBER) {
-    return false;
-  }
-  if (r->min != NULL) {
-    int cmp = mpfr_cmp(num(v)->f, r->min->f);
-    if (r->min_inc ? cmp < 0 : cmp <= 0) {
-      return true;
-    }
-  }
-  if (r->max != NULL) {
-    int cmp = mpfr_cmp(num(v)->f, r->max->f);
-    if (r->max_inc ? cmp > 0 : cmp >= 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
-/* Value.Equals restricted to numbers (and DynamicVal). */
-static enum tri num_equals(const struct soupc_cty_value *x,
-                           const struct soupc_cty_value *y) {
-  struct fn_range r;
-
-  if (known_num(x) && known_num(y)) {
-    return soupc__cty_num_equal(num(x), num(y)) == 1 ? T_TRUE : T_FALSE;
-  }
-  if (known_num(x)) {
-    soupc__fn_range(&r, y);
-    if (excludes(&r, x)) {
-      return T_FALSE;
-    }
-  } else if (known_num(y)) {
-    soupc__fn_range(&r, x);
-    if (excludes(&r, y)) {
-      return T_FALSE;
-    }
-  }
-  return T_UNKNOWN;
-}
-
-static enum tri tri_or(enum tri a, enum tri b) {
-  if (a == T_TRUE || b == T_TRUE) {
-    return T_TRUE;
-  }
-  return (a == T_UNKNOWN || b == T_UNKNOWN) ? T_UNKNOWN : T_FALSE;
-}
-
-static int tri_val(struct soupc_cty_value **out, enum tri t) {
-  if (t == T_UNKNOWN) {
-    int rv = soupc_cty_value_unknown(out, soupc__cty_type_prim(SOUPC_CTY_BOOL));
+  soupc_status_clear(&st);
+  rv = soupc__cty_num_less(&lt, a[0], a[1], greater, &st);
+  if (rv == 0 && or_equal) {
+    rv = soupc__cty_equals(&eq, a[0], a[1], &st);
     if (rv == 0) {
-      rv = soupc__fn_rf_not_null(*out);
-      if (rv != 0) {
-        soupc_cty_value_free(*out);
-      }
+      rv = soupc__cty_bool_or(out, lt, eq, &st);
     }
-    return rv;
+    soupc_cty_value_free(lt);
+    soupc_cty_value_free(eq);
+  } else if (rv == 0) {
+    *out = lt;
   }
-  return soupc__fn_bool(out, t == T_TRUE);
+  return soupc__fn_status(c, -1, rv, &st);
 }
 
 static int lessthan_impl(struct soupc_cty_value **out, struct fn_ctx *c,
                          struct soupc_cty_value *const *a, size_t n,
                          const struct soupc_cty_type *ret) {
-  return tri_val(out, less(a[0], a[1]));
+  return compare(out, c, a, false, false);
 }
 
 static int greaterthan_impl(struct soupc_cty_value **out, struct fn_ctx *c,
                             struct soupc_cty_value *const *a, size_t n,
                             const struct soupc_cty_type *ret) {
-  return tri_val(out, less(a[1], a[0]));
+  return compare(out, c, a, true, false);
 }
 
 static int lessthanorequalto_impl(struct soupc_cty_value **out,
                                   struct fn_ctx *c,
                                   struct soupc_cty_value *const *a, size_t n,
                                   const struct soupc_cty_type *ret) {
-  return tri_val(out, tri_or(less(a[0], a[1]), num_equals(a[0], a[1])));
+  return compare(out, c, a, false, true);
 }
 
 static int greaterthanorequalto_impl(struct soupc_cty_value **out,
                                      struct fn_ctx *c,
                                      struct soupc_cty_value *const *a, size_t n,
                                      const struct soupc_cty_type *ret) {
-  return tri_val(out, tri_or(less(a[1], a[0]), num_equals(a[0], a[1])));
+  return compare(out, c, a, true, true);
 }
 
-/* ---- bool.go ---- */
+/* ---- bool.go: Value.Not/And/Or take their operands' own marks ---- */
+
+static int bool_result(struct soupc_cty_value **out, bool b,
+                       const struct soupc_cty_value *x,
+                       const struct soupc_cty_value *y) {
+  struct soupc_cty_marks *m = NULL;
+  int rv = soupc__cty_marks_union(&m, cty_is_marked(x) ? x->u.mk.marks : NULL,
+                                  y != NULL && cty_is_marked(y) ? y->u.mk.marks
+                                                                : NULL);
+
+  if (rv != 0) {
+    return rv;
+  }
+  rv = soupc__cty_with_marks(out, soupc__cty_bool_val(b), m);
+  soupc_cty_marks_free(m);
+  return rv;
+}
 
 static int not_impl(struct soupc_cty_value **out, struct fn_ctx *c,
                     struct soupc_cty_value *const *a, size_t n,
                     const struct soupc_cty_type *ret) {
-  return soupc__fn_bool(out, !a[0]->u.b);
+  return bool_result(out, !cty_unmarked(a[0])->u.b, a[0], NULL);
 }
 
 static int and_impl(struct soupc_cty_value **out, struct fn_ctx *c,
                     struct soupc_cty_value *const *a, size_t n,
                     const struct soupc_cty_type *ret) {
-  return soupc__fn_bool(out, a[0]->u.b && a[1]->u.b);
+  return bool_result(out, cty_unmarked(a[0])->u.b && cty_unmarked(a[1])->u.b,
+                     a[0], a[1]);
 }
 
 static int or_impl(struct soupc_cty_value **out, struct fn_ctx *c,
                    struct soupc_cty_value *const *a, size_t n,
                    const struct soupc_cty_type *ret) {
-  return soupc__fn_bool(out, a[0]->u.b || a[1]->u.b);
+  return bool_result(out, cty_unmarked(a[0])->u.b || cty_unmarked(a[1])->u.b,
+                     a[0], a[1]);
 }
 
 #define DYN SOUPC_CTY_PARAM_ALLOW_DYNAMIC

@@ -121,29 +121,38 @@ static int strlen_impl(struct soupc_cty_value **out, struct fn_ctx *c,
 
   if (!soupc__fn_known(a[0])) {
     /* The prefix of a refined unknown string bounds its length. */
-    struct soupc_cty_value *v = NULL;
-    struct fn_range r;
-    struct cty_num min;
+    struct soupc_cty_value *v = NULL, *min = NULL;
+    soupc_cty_refiner *b = NULL;
+    soupc_cty_range *r = NULL;
+    soupc_status st;
+    const char *p;
+    size_t plen;
+    soupc_status_clear(&st);
     rv = soupc__fn_unknown(&v, ret);
     if (rv != 0) {
       return rv;
     }
-    soupc__fn_range(&r, a[0]);
-    if (r.kind == FN_R_STRING) {
-      mpfr_init2(min.f, 64);
-      mpfr_set_uj(min.f,
-                  (uintmax_t)soupc__fn_grapheme_count(r.prefix, r.prefix_len),
-                  MPFR_RNDN);
-      min.prec = 64;
-      rv = soupc__fn_rf_lower(v, &min, true);
-      mpfr_clear(min.f);
+    rv = soupc_cty_value_range(&r, a[0], &st);
+    if (rv == 0 && soupc_cty_range_type(r)->kind == SOUPC_CTY_STRING) {
+      rv = soupc_cty_range_string_prefix(r, &p, &plen, &st);
       if (rv == 0) {
-        rv = soupc__fn_rf_finish(&v);
+        rv = soupc__fn_int(&min, (int64_t)soupc__fn_grapheme_count(p, plen));
       }
-      if (rv != 0) {
+      if (rv == 0) {
+        rv = soupc_cty_refine_begin(&b, v);
+      }
+      if (rv == 0) {
+        soupc_cty_refine_number_lower_bound(b, min, 1);
         soupc_cty_value_free(v);
-        return rv;
+        v = NULL;
+        rv = soupc_cty_refine_finish(&v, b, &st);
       }
+      soupc_cty_value_free(min);
+    }
+    soupc_cty_range_free(r);
+    if (rv != 0) {
+      soupc_cty_value_free(v);
+      return soupc__fn_status(c, -1, rv, &st);
     }
     *out = v;
     return 0;
@@ -265,22 +274,35 @@ static int sort_impl(struct soupc_cty_value **out, struct fn_ctx *c,
   if (!soupc__fn_wholly_known(l)) {
     /* The order is not known yet, but the length is. */
     struct soupc_cty_value *v = NULL;
-    struct fn_range r;
-    soupc__fn_range(&r, l);
-    rv = soupc__fn_unknown(&v, ret);
-    if (rv != 0) {
-      return rv;
-    }
-    rv = soupc__fn_rf_len_lo(v, r.len_lo);
+    soupc_cty_refiner *b = NULL;
+    soupc_cty_range *r = NULL;
+    soupc_status st;
+    int64_t lo = 0, hi = INT64_MAX;
+    soupc_status_clear(&st);
+    rv = soupc_cty_value_range(&r, l, &st);
     if (rv == 0) {
-      rv = soupc__fn_rf_len_hi(v, r.len_hi);
+      rv = soupc_cty_range_length_lower_bound(r, &lo, &st);
     }
     if (rv == 0) {
-      rv = soupc__fn_rf_finish(&v);
+      rv = soupc_cty_range_length_upper_bound(r, &hi, &st);
+    }
+    soupc_cty_range_free(r);
+    if (rv == 0) {
+      rv = soupc__fn_unknown(&v, ret);
+    }
+    if (rv == 0) {
+      rv = soupc_cty_refine_begin(&b, v);
+    }
+    if (rv == 0) {
+      soupc_cty_refine_collection_length_lower_bound(b, lo);
+      soupc_cty_refine_collection_length_upper_bound(b, hi);
+      soupc_cty_value_free(v);
+      v = NULL;
+      rv = soupc_cty_refine_finish(&v, b, &st);
     }
     if (rv != 0) {
       soupc_cty_value_free(v);
-      return rv;
+      return soupc__fn_status(c, -1, rv, &st);
     }
     *out = v;
     return 0;

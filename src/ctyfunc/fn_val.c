@@ -35,8 +35,7 @@ static void fn_types_init(void) {
   fn_types[FN_T_LIST_NUMBER] = coll(SOUPC_CTY_LIST, SOUPC_CTY_NUMBER);
   fn_types[FN_T_LIST_DYNAMIC] = coll(SOUPC_CTY_LIST, SOUPC_CTY_DYNAMIC);
   fn_types[FN_T_SET_DYNAMIC] = coll(SOUPC_CTY_SET, SOUPC_CTY_DYNAMIC);
-  /* TODO(ctymodel): stdlib.Bytes once capsule types land. */
-  fn_types[FN_T_BYTES] = NULL;
+  fn_types[FN_T_BYTES] = (struct soupc_cty_type *)soupc_cty_type_bytes();
 }
 
 const struct soupc_cty_type *soupc__fn_type(enum fn_type_id id) {
@@ -81,7 +80,8 @@ int soupc__fn_int(struct soupc_cty_value **out, int64_t i) {
 }
 
 int soupc__fn_bool(struct soupc_cty_value **out, bool b) {
-  return soupc_cty_value_bool(out, b);
+  *out = soupc__cty_bool_val(b); /* cty.True / cty.False, immortal */
+  return 0;
 }
 
 int soupc__fn_null(struct soupc_cty_value **out,
@@ -91,112 +91,17 @@ int soupc__fn_null(struct soupc_cty_value **out,
 
 int soupc__fn_unknown(struct soupc_cty_value **out,
                       const struct soupc_cty_type *t) {
+  if (t->kind == SOUPC_CTY_DYNAMIC) {
+    *out = soupc__cty_dynamic_val();
+    return 0;
+  }
   return soupc_cty_value_unknown(out, t);
 }
 
-static struct cty_refine *refine_dup(const struct cty_refine *r) {
-  return soupc__cty_refine_dup(r);
-}
-
-/* Copies the collection payload of @p v into @p d. */
-/* NOLINTNEXTLINE(misc-no-recursion): values nest at most CTY_MAX_DEPTH */
-static int dup_items(struct soupc_cty_value *d,
-                     const struct soupc_cty_value *v) {
-  size_t i, n = v->u.c.n;
-
-  d->u.c.items = FN_PTR_ARRAY(n);
-  if (d->u.c.items == NULL) {
-    return SOUPC_ERR_NOMEM;
-  }
-  if (v->u.c.keys != NULL) {
-    d->u.c.keys = FN_PTR_ARRAY(n);
-    d->u.c.key_lens = soupc__calloc(n + 1, sizeof(*d->u.c.key_lens));
-    if (d->u.c.keys == NULL || d->u.c.key_lens == NULL) {
-      return SOUPC_ERR_NOMEM;
-    }
-  }
-  for (i = 0; i < n; i++) {
-    int rv = soupc__fn_dup(&d->u.c.items[i], v->u.c.items[i]);
-    if (rv != 0) {
-      return rv;
-    }
-    d->u.c.n = i + 1;
-    if (v->u.c.keys != NULL) {
-      d->u.c.keys[i] = soupc__strndup(v->u.c.keys[i], v->u.c.key_lens[i]);
-      if (d->u.c.keys[i] == NULL) {
-        return SOUPC_ERR_NOMEM;
-      }
-      d->u.c.key_lens[i] = v->u.c.key_lens[i];
-    }
-  }
-  return 0;
-}
-
-/* NOLINTNEXTLINE(misc-no-recursion): values nest at most CTY_MAX_DEPTH */
 int soupc__fn_dup(struct soupc_cty_value **out,
                   const struct soupc_cty_value *v) {
-  struct soupc_cty_value *d;
-  int rv = 0;
-
-  if (v->type->kind == SOUPC_CTY_STRING && (v->flags & CTY_V_NULL) == 0 &&
-      (v->flags & CTY_V_UNKNOWN) == 0) {
-    return soupc__cty_val_string(out, v->u.str.s, v->u.str.len);
-  }
-  /* Values are immutable and shared since the value model became
-   * reference-counted; marked values and capsules are shared as they are
-   * (their payloads cannot be copied). */
-  if (v->flags & CTY_V_MARKED || v->type->kind == SOUPC_CTY_CAPSULE ||
-      v->refs < 0) {
-    *out = soupc_cty_value_ref(v);
-    return 0;
-  }
-  d = soupc__cty_val_alloc(soupc__cty_type_ref(v->type),
-                           v->flags & ~CTY_V_INLINE);
-  if (d == NULL) {
-    return SOUPC_ERR_NOMEM;
-  }
-  if (v->refine != NULL) {
-    d->refine = refine_dup(v->refine);
-    if (d->refine == NULL) {
-      soupc_cty_value_free(d);
-      return SOUPC_ERR_NOMEM;
-    }
-  }
-  if ((v->flags & (CTY_V_NULL | CTY_V_UNKNOWN)) == 0) {
-    switch (v->type->kind) {
-    case SOUPC_CTY_NUMBER:
-      d->u.num = soupc__fn_num_new(v->u.num->prec);
-      if (d->u.num != NULL) {
-        mpfr_set(d->u.num->f, v->u.num->f, MPFR_RNDN);
-      }
-      rv = d->u.num == NULL ? SOUPC_ERR_NOMEM : 0;
-      break;
-    case SOUPC_CTY_BOOL:
-      d->u.b = v->u.b;
-      break;
-    case SOUPC_CTY_STRING:
-    case SOUPC_CTY_DYNAMIC:
-      break;
-    default:
-      rv = dup_items(d, v);
-      break;
-    }
-  }
-  if (rv != 0) {
-    soupc_cty_value_free(d);
-    return rv;
-  }
-  *out = d;
+  *out = soupc__cty_val_ref(v); /* values are immutable and shared */
   return 0;
-}
-
-static void free_items(struct soupc_cty_value **items, size_t n) {
-  size_t i;
-
-  for (i = 0; i < n; i++) {
-    soupc_cty_value_free(items[i]);
-  }
-  soupc__free(items);
 }
 
 int soupc__fn_list_type(struct soupc_cty_type **out,
@@ -208,124 +113,49 @@ int soupc__fn_list_type(struct soupc_cty_type **out,
 int soupc__fn_list(struct soupc_cty_value **out,
                    const struct soupc_cty_type *elem,
                    struct soupc_cty_value **items, size_t n) {
-  struct soupc_cty_type *t = NULL;
-  struct soupc_cty_value *v;
-  int rv;
-
-  /* cty.ListVal: the first element not of dynamic type decides. */
-  if (n > 0) {
-    size_t i;
-    for (i = 0; i < n; i++) {
-      if (items[i]->type->kind != SOUPC_CTY_DYNAMIC) {
-        elem = items[i]->type;
-        break;
-      }
-    }
-  }
-  rv = soupc__fn_list_type(&t, elem);
-  if (rv != 0) {
-    free_items(items, n);
-    return rv;
-  }
   if (n == 0) {
     soupc__free(items);
-    items = NULL;
+    return soupc__cty_empty_coll(out, SOUPC_CTY_LIST, elem);
   }
-  v = soupc__cty_val_alloc(t, 0);
-  if (v == NULL) {
-    free_items(items, n);
-    return SOUPC_ERR_NOMEM;
-  }
-  v->u.c.items = items;
-  v->u.c.n = n;
-  *out = v;
-  return 0;
+  return soupc__cty_list_val(out, SOUPC_CTY_LIST, items, n, NULL);
 }
 
 int soupc__fn_tuple(struct soupc_cty_value **out,
                     struct soupc_cty_value **items, size_t n) {
-  struct soupc_cty_type **ts, *t = NULL;
-  struct soupc_cty_value *v;
-  size_t i;
-  int rv;
-
-  ts = FN_PTR_ARRAY(n);
-  if (ts == NULL) {
-    free_items(items, n);
-    return SOUPC_ERR_NOMEM;
-  }
-  for (i = 0; i < n; i++) {
-    ts[i] = soupc__cty_type_ref(items[i]->type);
-  }
-  rv = soupc__cty_type_new_tuple(&t, ts, n);
-  soupc__free(ts);
-  if (rv != 0) {
-    free_items(items, n);
-    return rv;
-  }
-  v = soupc__cty_val_alloc(t, 0);
-  if (v == NULL) {
-    free_items(items, n);
-    return SOUPC_ERR_NOMEM;
-  }
-  v->u.c.items = items;
-  v->u.c.n = n;
-  *out = v;
-  return 0;
+  return soupc__cty_tuple_val(out, items, n);
 }
 
 int soupc__fn_object(struct soupc_cty_value **out, const char *const *names,
                      const size_t *name_lens, struct soupc_cty_value **items,
                      size_t n) {
-  struct soupc_cty_type **ts = NULL, *t = NULL;
-  struct soupc_cty_value *v;
-  char **nm = NULL;
-  size_t *lens = NULL;
+  char **nm = FN_PTR_ARRAY(n);
+  size_t *lens = soupc__calloc(n + 1, sizeof(*lens));
   size_t i;
-  int rv = SOUPC_ERR_NOMEM;
 
-  ts = FN_PTR_ARRAY(n);
-  nm = FN_PTR_ARRAY(n);
-  lens = soupc__calloc(n + 1, sizeof(*lens));
-  if (ts == NULL || nm == NULL || lens == NULL) {
-    goto fail;
+  if (nm == NULL || lens == NULL) {
+    goto nomem;
   }
   for (i = 0; i < n; i++) {
     nm[i] = soupc__strndup(names[i], name_lens[i]);
-    if (nm[i] == NULL) {
-      goto fail;
-    }
     lens[i] = name_lens[i];
-    ts[i] = soupc__cty_type_ref(items[i]->type);
+    if (nm[i] == NULL) {
+      goto nomem;
+    }
   }
-  rv = soupc__cty_type_new_object(&t, nm, lens, ts, NULL, n);
-  nm = NULL; /* taken, even on failure */
-  ts = NULL;
-  if (rv != 0) {
-    goto fail;
-  }
-  soupc__free(lens);
-  v = soupc__cty_val_alloc(t, 0);
-  if (v == NULL) {
-    free_items(items, n);
-    return SOUPC_ERR_NOMEM;
-  }
-  v->u.c.items = items;
-  v->u.c.n = n;
-  *out = v;
-  return 0;
-fail:
+  return soupc__cty_object_val(out, nm, lens, items, n);
+nomem:
   if (nm != NULL) {
     for (i = 0; i < n; i++) {
       soupc__free(nm[i]);
-      soupc_cty_type_free(ts[i]);
     }
   }
   soupc__free(nm);
-  soupc__free(ts);
   soupc__free(lens);
-  free_items(items, n);
-  return rv;
+  for (i = 0; i < n; i++) {
+    soupc_cty_value_free(items[i]);
+  }
+  soupc__free(items);
+  return SOUPC_ERR_NOMEM;
 }
 
 int soupc__fn_tuple_type_n(struct soupc_cty_type **out,
@@ -385,29 +215,29 @@ fail:
 /* ---- predicates ---- */
 
 bool soupc__fn_known(const struct soupc_cty_value *v) {
-  return (v->flags & CTY_V_UNKNOWN) == 0;
+  return cty_is_known(v);
 }
 
 bool soupc__fn_null_p(const struct soupc_cty_value *v) {
-  return (v->flags & CTY_V_NULL) != 0;
+  return cty_is_null(v);
 }
 
-/* NOLINTNEXTLINE(misc-no-recursion): values nest at most CTY_MAX_DEPTH */
 bool soupc__fn_wholly_known(const struct soupc_cty_value *v) {
-  size_t i;
+  return soupc__cty_wholly_known(v);
+}
 
-  if ((v->flags & CTY_V_UNKNOWN) != 0) {
-    return false;
+int soupc__fn_status(struct fn_ctx *c, long arg, int rv,
+                     const soupc_status *st) {
+  if (rv == 0 || rv == SOUPC_ERR_NOMEM) {
+    return rv;
   }
-  if ((v->flags & CTY_V_NULL) != 0 || v->type->kind < SOUPC_CTY_LIST) {
-    return true;
+  if (rv == SOUPC_ERR_CTY_PANIC) {
+    /* function.Call recovers the panic and reports it (without Go's
+     * stack trace here). */
+    return soupc__fn_fail(c, arg, "panic in function implementation: %s",
+                          st->message);
   }
-  for (i = 0; i < v->u.c.n; i++) {
-    if (!soupc__fn_wholly_known(v->u.c.items[i])) {
-      return false;
-    }
-  }
-  return true;
+  return soupc__fn_fail(c, arg, "%s", st->message);
 }
 
 /* ---- gocty.FromCtyValue for Go's int and float64 ---- */
@@ -458,45 +288,7 @@ int soupc__fn_to_float(double *out, struct fn_ctx *c, long arg,
 
 /* ---- names of types ---- */
 
-/* NOLINTNEXTLINE(misc-no-recursion): values nest at most CTY_MAX_DEPTH */
 void soupc__fn_friendly(struct cty_buf *b, const struct soupc_cty_type *t,
                         bool constraint) {
-  if (t->kind == SOUPC_CTY_CAPSULE) {
-    soupc__cty_type_friendly(b, t, constraint); /* the capsule's name */
-    return;
-  }
-  switch (t->kind) {
-  case SOUPC_CTY_STRING:
-    soupc__cty_buf_puts(b, "string");
-    return;
-  case SOUPC_CTY_NUMBER:
-    soupc__cty_buf_puts(b, "number");
-    return;
-  case SOUPC_CTY_BOOL:
-    soupc__cty_buf_puts(b, "bool");
-    return;
-  case SOUPC_CTY_DYNAMIC:
-    soupc__cty_buf_puts(b, constraint ? "any type" : "dynamic");
-    return;
-  case SOUPC_CTY_LIST:
-  case SOUPC_CTY_SET:
-  case SOUPC_CTY_MAP:
-    soupc__cty_buf_puts(b, t->kind == SOUPC_CTY_LIST  ? "list of "
-                           : t->kind == SOUPC_CTY_SET ? "set of "
-                                                      : "map of ");
-    if (constraint && t->elem->kind == SOUPC_CTY_DYNAMIC) {
-      soupc__cty_buf_puts(b, "any single type");
-    } else {
-      soupc__fn_friendly(b, t->elem, constraint);
-    }
-    return;
-  case SOUPC_CTY_TUPLE:
-    soupc__cty_buf_puts(b, "tuple");
-    return;
-  case SOUPC_CTY_OBJECT:
-    soupc__cty_buf_puts(b, "object");
-    return;
-  case SOUPC_CTY_CAPSULE:
-    return;
-  }
+  soupc__cty_type_friendly(b, t, constraint);
 }

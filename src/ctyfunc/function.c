@@ -63,66 +63,22 @@ void soupc_cty_call_error_dispose(soupc_cty_call_error *e) {
   e->arg_index = -1;
 }
 
-/* ---- Type.TestConformance (cty/type_conform.go): the first error ---- */
+/* Type.TestConformance: its first error's message, or NULL (malloc'd). */
+static int conform_error(char **msg_out, const struct soupc_cty_type *given,
+                         const struct soupc_cty_type *want) {
+  soupc_cty_path_errors *errs = NULL;
+  int rv = soupc_cty_type_test_conformance(&errs, given, want);
 
-/* NOLINTNEXTLINE(misc-no-recursion): values nest at most CTY_MAX_DEPTH */
-static bool conform(struct cty_buf *msg, const struct soupc_cty_type *given,
-                    const struct soupc_cty_type *want) {
-  size_t i;
-
-  if (want->kind == SOUPC_CTY_DYNAMIC || soupc__cty_type_equal(given, want)) {
-    return true;
+  *msg_out = NULL;
+  if (rv != 0) {
+    return rv;
   }
-  if (given->kind == SOUPC_CTY_OBJECT && want->kind == SOUPC_CTY_OBJECT) {
-    /* Go ranges over maps here, so with several errors the first one is
-     * random there; ours is the first in name order. */
-    for (i = 0; i < given->n; i++) {
-      if (soupc__cty_type_attr(want, given->names[i], given->name_lens[i]) <
-          0) {
-        soupc__cty_buf_puts(msg, "unsupported attribute ");
-        soupc__cty_go_quote(msg, given->names[i], given->name_lens[i]);
-        return false;
-      }
-    }
-    for (i = 0; i < want->n; i++) {
-      if (soupc__cty_type_attr(given, want->names[i], want->name_lens[i]) < 0) {
-        soupc__cty_buf_puts(msg, "missing required attribute ");
-        soupc__cty_go_quote(msg, want->names[i], want->name_lens[i]);
-        return false;
-      }
-    }
-    for (i = 0; i < want->n; i++) {
-      long g = soupc__cty_type_attr(given, want->names[i], want->name_lens[i]);
-      if (!conform(msg, given->elems[g], want->elems[i])) {
-        return false;
-      }
-    }
-    return true;
+  if (soupc_cty_path_errors_count(errs) > 0) {
+    *msg_out = soupc__strdup(soupc_cty_path_errors_message(errs, 0));
+    rv = *msg_out == NULL ? SOUPC_ERR_NOMEM : 0;
   }
-  if (given->kind == SOUPC_CTY_TUPLE && want->kind == SOUPC_CTY_TUPLE) {
-    if (given->n != want->n) {
-      char t[96];
-      snprintf(t, sizeof(t), "%zu elements are required, but got %zu", want->n,
-               given->n);
-      soupc__cty_buf_puts(msg, t);
-      return false;
-    }
-    for (i = 0; i < want->n; i++) {
-      if (!conform(msg, given->elems[i], want->elems[i])) {
-        return false;
-      }
-    }
-    return true;
-  }
-  if (given->kind == want->kind &&
-      (given->kind == SOUPC_CTY_LIST || given->kind == SOUPC_CTY_MAP ||
-       given->kind == SOUPC_CTY_SET)) {
-    return conform(msg, given->elem, want->elem);
-  }
-  soupc__fn_friendly(msg, want, false);
-  soupc__cty_buf_puts(msg, " required, but received ");
-  soupc__fn_friendly(msg, given, false);
-  return false;
+  soupc_cty_path_errors_free(errs);
+  return rv;
 }
 
 /* ---- Call ---- */
@@ -132,9 +88,66 @@ static const struct fn_param *param_of(const struct soupc_cty_function *f,
   return i < f->nparams ? &f->params[i] : f->varparam;
 }
 
-/* returnTypeForValues. @p dyn is set (with *ret = dynamic) when an argument
- * of dynamic type meets a parameter that does not accept one. */
+/* The arguments as the implementation sees them: marks removed (deep)
+ * where the parameter does not take marked values, their union kept for
+ * the result. */
+struct call_args {
+  struct soupc_cty_value **v; /* owned references */
+  size_t n;
+  struct soupc_cty_marks *marks; /* NULL = none */
+};
+
+static void call_args_dispose(struct call_args *a) {
+  size_t i;
+
+  for (i = 0; i < a->n; i++) {
+    soupc_cty_value_free(a->v[i]);
+  }
+  soupc__free(a->v);
+  soupc_cty_marks_free(a->marks);
+}
+
+static int call_args_init(struct call_args *a,
+                          const struct soupc_cty_function *f,
+                          struct soupc_cty_value *const *args, size_t n) {
+  size_t i;
+
+  a->v = FN_PTR_ARRAY(n);
+  a->n = 0;
+  a->marks = NULL;
+  if (a->v == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  for (; a->n < n; a->n++) {
+    const struct fn_param *p = param_of(f, a->n);
+    struct soupc_cty_value *v = soupc__cty_val_ref(args[a->n]);
+    i = a->n;
+    if ((p == NULL || (p->flags & SOUPC_CTY_PARAM_ALLOW_MARKED) == 0) &&
+        soupc__cty_contains_marked(v)) {
+      struct soupc_cty_marks *m = NULL, *u = NULL;
+      int rv = soupc__cty_unmark_deep(&a->v[i], &m, v);
+      if (rv == 0) {
+        rv = soupc__cty_marks_union(&u, a->marks, m);
+      }
+      soupc_cty_marks_free(m);
+      if (rv != 0) {
+        return rv;
+      }
+      soupc_cty_marks_free(a->marks);
+      a->marks = u;
+    } else {
+      a->v[i] = v;
+    }
+  }
+  return 0;
+}
+
+/* returnTypeForValues. @p orig are the caller's arguments, @p args the
+ * same without the marks the parameters do not take. @p dyn is set (with
+ * *ret = dynamic) when an argument of dynamic type meets a parameter that
+ * does not accept one. */
 static int return_type(struct soupc_cty_type **ret, bool *dyn, struct fn_ctx *c,
+                       struct soupc_cty_value *const *orig,
                        struct soupc_cty_value *const *args, size_t n) {
   const struct soupc_cty_function *f = c->f;
   size_t i;
@@ -152,14 +165,12 @@ static int return_type(struct soupc_cty_type **ret, bool *dyn, struct fn_ctx *c,
   }
   for (i = 0; i < n; i++) {
     const struct fn_param *p = param_of(f, i);
-    const struct soupc_cty_value *v = args[i];
+    const struct soupc_cty_value *v = orig[i];
     /* go-cty reports a variadic argument's type error with its index
      * among the variadic arguments (function.go uses i, not realI). */
     long idx = i < f->nparams ? (long)i : (long)(i - f->nparams);
 
-    /* TODO(ctymodel): marks. go-cty unmarks (deep) an argument whose
-     * parameter lacks AllowMarked before these checks. */
-    if (soupc__fn_null_p(v) && (p->flags & SOUPC_CTY_PARAM_ALLOW_NULL) == 0) {
+    if (cty_is_null(v) && (p->flags & SOUPC_CTY_PARAM_ALLOW_NULL) == 0) {
       return soupc__fn_fail(c, (long)i, "argument must not be null");
     }
     if (v->type->kind == SOUPC_CTY_DYNAMIC) {
@@ -169,12 +180,16 @@ static int return_type(struct soupc_cty_type **ret, bool *dyn, struct fn_ctx *c,
         return 0;
       }
     } else {
-      struct cty_buf msg;
-      soupc__cty_buf_init(&msg);
-      if (!conform(&msg, v->type, soupc__fn_type(p->type))) {
-        return soupc__fn_fail_buf(c, idx, &msg);
+      char *msg = NULL;
+      int rv = conform_error(&msg, v->type, soupc__fn_type(p->type));
+      if (rv != 0) {
+        return rv;
       }
-      soupc__cty_buf_dispose(&msg);
+      if (msg != NULL) {
+        rv = soupc__fn_fail(c, idx, "%s", msg);
+        soupc__free(msg);
+        return rv;
+      }
     }
   }
   if (f->type == NULL) {
@@ -185,25 +200,47 @@ static int return_type(struct soupc_cty_type **ret, bool *dyn, struct fn_ctx *c,
 }
 
 /* Spec.RefineResult, applied to the result as the deferred call in
- * Function.Call does: RefineWith on the unknown (known results are
- * unchanged), then NewValue. */
-static int refine_result(struct soupc_cty_value **v, enum fn_refine r) {
+ * Function.Call does: RefineWith on an unknown (known results come back
+ * unchanged), then NewValue, which may pin the value down. */
+static int refine_result(struct soupc_cty_value **v, struct fn_ctx *c,
+                         enum fn_refine r) {
+  soupc_cty_refiner *b = NULL;
+  soupc_status st;
   int rv;
 
-  if (r == FN_REFINE_NONE || soupc__fn_known(*v) ||
+  if (r == FN_REFINE_NONE || cty_is_known(*v) ||
       (*v)->type->kind == SOUPC_CTY_DYNAMIC) {
     return 0;
   }
-  rv = soupc__fn_rf_not_null(*v);
-  if (rv == 0 && r == FN_REFINE_STRLEN) {
-    struct cty_num zero;
-    mpfr_init2(zero.f, 64);
-    mpfr_set_zero(zero.f, 1);
-    zero.prec = 64;
-    rv = soupc__fn_rf_lower(*v, &zero, true);
-    mpfr_clear(zero.f);
+  rv = soupc_cty_refine_begin(&b, *v);
+  if (rv != 0) {
+    return rv;
   }
-  return rv != 0 ? rv : soupc__fn_rf_finish(v);
+  soupc_cty_refine_not_null(b);
+  if (r == FN_REFINE_STRLEN) {
+    struct soupc_cty_value *zero = NULL;
+    rv = soupc__fn_int(&zero, 0);
+    if (rv == 0) {
+      soupc_cty_refine_number_lower_bound(b, zero, 1);
+      soupc_cty_value_free(zero);
+    }
+  }
+  soupc_status_clear(&st);
+  if (rv == 0) {
+    struct soupc_cty_value *nv = NULL;
+    rv = soupc_cty_refine_finish(&nv, b, &st);
+    b = NULL;
+    if (rv == 0) {
+      soupc_cty_value_free(*v);
+      *v = nv;
+    }
+  }
+  if (b != NULL) {
+    struct soupc_cty_value *nv = NULL;
+    (void)soupc_cty_refine_finish(&nv, b, NULL);
+    soupc_cty_value_free(nv);
+  }
+  return soupc__fn_status(c, -1, rv, &st);
 }
 
 static int call(struct soupc_cty_value **out, struct fn_ctx *c,
@@ -211,28 +248,31 @@ static int call(struct soupc_cty_value **out, struct fn_ctx *c,
   const struct soupc_cty_function *f = c->f;
   struct soupc_cty_type *ret = NULL;
   struct soupc_cty_value *v = NULL;
+  struct call_args a;
   bool dyn, unknown;
   size_t i;
   int rv;
 
-  rv = return_type(&ret, &dyn, c, args, n);
+  rv = call_args_init(&a, f, args, n);
+  if (rv == 0) {
+    rv = return_type(&ret, &dyn, c, args, a.v, n);
+  }
   if (rv != 0) {
+    call_args_dispose(&a);
     return rv;
   }
   unknown = dyn;
   for (i = 0; i < n; i++) {
-    /* TODO(ctymodel): marks: UnmarkDeep unless AllowMarked, and collect
-     * the marks for the result. */
-    if (!soupc__fn_known(args[i]) &&
+    if (!cty_is_known(args[i]) &&
         (param_of(f, i)->flags & SOUPC_CTY_PARAM_ALLOW_UNKNOWN) == 0) {
       unknown = true;
     }
   }
-  if (unknown) {
-    rv = soupc__fn_unknown(&v, ret);
-  } else {
-    rv = f->impl(&v, c, args, n, ret);
+  rv = unknown ? soupc__fn_unknown(&v, ret) : f->impl(&v, c, a.v, n, ret);
+  if (rv == 0 && a.marks != NULL) {
+    rv = soupc__cty_with_marks(&v, v, a.marks);
   }
+  call_args_dispose(&a);
   if (rv != 0) {
     soupc_cty_type_free(ret);
     return rv;
@@ -254,7 +294,7 @@ static int call(struct soupc_cty_value **out, struct fn_ctx *c,
   }
   soupc_cty_type_free(ret);
   if (!dyn) {
-    rv = refine_result(&v, f->refine);
+    rv = refine_result(&v, c, f->refine);
     if (rv != 0) {
       soupc_cty_value_free(v);
       return rv;
@@ -390,8 +430,15 @@ int soupc_cty_function_return_type(soupc_cty_type **out,
     err->message = NULL;
     err->arg_index = -1;
   }
-  rv =
-      return_type(&ret, &dyn, &c, (struct soupc_cty_value *const *)args, nargs);
+  {
+    struct call_args a;
+    rv = call_args_init(&a, f, (struct soupc_cty_value *const *)args, nargs);
+    if (rv == 0) {
+      rv = return_type(&ret, &dyn, &c, (struct soupc_cty_value *const *)args,
+                       a.v, nargs);
+    }
+    call_args_dispose(&a);
+  }
   if (rv == 0) {
     *out = ret;
   }

@@ -175,11 +175,14 @@ def arg_of(ty, values, nullable=True, unknowable=True):
     """An argument of type ty: usually known, sometimes null, unknown (and
     refined, with a go-cty >= 1.13 oracle) or of dynamic type."""
     alts = [values.map(lambda v: known(ty, v))] * 6
+    alts.append(values.map(lambda v: known(ty, {"$marks": ["sensitive"], "$value": v})
+                           if not isinstance(v, dict) else known(ty, v)))
     if nullable:
         alts.append(st.just(null(ty)))
     if unknowable:
         alts.append(st.just(unknown(ty)))
         alts.append(st.just(unknown("dynamic")))
+        alts.append(st.just(dict(unknown(ty), marks=["b"])))
         if MODERN:
             alts.append(refined(ty))
             alts.append(refined(ty))
@@ -295,8 +298,15 @@ DATE_FORMAT = st.one_of(
                      "ZZZZZ", "MMMMM", "hh'h'mm", "x", "YYYYMMDDhhmmss"]))
 
 
+def with_marks(s):
+    """Sometimes marks on the whole argument ("marks") as well."""
+    return st.one_of(s, s, s, st.tuples(s, st.sampled_from([["sensitive"], ["a", "b"]]))
+                     .map(lambda t: dict(t[0], marks=t[1])))
+
+
 def str_list_arg():
-    elem = st.one_of(TEXT, TEXT, TEXT, st.just({"$unknown": True}), st.none())
+    elem = st.one_of(TEXT, TEXT, TEXT, st.just({"$unknown": True}), st.none(),
+                     TEXT.map(lambda t: {"$marks": ["m"], "$value": t}))
     return st.one_of(
         st.lists(TEXT, max_size=5).map(lambda v: known(["list", "string"], v)),
         st.lists(elem, max_size=5).map(lambda v: known(["list", "string"], v)),
