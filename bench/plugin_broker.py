@@ -2,21 +2,26 @@
 """Time brokered call round trips (go-plugin's GRPCBroker): the host serves
 Adder on a new broker id (AcceptAndServe), calls the plugin's AddViaHost, and
 the plugin dials back into the host during that call (Dial), calls Sum and
-answers. One round trip = new listener + ConnInfo + new connection (TLS
-handshake under AutoMTLS) + two unary calls. Cases, alternated in one run:
+answers. One round trip = new listener + ConnInfo (or, multiplexed, a knock
+and a new yamux stream) + new connection (TLS handshake under AutoMTLS) +
+two unary calls. Cases, alternated in one run, each against its Go pair:
 
-  go   broker-host -> broker-plugin       go-plugin 1.0.1 on both sides
-  c    broker_host_c -> broker_plugin_c   soup-c's plugin.h on both sides
+  go plaintext        broker-host -> broker-plugin      go-plugin 1.0.1
+  soup-c plaintext    broker_host_c -> broker_plugin_c  soup-c's plugin.h
+  go mux automtls     mux-host -> mux-plugin            peers/go gpmux: go-plugin
+                                                        1.6's multiplexing on
+                                                        hashicorp/yamux, P-521
+  soup-c mux automtls broker_host_c --multiplex -> broker_plugin_c
+  go mux plaintext / soup-c mux plaintext: the same without TLS
+  soup-c automtls     broker_host_c -> broker_plugin_c under AutoMTLS, not
+                      multiplexed (no Go pair: go-plugin 1.0.1's plugin cannot
+                      dial back under AutoMTLS, see tests/interop/go/
+                      test_broker.py); shown against go plaintext
 
 Each host times its round trips in-process (--bench N) and prints the
 median; this script runs R rounds per case, alternating, and prints the
 median of the medians and the soup-c/Go ratio (target <= 0.60). It only
 measures; nothing is asserted.
-
-go-plugin 1.0.1's plugin cannot dial back under AutoMTLS (its brokered TLS
-config has no ServerName; see tests/interop/go/test_broker.py), so the Go
-pair runs in plaintext only; the soup-c pair runs in both modes and the
-ratio compares plaintext with plaintext.
 
 Usage: bench/plugin_broker.py --build DIR [-n N] [-r R]
   DIR: a soup-c build tree (release preset for numbers that mean anything)
@@ -33,7 +38,7 @@ import tempfile
 
 
 def run(argv, tmp):
-    env = dict(os.environ, TMPDIR=tmp)
+    env = dict(os.environ, TMPDIR=tmp, PLUGIN_UNIX_SOCKET_DIR=tmp)
     r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        env=env, timeout=600)
     m = re.search(rb"summary n=(\d+) median_us=(\d+) p90_us=(\d+)", r.stdout)
@@ -51,30 +56,38 @@ def main():
     b = os.path.abspath(a.build)
     peers = os.path.join(b, "peers-go")
     cdir = os.path.join(b, "tests", "interop", "go")
+    gp = lambda name: os.path.join(peers, name)  # noqa: E731
+    cp = lambda name: os.path.join(cdir, name)  # noqa: E731
+    n = ["--bench", str(a.n), "--"]
+    # name: (argv, the Go case it is compared with)
     cases = {
-        "go plaintext": [os.path.join(peers, "broker-host"), "--no-automtls",
-                         "--bench", str(a.n), "--", os.path.join(peers, "broker-plugin")],
-        "soup-c plaintext": [os.path.join(cdir, "broker_host_c"), "--no-automtls",
-                             "--bench", str(a.n), "--", os.path.join(cdir, "broker_plugin_c")],
-        "soup-c automtls": [os.path.join(cdir, "broker_host_c"),
-                            "--bench", str(a.n), "--", os.path.join(cdir, "broker_plugin_c")],
+        "go plaintext": ([gp("broker-host"), "--no-automtls"] + n + [gp("broker-plugin")], None),
+        "soup-c plaintext": ([cp("broker_host_c"), "--no-automtls"] + n + [cp("broker_plugin_c")],
+                             "go plaintext"),
+        "go mux automtls": ([gp("mux-host")] + n + [gp("mux-plugin")], None),
+        "soup-c mux automtls": ([cp("broker_host_c"), "--multiplex"] + n + [cp("broker_plugin_c")],
+                                "go mux automtls"),
+        "go mux plaintext": ([gp("mux-host"), "--no-automtls"] + n + [gp("mux-plugin")], None),
+        "soup-c mux plaintext": ([cp("broker_host_c"), "--multiplex", "--no-automtls"] + n
+                                 + [cp("broker_plugin_c")], "go mux plaintext"),
+        "soup-c automtls": ([cp("broker_host_c")] + n + [cp("broker_plugin_c")], "go plaintext"),
     }
     res = {k: [] for k in cases}
     with tempfile.TemporaryDirectory(prefix="brk-bench-") as tmp:
         for i in range(a.r):
-            for name, argv in cases.items():
+            for name, (argv, _) in cases.items():
                 res[name].append(run(argv, tmp))
-                print("round %d/%d %-17s median %6d us" % (i + 1, a.r, name, res[name][-1][0]),
+                print("round %d/%d %-20s median %6d us" % (i + 1, a.r, name, res[name][-1][0]),
                       file=sys.stderr)
     print("\nbrokered round trip (AcceptAndServe + call + plugin Dial back + Sum), "
           "%d per run, %d runs per case, alternated" % (a.n, a.r))
-    print("%-18s %12s %12s %8s" % ("case", "median_us", "p90_us", "vs go"))
-    go = statistics.median(m for m, _ in res["go plaintext"])
-    for name in cases:
-        med = statistics.median(m for m, _ in res[name])
+    print("%-21s %10s %10s %8s  %s" % ("case", "median_us", "p90_us", "ratio", "vs"))
+    med = {k: statistics.median(m for m, _ in v) for k, v in res.items()}
+    for name, (_, ref) in cases.items():
         p90 = statistics.median(p for _, p in res[name])
-        print("%-18s %12d %12d %8.2f" % (name, med, p90, med / go))
-    print("target: soup-c plaintext <= 0.60 x go plaintext")
+        ratio = "%.2f" % (med[name] / med[ref]) if ref else "-"
+        print("%-21s %10d %10d %8s  %s" % (name, med[name], p90, ratio, ref or ""))
+    print("target: each soup-c case <= 0.60 x its Go pair")
 
 
 if __name__ == "__main__":

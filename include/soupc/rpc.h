@@ -54,6 +54,33 @@ typedef struct soupc_tls_options {
 #define SOUPC_TLS_OPTIONS_INIT                                                 \
   { .struct_size = sizeof(soupc_tls_options) }
 
+/**
+ * A TLS context built once and shared by many servers (or many channels):
+ * the certificate, key and trust are parsed once, and connections resume
+ * TLS sessions (servers share the ticket key; a client context offers the
+ * newest ticket it was given). For connections that come and go between
+ * the same two peers, such as go-plugin's brokered connections.
+ * Immutable and thread-safe once made.
+ */
+typedef struct soupc_tls_context soupc_tls_context;
+
+/**
+ * Builds a shared context from @p opts (as soupc_server_options.tls or
+ * soupc_channel_options.tls would be; server_name is not used: channels
+ * take it from their own tls options, else the address's host or
+ * "localhost").
+ * @param is_server non-zero for servers, zero for channels
+ * @return 0, SOUPC_ERR_TLS (bad material; @p st says which),
+ *         SOUPC_ERR_NOMEM.
+ */
+SOUPC_EXTERN int soupc_tls_context_new(soupc_tls_context **out,
+                                       const soupc_tls_options *opts,
+                                       int is_server, soupc_status *st);
+
+/** Releases @p ctx; servers and channels made with it keep what they need.
+ * Accepts NULL. */
+SOUPC_EXTERN void soupc_tls_context_free(soupc_tls_context *ctx);
+
 /* ------------------------------------------------------------------ */
 /* Server                                                              */
 /* ------------------------------------------------------------------ */
@@ -120,6 +147,9 @@ typedef struct soupc_server_options {
    * room. 0 = the fd limit (RLIMIT_NOFILE, raised to its hard limit) minus
    * 64. */
   int max_connections;
+  /** A shared server context (soupc_tls_context_new() with is_server);
+   * when set, TLS uses it and @c tls is ignored. Borrowed for the call. */
+  const soupc_tls_context *tls_context;
 } soupc_server_options;
 
 /** Initialiser for soupc_server_options: every field at its default. */
@@ -287,6 +317,10 @@ typedef struct soupc_channel_options {
   const soupc_tls_options *tls;
   /** Connect + TLS + HTTP/2 preface timeout in ms; 0 = 10000. */
   int connect_timeout_ms;
+  /** A shared client context (soupc_tls_context_new(), is_server 0): when
+   * set, TLS uses it (its certificates and session tickets) and @c tls
+   * gives only the server name. Borrowed for the call. */
+  const soupc_tls_context *tls_context;
 } soupc_channel_options;
 
 /** Initialiser for soupc_channel_options: every field at its default. */

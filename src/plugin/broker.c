@@ -80,6 +80,10 @@ struct broker {
   char closed_why[160]; /* why the stream ended, for Dial's error */
   /* Brokered TLS: ours and the peer's PEM, or all NULL for h2c. */
   char *cert_pem, *key_pem, *peer_cert_pem;
+  /* Made from them at first use, once per session (mu): every brokered
+   * server and dial shares them, so the PEM is parsed once and TLS
+   * sessions resume instead of a full handshake per connection. */
+  soupc_tls_context *server_tls, *client_tls;
   char network[8]; /* of our listeners: the main connection's */
   char *socket_dir;
   int min_port, max_port;
@@ -524,18 +528,39 @@ static void brokered_free(struct brokered *bs) {
   soupc__free(bs);
 }
 
+/* The broker's shared TLS context for servers (@p is_server) or dials,
+ * made on first use: ours presented, the peer's the only root and the
+ * required client CA. @return 0 with *out (borrowed), or an error. */
+static int shared_tls(struct broker *b, int is_server,
+                      const soupc_tls_context **out, soupc_status *st) {
+  soupc_tls_options to = SOUPC_TLS_OPTIONS_INIT;
+  soupc_tls_context **slot = is_server ? &b->server_tls : &b->client_tls;
+  int rv = 0;
+
+  pthread_mutex_lock(&b->mu);
+  if (*slot == NULL) {
+    to.cert_pem = b->cert_pem;
+    to.key_pem = b->key_pem;
+    to.ca_pem = b->peer_cert_pem; /* RequireAndVerifyClientCert / RootCAs */
+    rv = soupc_tls_context_new(slot, &to, is_server, st);
+  }
+  *out = *slot;
+  pthread_mutex_unlock(&b->mu);
+  return rv;
+}
+
 /* The server for one id: TLS as the main connection, one worker. */
 static int brokered_server_new(struct broker *b, struct brokered *bs,
                                soupc_status *st) {
   soupc_server_options so = SOUPC_SERVER_OPTIONS_INIT;
-  soupc_tls_options to = SOUPC_TLS_OPTIONS_INIT;
+  int rv;
 
   so.workers = 1;
   if (b->cert_pem != NULL) {
-    to.cert_pem = b->cert_pem;
-    to.key_pem = b->key_pem;
-    to.ca_pem = b->peer_cert_pem; /* RequireAndVerifyClientCert */
-    so.tls = &to;
+    rv = shared_tls(b, 1, &so.tls_context, st);
+    if (rv != 0) {
+      return rv;
+    }
   }
   return soupc_server_new(&bs->srv, &so, st);
 }
@@ -691,7 +716,7 @@ static int take_conn_info(struct broker *b, uint32_t id, int want_ack,
 /* TLS for a brokered dial, as go-plugin: our pair, the peer's cert as the
  * only root, name "localhost". @return 0, or SOUPC_ERR_TLS without the
  * peer's cert. */
-static int dial_tls(const struct broker *b, soupc_channel_options *co,
+static int dial_tls(struct broker *b, soupc_channel_options *co,
                     soupc_tls_options *to, soupc_status *st) {
   if (b->cert_pem == NULL) {
     return 0;
@@ -702,12 +727,9 @@ static int dial_tls(const struct broker *b, soupc_channel_options *co,
                      "(AutoMTLS); this plugin serves TLS without one");
     return SOUPC_ERR_TLS;
   }
-  to->cert_pem = b->cert_pem;
-  to->key_pem = b->key_pem;
-  to->ca_pem = b->peer_cert_pem;
   to->server_name = "localhost";
   co->tls = to;
-  return 0;
+  return shared_tls(b, 0, &co->tls_context, st);
 }
 
 /* go-plugin's muxDial: knock, wait for the ack, open a stream (our dial
@@ -955,6 +977,8 @@ void soupc__broker_free(struct broker *b) {
   if (b->key_pem != NULL) {
     explicit_bzero(b->key_pem, strlen(b->key_pem));
   }
+  soupc_tls_context_free(b->server_tls);
+  soupc_tls_context_free(b->client_tls);
   soupc__free(b->cert_pem);
   soupc__free(b->key_pem);
   soupc__free(b->peer_cert_pem);

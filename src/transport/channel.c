@@ -21,6 +21,7 @@
 #include "base/alloc.h"
 #include "base/options.h"
 #include "tls/tls_context.h"
+#include "transport/tls_shared.h"
 #include "transport/addr.h"
 #include "transport/grpc_wire.h"
 #include "transport/h2_session.h"
@@ -100,6 +101,7 @@ struct soupc_channel {
   size_t max_msg;
   SSL_CTX *ssl_ctx;
   int is_tls;
+  int tls_resumed; /* the handshake resumed a session (tests) */
   char authority[300];
   struct event_base *base;
   struct h2_opq q; /* posted ops; stopped once the I/O thread is done */
@@ -824,7 +826,7 @@ static soupc_channel *channel_new(const struct net_addr *a,
     snprintf(ch->authority, sizeof(ch->authority), "%s:%u", a->host,
              (unsigned)a->port);
   }
-  ch->is_tls = opts->tls != NULL;
+  ch->is_tls = opts->tls != NULL || opts->tls_context != NULL;
   return ch;
 }
 
@@ -848,11 +850,14 @@ static int channel_wrap_socket(soupc_channel *ch, int fd,
     }
     return 0;
   }
-  name = opts->tls->server_name;
+  name = opts->tls != NULL ? opts->tls->server_name : NULL;
   if (name == NULL) {
     name = a->is_unix ? "localhost" : a->host;
   }
   ssl = SSL_new(ch->ssl_ctx);
+  if (ssl != NULL) {
+    soupc__tls_context_resume(ssl); /* shared contexts only */
+  }
   if (ssl == NULL || soupc__tls_client_prepare(ssl, name) != 0 ||
       SSL_set_fd(ssl, fd) != 1) {
     soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "TLS setup failed");
@@ -860,6 +865,7 @@ static int channel_wrap_socket(soupc_channel *ch, int fd,
     goto fail;
   }
   rv = tls_handshake(ssl, fd, deadline, st);
+  ch->tls_resumed = rv == 0 && SSL_session_reused(ssl);
   if (rv != 0) {
     goto fail;
   }
@@ -990,7 +996,15 @@ int soupc_channel_open(soupc_channel **out, const char *address,
     soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
     return SOUPC_ERR_NOMEM;
   }
-  if (ch->is_tls) {
+  if (opts->tls_context != NULL) {
+    ch->ssl_ctx = soupc__tls_context_ref(opts->tls_context, 0);
+    if (ch->ssl_ctx == NULL) {
+      soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                       "tls_context was not made for a channel");
+      channel_stop(ch, 0);
+      return SOUPC_ERR_TLS;
+    }
+  } else if (ch->is_tls) {
     ch->ssl_ctx = soupc__tls_client_ctx_new(opts->tls, st);
     if (ch->ssl_ctx == NULL) {
       channel_stop(ch, 0);
@@ -1024,6 +1038,10 @@ int soupc_channel_open(soupc_channel **out, const char *address,
   }
   channel_stop(ch, 0);
   return rv;
+}
+
+int soupc__channel_tls_resumed(const soupc_channel *ch) {
+  return ch->tls_resumed;
 }
 
 int soupc_channel_is_open(const soupc_channel *ch) {

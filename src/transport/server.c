@@ -17,6 +17,7 @@
 #include "base/alloc.h"
 #include "base/options.h"
 #include "tls/tls_context.h"
+#include "transport/tls_shared.h"
 #include "transport/addr.h"
 #include "transport/server_int.h"
 #include "transport/transport.h"
@@ -497,7 +498,15 @@ int soupc_server_new(soupc_server **out, const soupc_server_options *user_opts,
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     srv->nworkers = n > 0 ? (int)n : 1;
   }
-  if (opts->tls != NULL) {
+  if (opts->tls_context != NULL) {
+    srv->ssl_ctx = soupc__tls_context_ref(opts->tls_context, 1);
+    if (srv->ssl_ctx == NULL) {
+      soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
+                       "tls_context was not made for a server");
+      rv = SOUPC_ERR_TLS;
+      goto fail;
+    }
+  } else if (opts->tls != NULL) {
     srv->ssl_ctx = soupc__tls_server_ctx_new(opts->tls, st);
     if (srv->ssl_ctx == NULL) {
       rv = SOUPC_ERR_TLS;

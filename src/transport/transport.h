@@ -16,6 +16,10 @@ void soupc__transport_init(void);
  * (default 10000 ms; 0 = forever). Call before soupc_server_start(). */
 void soupc__server_set_handshake_timeout(soupc_server *srv, int ms);
 
+/* Tests: non-zero if the channel's TLS handshake resumed a session (a
+ * shared soupc_tls_context's ticket). */
+int soupc__channel_tls_resumed(const soupc_channel *ch);
+
 /* A server-side HTTP/2 connection driven from memory on the calling thread
  * (fuzz_h2_server, tests). Handlers of @p srv run inside feed; @p srv needs
  * methods but no listener and must not be started. */

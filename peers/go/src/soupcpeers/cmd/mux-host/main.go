@@ -5,7 +5,7 @@
 // gRPC connection and every brokered one over it. Same steps and output as
 // broker-host:
 //
-//	mux-host [--no-automtls] [--abuse] -- PLUGIN [ARGS...]
+//	mux-host [--no-automtls] [--abuse] [--bench N] -- PLUGIN [ARGS...]
 //
 // prints "plugin pid=.. tls=.. mux=yes", "add 2+3=5 (host Adder calls:
 // 1)", "echo: hello broker", "kill: 0". --abuse first sends what the
@@ -27,6 +27,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +54,7 @@ func (adder) Sum(ctx context.Context, r *cb.SumRequest) (*cb.SumReply, error) {
 func main() {
 	noMTLS := flag.Bool("no-automtls", false, "disable AutoMTLS")
 	abuse := flag.Bool("abuse", false, "misbehave on some streams first")
+	benchN := flag.Int("bench", 0, "time N brokered round trips")
 	flag.Parse()
 	args := flag.Args()
 	if len(args) > 0 && args[0] == "--" {
@@ -87,14 +89,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "start:", err)
 		os.Exit(1)
 	}
-	ok := run(cmd, stdout, certPEM, keyPEM, *abuse)
+	ok := run(cmd, stdout, certPEM, keyPEM, *abuse, *benchN)
 	fmt.Println("kill: 0")
 	if !ok {
 		os.Exit(1)
 	}
 }
 
-func run(cmd *exec.Cmd, stdout io.Reader, certPEM, keyPEM []byte, abuse bool) bool {
+func run(cmd *exec.Cmd, stdout io.Reader, certPEM, keyPEM []byte, abuse bool, benchN int) bool {
 	done := make(chan error, 1)
 	defer func() {
 		select {
@@ -184,6 +186,9 @@ func run(cmd *exec.Cmd, stdout io.Reader, certPEM, keyPEM []byte, abuse bool) bo
 		return false
 	}
 	calc := cb.NewCalculatorClient(main)
+	if benchN > 0 && !bench(ctx, m, calc, benchN) {
+		return false
+	}
 	ok := true
 	id := m.NextID()
 	srv := m.AcceptAndServe(id, func(s *grpc.Server) { cb.RegisterAdderServer(s, adder{}) })
@@ -232,6 +237,29 @@ func run(cmd *exec.Cmd, stdout io.Reader, certPEM, keyPEM []byte, abuse bool) bo
 		ok = false
 	}
 	return ok
+}
+
+// bench times benchN brokered round trips (serve Adder on a new id, the
+// plugin dials back during AddViaHost) and prints broker-host's summary.
+func bench(ctx context.Context, m *gpmux.Mux, calc cb.CalculatorClient, n int) bool {
+	t := make([]int64, n)
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		id := m.NextID()
+		srv := m.AcceptAndServe(id, func(s *grpc.Server) { cb.RegisterAdderServer(s, adder{}) })
+		rep, err := calc.AddViaHost(ctx, &cb.AddRequest{BrokerId: id, A: int64(i), B: 1})
+		srv.Stop()
+		if err != nil || rep.Sum != int64(i)+1 {
+			fmt.Fprintln(os.Stderr, "AddViaHost:", err)
+			return false
+		}
+		t[i] = time.Since(t0).Microseconds()
+	}
+	sort.Slice(t, func(a, b int) bool { return t[a] < t[b] })
+	fmt.Printf("summary n=%d median_us=%d p90_us=%d min_us=%d max_us=%d\n",
+		n, t[n/2], t[n*9/10], t[0], t[n-1])
+	atomic.StoreInt64(&sumCalls, 0)
+	return true
 }
 
 // misbehave does what one stream may get wrong; the session must live on.
