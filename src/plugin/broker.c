@@ -265,25 +265,11 @@ static int recv_conn_info(struct broker *b, const uint8_t *msg, size_t len) {
     plugin__conn_info__free_unpacked(ci, &soupc__plugin_pb_allocator);
     return 0;
   }
-  p = soupc__calloc(1, sizeof(*p));
+  p = pending_new(ci->service_id, ci->address);
   if (p != NULL) {
-    p->address = soupc__strdup(ci->address != NULL ? ci->address : "");
-    if (p->address == NULL) {
-      soupc__free(p);
-      p = NULL;
-    }
-  }
-  if (p != NULL) {
-    p->id = ci->service_id;
     snprintf(p->network, sizeof(p->network), "%s",
              ci->network != NULL ? ci->network : "");
-    p->expires_ms = soupc__plugin_now_ms() + CONN_INFO_TIMEOUT_MS;
-    pthread_mutex_lock(&b->mu);
-    drop_expired(b, soupc__plugin_now_ms());
-    p->next = b->pending;
-    b->pending = p;
-    pthread_cond_broadcast(&b->cv);
-    pthread_mutex_unlock(&b->mu);
+    add_pending(b, p);
   }
   plugin__conn_info__free_unpacked(ci, &soupc__plugin_pb_allocator);
   return 0;
