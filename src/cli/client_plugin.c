@@ -212,6 +212,7 @@ int client_target_open_plugin(struct client_target *t,
     /* soup-c driving soup-c: make our key while the plugin starts. */
     hopts.client_cert_pipe = is_self(path);
     hopts.skip_host_env = opts->skip_host_env;
+    hopts.multiplex = opts->multiplex;
     if (opts->plugin_sha256 != NULL) {
       if (client_parse_sha256(sum, opts->plugin_sha256, st) != 0) {
         goto done;

@@ -74,11 +74,11 @@ int client_target_open(struct client_target *t,
     return -1;
   }
   if ((opts->address != NULL || opts->reattach != NULL) &&
-      (opts->plugin_sha256 != NULL || opts->skip_host_env)) {
+      (opts->plugin_sha256 != NULL || opts->skip_host_env || opts->multiplex)) {
     /* go-plugin: ErrSecureConfigAndReattach. */
     soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
-                     "--plugin-sha256 and --skip-host-env are for launching "
-                     "a plugin, not for reattaching to one");
+                     "--plugin-sha256, --skip-host-env and --multiplex are for "
+                     "launching a plugin, not for reattaching to one");
     return -1;
   }
   if (opts->address != NULL && strchr(opts->address, '|') == NULL) {

@@ -27,6 +27,7 @@ struct client_options {
   const char *reattach;      /* --reattach JSON (go-plugin ReattachConfig) */
   const char *plugin_sha256; /* --plugin-sha256 HEX (SecureConfig) */
   int skip_host_env;         /* --skip-host-env */
+  int multiplex;             /* --multiplex (GRPCBrokerMultiplex) */
 };
 
 /* A parsed --reattach (client_reattach.c). */

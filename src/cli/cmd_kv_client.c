@@ -31,7 +31,8 @@ enum {
   OPT_LOG_LEVEL,
   OPT_REATTACH,
   OPT_PLUGIN_SHA256,
-  OPT_SKIP_HOST_ENV
+  OPT_SKIP_HOST_ENV,
+  OPT_MULTIPLEX
 };
 
 static const struct option long_options[] = {
@@ -51,6 +52,7 @@ static const struct option long_options[] = {
     {"reattach", required_argument, NULL, OPT_REATTACH},
     {"plugin-sha256", required_argument, NULL, OPT_PLUGIN_SHA256},
     {"skip-host-env", no_argument, NULL, OPT_SKIP_HOST_ENV},
+    {"multiplex", no_argument, NULL, OPT_MULTIPLEX},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -81,6 +83,9 @@ static void print_help(const char *cmd, int is_put) {
       "                          if its SHA-256 is HEX (64 hex digits)\n"
       "  --skip-host-env         go-plugin's SkipHostEnv: the plugin inherits\n"
       "                          none of our environment\n"
+      "  --multiplex             go-plugin >= 1.6 multiplexing\n"
+      "                          (PLUGIN_MULTIPLEX_GRPC): one connection,\n"
+      "                          every gRPC connection a yamux stream\n"
       "  --no-automtls           launch the plugin without AutoMTLS\n"
       "  --handshake-timeout S   seconds to wait for the plugin's handshake\n"
       "                          (default 60)\n"
@@ -196,6 +201,9 @@ static int run(int argc, char **argv, int is_put) {
       break;
     case OPT_SKIP_HOST_ENV:
       copts.skip_host_env = 1;
+      break;
+    case OPT_MULTIPLEX:
+      copts.multiplex = 1;
       break;
     default:
       return CLI_USAGE;

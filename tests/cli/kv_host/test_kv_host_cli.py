@@ -209,6 +209,8 @@ def test_reattach_by_config_json(env, tmp_path):
         assert r.returncode == 1 and b"give one" in r.stderr
         r = cli(env, "get", "rc", "--reattach", cfg, "--skip-host-env")
         assert r.returncode == 1 and b"not for reattaching" in r.stderr
+        r = cli(env, "get", "rc", "--address", line, "--multiplex")
+        assert r.returncode == 1 and b"not for reattaching" in r.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
@@ -250,3 +252,15 @@ def test_skip_host_env(env, tmp_path):
     seen = dump.read_text()
     assert "SOUPC_TEST_MARK" not in seen and "PATH=" not in seen, seen
     assert "BASIC_PLUGIN=hello" in seen and "PLUGIN_PROTOCOL_VERSIONS=1" in seen, seen
+
+
+def test_multiplexed_session_from_the_cli(env):
+    """--multiplex: go-plugin >= 1.6's GRPCBrokerMultiplex, soup-c hosting
+    soup-c over one yamux-multiplexed connection, with and without
+    AutoMTLS."""
+    r = cli(env, "put", "mx", "over yamux", "--multiplex")
+    assert r.returncode == 0, r.stderr
+    r = cli(env, "get", "mx", "--multiplex", "--no-automtls")
+    assert (r.returncode, r.stdout) == (0, b"over yamux"), r.stderr
+    r = cli(env, "get", "missing", "--multiplex")
+    assert r.returncode == 1 and b"NOT_FOUND" in r.stderr
