@@ -29,6 +29,7 @@ for tool in abi-dumper abi-compliance-checker; do
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/soupc-abi-XXXXXX")
+[ $update -eq 0 ] || mkdir -p abi
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 version=$(sed -n 's/^#define SOUPC_VERSION "\(.*\)"$/\1/p' \
