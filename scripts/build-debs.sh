@@ -14,8 +14,12 @@ trap 'rm -rf "$tmp"' EXIT
 version=$(sed -n 's/^project(soupc VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 src=$tmp/soupc-$version
 mkdir "$src"
-git ls-files -z --cached --others --exclude-standard |
-  grep -zv '^build/' | xargs -0 cp --parents -t "$src"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git ls-files -z --cached --others --exclude-standard |
+    grep -zv '^build/' | xargs -0 cp --parents -t "$src"
+else # an unpacked tarball: everything but build trees
+  tar -C . --exclude=./build --exclude='./obj-*' -cf - . | tar -C "$src" -xf -
+fi
 t0=$(date +%s)
 (cd "$src" && DEB_BUILD_OPTIONS="parallel=2 ${DEB_BUILD_OPTIONS:-}" \
   dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1 ||
