@@ -16,6 +16,8 @@ PACKAGES=(
   # interop peers and the conformance suite
   python3 python3-grpcio python3-protobuf python3-grpc-tools python3-pytest
   python3-hypothesis python3-h2 python3-cryptography protobuf-compiler
+  # conformance: xdist runs, the report in a browser, the mutation generator
+  python3-pytest-xdist chromium python3-clang-14
   golang-go golang-goprotobuf-dev
   golang-google-grpc-dev golang-github-hashicorp-go-plugin-dev
   golang-github-hashicorp-yamux-dev libprotobuf-dev

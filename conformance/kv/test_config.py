@@ -175,7 +175,10 @@ def test_plugin_multiplex_grpc(tmp_path, value, seventh):
 
 
 def _free_port_range(n=5):
-    for base in range(20000, 25000, 37):
+    import random
+    bases = list(range(20000, 25000, 37))
+    random.shuffle(bases)  # xdist workers and other engineers' tests take ports too
+    for base in bases:
         ok = True
         for port in range(base, base + n):
             s = socket.socket()

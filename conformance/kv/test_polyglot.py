@@ -29,6 +29,14 @@ def client_available(name):
     return None
 
 
+def _missing_peer(why):
+    """A peer that is not there fails the cell, unless the run allowed it
+    (--allow-missing-peers): never a quietly skipped cell."""
+    if os.environ.get("SOUPC_ALLOW_MISSING_PEERS") != "1":
+        pytest.fail("%s; the suite builds the Go peers at its start (peers/go/build.sh), or pass "
+                    "--allow-missing-peers" % why, pytrace=False)
+
+
 def make_client(name, srv, tmpdir):
     if name == "python-grpcio":
         return GrpcKV(srv.address, srv.client_tls, timeout=30)
@@ -62,7 +70,10 @@ def test_matrix_cell(client_name, server_name, tls, pool, matrix_results, tmp_pa
     cell = {"client": client_name, "server": server_name, "tls": tls.label, "status": "skip",
             "examples": 0, "unexpressible": 0}
     im = servers.make_impl(server_name)
-    why = im.available() or im.supports(tls) or client_available(client_name)
+    why = im.available() or client_available(client_name)
+    if why:
+        _missing_peer(why)
+    why = why or im.supports(tls)
     if why:
         cell["reason"] = why
         matrix_results.append(cell)
@@ -154,6 +165,7 @@ def test_plugin_matrix_cell(host, plugin, automtls, matrix_results, tmp_path):
             "examples": 0, "unexpressible": 0}
     missing = [p for p in (host_bin(host), plugin_argv(plugin)[0]) if not os.access(p, os.X_OK)]
     if missing:
+        _missing_peer("not built: %s" % ", ".join(missing))
         cell["reason"] = "not built: %s" % ", ".join(missing)
         matrix_results.append(cell)
         pytest.skip(cell["reason"])

@@ -1,4 +1,5 @@
-"""The polyglot matrix report: Markdown and a self-contained HTML page.
+"""The polyglot matrix as Markdown (the HTML page is the run report,
+runreport.py, which shows the matrix with the rest of the run).
 
 Input: cells, each {"client", "server", "tls", "status" (pass|fail|skip),
 "examples", "unexpressible", "reason", "failure", "seconds"}.
@@ -11,7 +12,7 @@ import os
 import sys
 from typing import Dict, List, Tuple
 
-ICON = {"pass": "✅", "fail": "❌", "skip": "⏭", "known": "⚠️"}
+ICON = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "known": "KNOWN"}
 
 
 def _axes(cells: List[dict], tls: str):
@@ -46,10 +47,10 @@ def _cell_text(c):
     if c is None:
         return "·"
     if c["status"] == "skip":
-        return "%s skip" % ICON["skip"]
+        return "%s (%s)" % (ICON["skip"], c.get("reason", ""))
     if c["status"] == "known":
-        return "%s known (%s)" % (ICON["known"], (c.get("reason") or "").split(":")[0].replace("FINDINGS.md ", ""))
-    t = "%s %s (%d ex." % (ICON[c["status"]], c["status"], c.get("examples", 0))
+        return "%s (%s)" % (ICON["known"], (c.get("reason") or "").split(":")[0].replace("FINDINGS.md ", ""))
+    t = "%s (%d ex." % (ICON[c["status"]], c.get("examples", 0))
     if c.get("unexpressible"):
         t += ", %d n/a" % c["unexpressible"]
     return t + ")"
@@ -86,60 +87,12 @@ def markdown(cells: List[dict], meta: dict) -> str:
     return "\n".join(out)
 
 
-_CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.4em .7em;text-align:center}
-th{background:#f3f3f3}td.pass{background:#e6f6e6}td.fail{background:#fbe3e3}td.skip{background:#f4f4f4;color:#777}td.known{background:#fff4d6}
-pre{background:#f7f7f7;padding:1em;overflow:auto;max-height:30em}small{color:#666}"""
-
-
-def html_page(cells: List[dict], meta: dict) -> str:
-    tlss, clients, servers, idx = _grid(cells)
-    e = html.escape
-    out = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>soup-c conformance matrix</title>",
-           "<style>%s</style></head><body>" % _CSS,
-           "<h1>soup-c polyglot conformance matrix</h1>",
-           "<p>Profile <code>%s</code> (max %s examples per cell), generated %s. %s.</p>" % (
-               e(str(meta.get("profile"))), e(str(meta.get("max_examples"))), e(str(meta.get("generated"))),
-               e(_summary(cells)))]
-    for t in tlss:
-        clients, servers = _axes(cells, t)
-        out.append("<h2>TLS: %s</h2><table><tr><th>client \\ server</th>%s</tr>" % (
-            e(t), "".join("<th>%s</th>" % e(s) for s in servers)))
-        for cl in clients:
-            row = ["<tr><th>%s</th>" % e(cl)]
-            for s in servers:
-                c = idx.get((t, cl, s))
-                if c is None:
-                    row.append("<td>·</td>")
-                    continue
-                title = c.get("reason") or (c.get("failure") or "")[:500]
-                row.append("<td class='%s' title='%s'>%s</td>" % (c["status"], e(title), e(_cell_text(c))))
-            out.append("".join(row) + "</tr>")
-        out.append("</table>")
-    for c in cells:
-        if c["status"] == "fail":
-            out.append("<details open><summary>❌ %s → %s (%s)</summary><pre>%s</pre></details>" % (
-                e(c["client"]), e(c["server"]), e(c["tls"]), e((c.get("failure") or "")[:5000])))
-    skips = [c for c in cells if c["status"] in ("skip", "known")]
-    if skips:
-        out.append("<h2>Skipped cells and known limitations</h2><ul>")
-        for c in skips:
-            out.append("<li>%s → %s (%s): %s</li>" % (e(c["client"]), e(c["server"]), e(c["tls"]),
-                                                     e(c.get("reason", ""))))
-        out.append("</ul>")
-    out.append("</body></html>")
-    return "\n".join(out)
-
-
 def write(outdir: str, cells: List[dict], meta: dict) -> List[str]:
     os.makedirs(outdir, exist_ok=True)
     md = os.path.join(outdir, "matrix.md")
-    ht = os.path.join(outdir, "matrix.html")
     with open(md, "w") as f:
         f.write(markdown(cells, meta))
-    with open(ht, "w") as f:
-        f.write(html_page(cells, meta))
-    return [md, ht]
+    return [md]
 
 
 if __name__ == "__main__":
