@@ -44,7 +44,7 @@ set(SOUPC_CTY_DEPS PkgConfig::MSGPACK PkgConfig::YAJL PkgConfig::UTF8PROC
                    PkgConfig::MPFR PkgConfig::GMP Threads::Threads m)
 if(TARGET PkgConfig::RE2)
   # the function library's regex functions (src/ctyfunc/re2_shim.cc)
-  list(APPEND SOUPC_CTY_DEPS PkgConfig::RE2 stdc++)
+  list(APPEND SOUPC_CTY_DEPS PkgConfig::RE2 ${SOUPC_CSV_LIB} stdc++)
 endif()
 set(SOUPC_CTY_PC_REQUIRES "msgpack yajl libutf8proc mpfr gmp re2")
 set(SOUPC_SOVERSION ${PROJECT_VERSION_MAJOR})

@@ -316,6 +316,7 @@ static const struct fn_table tables[] = {
     {soupc__fn_number, &soupc__fn_number_count},
     {soupc__fn_regex, &soupc__fn_regex_count},
     {soupc__fn_datetime, &soupc__fn_datetime_count},
+    {soupc__fn_encoding, &soupc__fn_encoding_count},
 };
 
 #define MAX_FUNCTIONS 128

@@ -304,6 +304,68 @@ def with_marks(s):
                      .map(lambda t: dict(t[0], marks=t[1])))
 
 
+CSV_TEXT = st.one_of(
+    st.text(alphabet='ab,"\n\r x', max_size=16),
+    st.sampled_from(["a,b\n1,2\n", "a,b\n1,2", "a,b\r\n1,2\r\n", "a,a\n1,2\n", "", "\n\n",
+                     "a,b\n1\n", "a,b\n1,2,3\n", 'a,b\n"1",2\n', 'a,b\n"1"x,2\n',
+                     'a,b\n1,"2\n', 'a,b\n1,"multi\nline"\n', 'a\n\n\nx\n', 'a,b\n1,2\r',
+                     ' a , b \n 1 , 2 \n', 'a"b,c\n', '"a""b",c\n1,2\n', 'a,b\n\r\n1,2\n',
+                     'a,b\n1,2\n"3', 'a\r\n"x\r\ny"\r\n']))
+JSON_TEXT = st.one_of(
+    st.text(alphabet='{}[]":,0123456789.-+eEtrufalsn\\ ab', max_size=16),
+    st.sampled_from(['{"a":1}', '[1,"a",true,null]', '"x"', '1.5e3', 'true', 'null', '{}',
+                     '[]', '{"a":{"b":[1,2]}}', '{"a":1,"a":"x"}', '{"a":1,"a":2}', ' 1 ',
+                     '1 2', '[1,', '{"a"}', '"\\u00e9"', '"\\ud800"', '9007199254740993',
+                     '-0', '1e400', '[[[[]]]]', '{"":null}', 'nul', 'tru', '01', '.5']))
+
+PRIM_TYPES = st.sampled_from(["string", "number", "bool"])
+
+
+def any_type(max_leaves=5):
+    def extend(inner):
+        return st.one_of(
+            st.tuples(st.sampled_from(["list", "set", "map"]), inner).map(list),
+            st.lists(inner, max_size=3).map(lambda ts: ["tuple", ts]),
+            st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3)
+            .map(lambda attrs: ["object", attrs]),
+        )
+    return st.recursive(PRIM_TYPES, extend, max_leaves=max_leaves)
+
+
+def value_for(ty, depth=0):
+    """A rich-dialect value of type ty, with nulls, unknowns and marks
+    inside sometimes."""
+    special = [st.just(None), st.just({"$unknown": True})]
+    if ty == "string":
+        base = TEXT
+    elif ty == "number":
+        base = NUMBER
+    elif ty == "bool":
+        base = st.booleans()
+    elif ty == "dynamic":
+        base = st.just(None)
+    elif ty[0] in ("list", "set"):
+        base = st.lists(value_for(ty[1], depth + 1), max_size=3)
+    elif ty[0] == "map":
+        base = st.dictionaries(st.sampled_from(["a", "b", "k", "\u00e9"]),
+                               value_for(ty[1], depth + 1), max_size=3)
+    elif ty[0] == "tuple":
+        base = st.tuples(*[value_for(t, depth + 1) for t in ty[1]]).map(list)
+    else:
+        names = sorted(ty[1])
+        base = st.tuples(*[value_for(ty[1][n], depth + 1) for n in names]).map(
+            lambda vs: dict(zip(names, vs)))
+    marked = base.map(lambda v: {"$marks": ["s"], "$value": v})
+    return st.one_of(base, base, base, base, marked, *special)
+
+
+def any_arg(max_leaves=5):
+    """An argument of a random type."""
+    return any_type(max_leaves).flatmap(
+        lambda ty: st.one_of(value_for(ty).map(lambda v: known(ty, v)),
+                             st.just(unknown(ty)), st.just(null(ty))))
+
+
 def str_list_arg():
     elem = st.one_of(TEXT, TEXT, TEXT, st.just({"$unknown": True}), st.none(),
                      TEXT.map(lambda t: {"$marks": ["m"], "$value": t}))

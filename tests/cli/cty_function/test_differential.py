@@ -92,6 +92,9 @@ SPECS = {
                          arg_of("string", lib.REPLACEMENT)),
     "formatdate": args(arg_of("string", lib.DATE_FORMAT), arg_of("string", lib.TIMESTAMP)),
     "timeadd": args(arg_of("string", lib.TIMESTAMP), arg_of("string", lib.DURATION)),
+    "csvdecode": args(arg_of("string", lib.CSV_TEXT)),
+    "jsondecode": args(arg_of("string", lib.JSON_TEXT)),
+    "jsonencode": args(lib.any_arg()),
     "join": st.tuples(str_arg(), st.lists(str_list_arg(), max_size=3)).map(
         lambda t: [t[0]] + t[1]),
 }
@@ -154,6 +157,10 @@ def judge(fn, argv, want_line, got):
     if got_line == want_line:
         return
     if go119_time_gap(fn, want_line, got_line):
+        return
+    if not MODERN and fn == "jsondecode" and '"duplicate \\"' in got_line:
+        # go-cty >= 1.16.2: ImpliedType refuses a repeated key whose values
+        # imply different types; 1.12.1 took the last (vectors pin it).
         return
     if not MODERN:
         if contains_unknown(argv):
