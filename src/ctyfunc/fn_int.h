@@ -97,6 +97,8 @@ extern const struct soupc_cty_function soupc__fn_datetime[];
 extern const size_t soupc__fn_datetime_count;
 extern const struct soupc_cty_function soupc__fn_encoding[];
 extern const size_t soupc__fn_encoding_count;
+extern const struct soupc_cty_function soupc__fn_general[];
+extern const size_t soupc__fn_general_count;
 
 /* ---- values (fn_val.c) ---- */
 /* A zero number with Go precision @p prec and enough storage for it. */

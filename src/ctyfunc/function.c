@@ -317,6 +317,7 @@ static const struct fn_table tables[] = {
     {soupc__fn_regex, &soupc__fn_regex_count},
     {soupc__fn_datetime, &soupc__fn_datetime_count},
     {soupc__fn_encoding, &soupc__fn_encoding_count},
+    {soupc__fn_general, &soupc__fn_general_count},
 };
 
 #define MAX_FUNCTIONS 128

@@ -366,6 +366,22 @@ def any_arg(max_leaves=5):
                              st.just(unknown(ty)), st.just(null(ty))))
 
 
+BYTES = st.binary(max_size=12).map(lambda b: __import__("base64").b64encode(b).decode())
+
+
+def bytes_arg():
+    return st.one_of(BYTES.map(lambda b: known("bytes", b)),
+                     BYTES.map(lambda b: known("bytes", {"$bytes": b})),
+                     st.just(null("bytes")), st.just(unknown("bytes")),
+                     st.just(unknown("dynamic")), st.just(known("bytes", "not base64!")))
+
+
+CONVERTIBLE = st.one_of(
+    arg_of("string", st.sampled_from(["true", "false", "1.5", "-0", "x", "", "1e3", " 1",
+                                      "TRUE", "Infinity", "0x10"])),
+    arg_of("number", NUMBER), arg_of("bool", st.booleans()))
+
+
 def str_list_arg():
     elem = st.one_of(TEXT, TEXT, TEXT, st.just({"$unknown": True}), st.none(),
                      TEXT.map(lambda t: {"$marks": ["m"], "$value": t}))

@@ -21,8 +21,13 @@ import (
 
 const oracleHasRefinements = true
 
-func init() {
+// A package-level initialiser, not init(): call.go's init() runs the
+// command, and package variables are all set before any init() runs.
+var _ = addAssertNotNull()
+
+func addAssertNotNull() bool {
 	callFunctions["assertnotnull"] = stdlib.AssertNotNullFunc
+	return true
 }
 
 func refineBound(key string, raw json.RawMessage) (cty.Value, bool, error) {
