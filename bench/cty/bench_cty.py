@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""cty wire benchmark (issue 5): soup-c's cty msgpack codec against go-cty
-(the oracle in peers/go-cty), on the same machine in the same run.
+"""cty benchmark (issues 5, 13): soup-c's cty msgpack codec, convert and
+unify against go-cty (the oracle in peers/go-cty), on the same machine in
+the same run.
 
 The value is a realistic nested object shaped like a Terraform provider
 schema (GetProviderSchema): a provider block plus N resource and data
 source schemas, each with attributes (type, description, flags) and
 nested block types. Prints one table of encode/decode throughput in MB/s
-(of msgpack bytes) and values/s (whole schema values), and soup-c's ratio
-to go-cty. It measures only; it never decides pass or fail.
+(of msgpack bytes) and values/s (whole schema values), conversions/s
+(the value read as plain JSON, converted to the schema type) and
+unifications/s (UnifyUnsafe of the implied types of all resource and data
+source schemas), and soup-c's ratio to go-cty. It measures only; it never
+decides pass or fail.
 
 Usage: /usr/bin/python3 bench/cty/bench_cty.py [--resources N] [--iterations N]
        [--build-dir DIR]   (default: build/release, configured and built
@@ -90,7 +94,8 @@ def build_c(build_dir, tmp):
     libs = sh(["pkg-config", "--libs", "msgpack", "yajl", "libutf8proc", "mpfr", "gmp"]).split()
     cflags = sh(["pkg-config", "--cflags", "msgpack", "yajl", "libutf8proc", "mpfr", "gmp"]).split()
     exe = os.path.join(tmp, "bench_cty")
-    sh(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", "-I" + os.path.join(REPO, "include")] + cflags +
+    sh(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", "-I" + os.path.join(REPO, "include"),
+        "-I" + os.path.join(build_dir, "include")] + cflags +
        ["-o", exe, os.path.join(REPO, "bench", "cty", "bench_cty.c"),
         os.path.join(build_dir, "src", "cty", "libsoupc_cty.a"),
         os.path.join(build_dir, "src", "base", "libsoupc_base.a")] + libs + ["-lpthread"])
@@ -128,17 +133,22 @@ def main():
         if c["bytes"] != g["bytes"]:
             print("warning: encodings differ in length (C %d, Go %d bytes)" % (c["bytes"], g["bytes"]))
         n, size = a.iterations, c["bytes"]
+        go = "go-cty 1.12.1 (Go %s)" % sh(["go", "env", "GOVERSION"]).strip()
+        print("cty on the provider-schema object: %d resources, %d msgpack bytes per value, "
+              "%d iterations" % (a.resources, size, n))
+        print("%-28s %12s %12s %12s %12s %12s %12s" % ("implementation", "enc MB/s", "enc val/s",
+                                                      "dec MB/s", "dec val/s", "convert/s",
+                                                      "unify/s"))
         rows = []
-        for name, r in (("soup-c (C)", c), ("go-cty 1.12.1 (Go %s)" % sh(["go", "env", "GOVERSION"]).strip(), g)):
-            rows.append((name, size * n / (r["encode_ns"] / 1e9) / 1e6, n / (r["encode_ns"] / 1e9),
-                         size * n / (r["decode_ns"] / 1e9) / 1e6, n / (r["decode_ns"] / 1e9)))
-        print("cty msgpack, provider-schema object: %d resources, %d bytes per value, %d iterations"
-              % (a.resources, size, n))
-        print("%-28s %12s %12s %12s %12s" % ("implementation", "enc MB/s", "enc val/s", "dec MB/s", "dec val/s"))
-        for r in rows:
-            print("%-28s %12.1f %12.1f %12.1f %12.1f" % r)
-        print("%-28s %12.2fx %11s %12.2fx" % ("soup-c / go-cty", rows[0][1] / rows[1][1], "",
-                                               rows[0][3] / rows[1][3]))
+        for name, r in (("soup-c (C)", c), (go, g)):
+            rate = lambda k: n / (r[k] / 1e9)
+            rows.append((name, size * rate("encode_ns") / 1e6, rate("encode_ns"),
+                         size * rate("decode_ns") / 1e6, rate("decode_ns"), rate("convert_ns"),
+                         rate("unify_ns")))
+            print("%-28s %12.1f %12.1f %12.1f %12.1f %12.1f %12.1f" % rows[-1])
+        print("%-28s %11.2fx %12s %11.2fx %12s %11.2fx %11.2fx" % (
+            "soup-c / go-cty", rows[0][1] / rows[1][1], "", rows[0][3] / rows[1][3], "",
+            rows[0][5] / rows[1][5], rows[0][6] / rows[1][6]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -801,6 +801,18 @@ SOUPC_EXTERN int soupc_cty_safe_known_prefix(char **out, size_t *len_out,
 /** ctystrings.Normalize (NFC). */
 SOUPC_EXTERN int soupc_cty_normalize_string(char **out, size_t *len_out,
                                             const char *s, size_t len);
+/**
+ * A JSON string literal exactly as Go's json.Marshal writes it (quotes
+ * included; `<`, `>`, `&`, U+2028 and U+2029 escaped; each invalid UTF-8
+ * byte as `\ufffd`), for output that sits next to go-cty's own JSON.
+ * @return 0 or SOUPC_ERR_NOMEM
+ */
+SOUPC_EXTERN int soupc_cty_json_quote(char **out, size_t *len_out,
+                                      const char *s, size_t len);
+/** Go's strconv.Quote (the `%q` in go-cty's messages).
+ * @return 0 or SOUPC_ERR_NOMEM */
+SOUPC_EXTERN int soupc_cty_go_quote(char **out, size_t *len_out, const char *s,
+                                    size_t len);
 /**@}*/
 
 /* ------------------------------------------------------------------ */
@@ -934,6 +946,17 @@ SOUPC_EXTERN int soupc_cty_json_encode(char **out, size_t *len_out,
                                        const soupc_cty_type *ty,
                                        soupc_status *st);
 
+/**
+ * What soup-go's `wire encode` does without a type: Go's json.Unmarshal
+ * into an interface{} (Go's error texts; every number a float64), then
+ * vmihailenco/msgpack's Marshal of it (float64s, str8; a repeated key's
+ * last value; map keys in sorted order, Go's being random).
+ * @param out on success, malloc'd bytes; free with soupc_cty_free_bytes()
+ * @return 0, SOUPC_ERR_CTY_DECODE or SOUPC_ERR_NOMEM
+ */
+SOUPC_EXTERN int soupc_cty_json_untyped_msgpack(uint8_t **out, size_t *len_out,
+                                                const char *json, size_t len,
+                                                soupc_status *st);
 /** go-cty json.Unmarshal(buf, ty) (spec §3.2). */
 SOUPC_EXTERN int soupc_cty_json_decode(soupc_cty_value **out,
                                        const soupc_cty_type *ty,

@@ -30,11 +30,71 @@ int cli_fail(const char *fmt, ...) {
   return CLI_FAIL;
 }
 
+/* The option in @p longopts named exactly @p name (@p len bytes), or NULL:
+ * pflag knows no abbreviations, so neither do we (getopt_long accepts any
+ * unambiguous prefix, so that "--key" would be read as "--key-file"). */
+static const struct option *exact_long(const struct option *longopts,
+                                       const char *name, size_t len) {
+  const struct option *o;
+
+  for (o = longopts; o != NULL && o->name != NULL; o++) {
+    if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) {
+      return o;
+    }
+  }
+  return NULL;
+}
+
+/* Checks every "--name" of argv[1..] before getopt_long reads any.
+ * @return 0, or -1 after printing the error */
+static int check_long_flags(int argc, char **argv, const char *shortopts,
+                            const struct option *longopts, const char *cmd) {
+  int i;
+
+  for (i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    if (strcmp(s, "--") == 0) {
+      break;
+    }
+    if (s[0] == '-' && s[1] == '-') {
+      size_t len = strcspn(s + 2, "=");
+      const struct option *o = exact_long(longopts, s + 2, len);
+      if (o == NULL) {
+        cli_usage_error(cmd, "unknown flag: --%.*s", (int)len, s + 2);
+        return -1;
+      }
+      if (o->has_arg == required_argument && s[2 + len] != '=') {
+        i++; /* its value, whatever it looks like */
+      }
+    } else if (s[0] == '-' && s[1] != '\0') {
+      /* a cluster of short options; one taking an argument ends it */
+      const char *c;
+      for (c = s + 1; *c != '\0'; c++) {
+        const char *spec = strchr(shortopts, *c);
+        if (spec != NULL && spec[1] == ':') {
+          if (c[1] == '\0' && spec[2] != ':') {
+            i++;
+          }
+          break;
+        }
+      }
+    }
+  }
+  return 0;
+}
+
 int cli_getopt(int argc, char **argv, const char *shortopts,
                const struct option *longopts, const char *cmd) {
+  static char **checked;
   int prev = optind;
   int c;
 
+  if (optind <= 1 || argv != checked) {
+    checked = argv;
+    if (check_long_flags(argc, argv, shortopts, longopts, cmd) != 0) {
+      return '?';
+    }
+  }
   opterr = 0;
   c = getopt_long(argc, argv, shortopts, longopts, NULL);
   if (c == '?' || c == ':') {

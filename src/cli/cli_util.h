@@ -21,9 +21,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Prints "Error: <msg>" to stderr and returns CLI_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Runs getopt_long with opterr off. For an unknown or malformed flag it
- * prints "Error: unknown flag: --x" (the text TofuSoup's tests grep for)
- * and returns '?'; the caller returns CLI_USAGE. */
+/* Runs getopt_long with opterr off. Long flags must be spelt out in full,
+ * as pflag (soup-go's parser) wants them: on its first call for an argv it
+ * refuses any "--name" that is not exactly one of @p longopts, so that an
+ * abbreviation never silently means a longer flag. For an unknown or
+ * malformed flag it prints "Error: unknown flag: --x" (the text
+ * TofuSoup's tests grep for) and returns '?'; the caller returns
+ * CLI_USAGE. */
 int cli_getopt(int argc, char **argv, const char *shortopts,
                const struct option *longopts, const char *cmd);
 

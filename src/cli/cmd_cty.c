@@ -1,6 +1,9 @@
-/* soup-c cty convert|validate-value: TofuSoup's soup-go `cty` commands
- * (wire-cty-spec.md §1.4), on the cty library. */
-#include "cli/cli_util.h"
+/* soup-c cty: soup-go's `cty` command tree (main.go, cty.go), with
+ * convert and validate-value here and the other commands in
+ * cmd_cty_value.c and cmd_cty_codec.c; `call` and `functions` parse their
+ * own flags (cmd_cty_call.c). */
+#include "cli/cli_cmd.h"
+#include "cli/cmd_cty_cmds.h"
 #include "cli/cmd_cty_io.h"
 #include "cli/commands.h"
 #include "soupc/cty.h"
@@ -9,179 +12,203 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- convert ---------------------------------------------------------- */
+
 enum {
-  OPT_TYPE = 256,
-  OPT_IN,
-  OPT_OUT,
-  OPT_LOG
+  CONV_IN,
+  CONV_OUT,
+  CONV_TYPE
 };
 
-static const struct option cty_opts[] = {
-    {"type", required_argument, NULL, OPT_TYPE},
-    {"input-format", required_argument, NULL, OPT_IN},
-    {"output-format", required_argument, NULL, OPT_OUT},
-    {"log-level", required_argument, NULL, OPT_LOG},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+static const cli_flag convert_flags[] = {
+    {"input-format", 0, CLI_FLAG_STRING, "json", "Input format (json, msgpack)",
+     0},
+    {"output-format", 0, CLI_FLAG_STRING, "json",
+     "Output format (json, msgpack)", 0},
+    {"type", 0, CLI_FLAG_STRING, "", "CTY type specification as JSON", 1}};
 
-struct cty_args {
-  const char *type;
-  const char *in_fmt;
-  const char *out_fmt;
-};
+/* Decodes the input per --input-format. @return 0 or the exit code */
+static int convert_decode(soupc_cty_value **v, const cli_ctx *ctx,
+                          const soupc_cty_type *ty, const char *in_fmt,
+                          const char *in, size_t in_len) {
+  soupc_status st;
 
-/* @return -1 to continue, else an exit code. */
-static int parse_args(struct cty_args *a, int argc, char **argv,
-                      const char *usage, int nargs) {
-  int c;
-
-  optind = 1;
-  while ((c = cli_getopt(argc, argv, "hv", cty_opts, argv[0])) != -1) {
-    switch (c) {
-    case OPT_TYPE:
-      a->type = optarg;
-      break;
-    case OPT_IN:
-      a->in_fmt = optarg;
-      break;
-    case OPT_OUT:
-      a->out_fmt = optarg;
-      break;
-    case OPT_LOG:
-      if (cli_set_log_level(optarg, 0) != 0) {
-        return cli_fail("unknown log level %s", optarg);
-      }
-      break;
-    case 'v':
-      break;
-    case 'h':
-      printf("%s", usage);
-      return CLI_OK;
-    default:
-      return CLI_FAIL;
+  soupc_status_clear(&st);
+  if (strcmp(in_fmt, "json") == 0) {
+    if (soupc_cty_value_from_json(v, ty, in, in_len, 0, &st) != 0) {
+      return cli_command_fail(ctx, "failed to parse JSON input: %s",
+                              st.message);
     }
+  } else if (strcmp(in_fmt, "msgpack") == 0) {
+    if (soupc_cty_msgpack_decode(v, ty, (const uint8_t *)in, in_len, &st) !=
+        0) {
+      return cli_command_fail(ctx, "failed to unmarshal msgpack: %s",
+                              st.message);
+    }
+  } else {
+    return cli_command_fail(ctx, "unsupported input format: %s", in_fmt);
   }
-  if (argc - optind != nargs) {
-    fprintf(stderr, "Error: accepts %d arg(s), received %d\n", nargs,
-            argc - optind);
-    return CLI_FAIL;
-  }
-  if (a->type == NULL) {
-    return cli_fail("required flag(s) \"type\" not set");
-  }
-  return -1;
+  return 0;
 }
 
-static const char convert_usage[] =
-    "Usage: soup-c cty convert <input> <output> --type T [flags]\n\n"
-    "Convert a cty value between JSON and msgpack ('-' = stdin/stdout).\n\n"
-    "  --type T             go-cty JSON type (required)\n"
-    "  --input-format F     json|msgpack (default json)\n"
-    "  --output-format F    json|msgpack (default json)\n";
-
-int cmd_cty_convert(int argc, char **argv) {
-  struct cty_args a = {NULL, "json", "json"};
+static int run_convert(const cli_ctx *ctx, int argc, char **argv) {
+  const char *out_fmt = ctx->values[CONV_OUT].s;
   soupc_cty_type *ty = NULL;
   soupc_cty_value *v = NULL;
   soupc_status st;
-  char *in = NULL;
-  size_t in_len = 0;
+  char *in = NULL, *out = NULL;
+  size_t in_len = 0, out_len = 0;
+  char err[512];
   int rv;
 
-  rv = parse_args(&a, argc, argv, convert_usage, 2);
-  if (rv >= 0) {
-    return rv;
-  }
+  (void)argc;
   soupc_status_clear(&st);
-  if (strcmp(a.in_fmt, "msgpack") != 0 && strcmp(a.in_fmt, "json") != 0) {
-    return cli_fail("unsupported input format: %s", a.in_fmt);
+  if (cty_io_parse_type(&ty, ctx->values[CONV_TYPE].s, &st) != 0) {
+    return cli_command_fail(ctx, "failed to parse type: %s", st.message);
   }
-  if (strcmp(a.out_fmt, "msgpack") != 0 && strcmp(a.out_fmt, "json") != 0) {
-    return cli_fail("unsupported output format: %s", a.out_fmt);
-  }
-  if (soupc_cty_type_parse(&ty, a.type, strlen(a.type), &st) != 0) {
-    return cli_fail("failed to parse type: %s", st.message);
-  }
-  if (cli_read_file(&in, &in_len, argv[optind]) != 0) {
-    rv = cli_fail(strcmp(argv[optind], "-") == 0 ? "failed to read stdin"
-                                                 : "failed to read input file");
+  if (cty_io_read(&in, &in_len, argv[0], err, sizeof(err)) != 0) {
+    rv = cli_command_fail(ctx, "failed to read %s: %s",
+                          strcmp(argv[0], "-") == 0 ? "stdin" : "input file",
+                          err);
     goto out;
   }
-  if (strcmp(a.in_fmt, "json") == 0) {
-    rv = soupc_cty_value_from_json(&v, ty, in, in_len, 0, &st);
-    if (rv != 0) {
-      rv = cli_fail("failed to parse JSON input: %s", st.message);
-      goto out;
-    }
-  } else {
-    rv = soupc_cty_msgpack_decode(&v, ty, (const uint8_t *)in, in_len, &st);
-    if (rv != 0) {
-      rv = cli_fail("failed to unmarshal msgpack: %s", st.message);
-      goto out;
-    }
+  rv = convert_decode(&v, ctx, ty, ctx->values[CONV_IN].s, in, in_len);
+  if (rv != 0) {
+    goto out;
   }
-  if (strcmp(a.out_fmt, "json") == 0) {
-    char *js = NULL;
-    size_t js_len = 0;
-    if (soupc_cty_json_encode(&js, &js_len, v, ty, &st) != 0) {
-      rv = cli_fail("failed to marshal to JSON: %s", st.message);
+  if (strcmp(out_fmt, "json") == 0) {
+    if (soupc_cty_json_encode(&out, &out_len, v, ty, &st) != 0) {
+      rv = cli_command_fail(ctx, "failed to marshal to JSON: %s", st.message);
       goto out;
     }
-    rv = cty_io_write(argv[optind + 1], js, js_len) == 0
-             ? CLI_OK
-             : cli_fail("failed to write output");
-    soupc_cty_free_bytes(js);
+  } else if (strcmp(out_fmt, "msgpack") == 0) {
+    if (soupc_cty_msgpack_encode((uint8_t **)&out, &out_len, v, ty, &st) != 0) {
+      rv =
+          cli_command_fail(ctx, "failed to marshal to msgpack: %s", st.message);
+      goto out;
+    }
   } else {
-    uint8_t *mp = NULL;
-    size_t mp_len = 0;
-    if (soupc_cty_msgpack_encode(&mp, &mp_len, v, ty, &st) != 0) {
-      rv = cli_fail("failed to marshal to msgpack: %s", st.message);
-      goto out;
-    }
-    rv = cty_io_write(argv[optind + 1], mp, mp_len) == 0
-             ? CLI_OK
-             : cli_fail("failed to write output");
-    soupc_cty_free_bytes(mp);
+    rv = cli_command_fail(ctx, "unsupported output format: %s", out_fmt);
+    goto out;
+  }
+  if (cty_io_write(argv[1], out, out_len, err, sizeof(err)) != 0) {
+    rv = cli_command_fail(ctx, "failed to write output: %s", err);
   }
 out:
+  soupc_cty_free_bytes(out);
   soupc_cty_value_free(v);
   soupc_cty_type_free(ty);
   free(in);
   return rv;
 }
 
-static const char validate_usage[] =
-    "Usage: soup-c cty validate-value <value> --type T\n\n"
-    "Check that a JSON value builds as a cty value of type T.\n"
-    "Use -- before a value that starts with '-'.\n";
+static const cli_command cty_cmd_convert = {
+    "convert [input] [output]",
+    "Convert CTY values between formats",
+    NULL,
+    CLI_ARGS_EXACT,
+    2,
+    2,
+    convert_flags,
+    3,
+    run_convert,
+    NULL,
+    NULL,
+    0};
 
-int cmd_cty_validate_value(int argc, char **argv) {
-  struct cty_args a = {NULL, "json", "json"};
+/* ---- validate-value --------------------------------------------------- */
+
+static const cli_flag validate_flags[] = {
+    {"type", 0, CLI_FLAG_STRING, "", "CTY type specification as JSON", 1}};
+
+static int run_validate(const cli_ctx *ctx, int argc, char **argv) {
   soupc_cty_type *ty = NULL;
   soupc_cty_value *v = NULL;
   soupc_status st;
-  const char *value;
-  int rv;
+  int rv = 0;
 
-  rv = parse_args(&a, argc, argv, validate_usage, 1);
-  if (rv >= 0) {
-    return rv;
-  }
+  (void)argc;
   soupc_status_clear(&st);
-  value = argv[optind];
-  if (soupc_cty_type_parse(&ty, a.type, strlen(a.type), &st) != 0) {
-    return cli_fail("failed to parse type: %s", st.message);
+  if (cty_io_parse_type(&ty, ctx->values[0].s, &st) != 0) {
+    return cli_command_fail(ctx, "failed to parse type: %s", st.message);
   }
   /* soup-go only builds the value (never Marshals), so missing object
-   * attributes still validate (spec §1.4). */
-  if (soupc_cty_value_from_json(&v, ty, value, strlen(value), 1, &st) != 0) {
-    rv = cli_fail("validation failed: %s", st.message);
+   * attributes still validate (spec §1.4) */
+  if (soupc_cty_value_from_json(&v, ty, argv[0], strlen(argv[0]), 1, &st) !=
+      0) {
+    rv = cli_command_fail(ctx, "validation failed: %s", st.message);
   } else {
     printf("Validation Succeeded\n");
-    rv = CLI_OK;
+    fflush(stdout);
   }
   soupc_cty_value_free(v);
   soupc_cty_type_free(ty);
   return rv;
+}
+
+static const cli_command cty_cmd_validate = {"validate-value [value]",
+                                             "Validate a CTY value",
+                                             NULL,
+                                             CLI_ARGS_EXACT,
+                                             1,
+                                             1,
+                                             validate_flags,
+                                             1,
+                                             run_validate,
+                                             NULL,
+                                             NULL,
+                                             0};
+
+/* ---- call, functions (cmd_cty_call.c) --------------------------------- */
+
+static const cli_command cty_cmd_call = {
+    "call [function] [arg-json...]",
+    "Call a go-cty stdlib function and report its exact result",
+    NULL,
+    CLI_ARGS_ANY,
+    0,
+    0,
+    NULL,
+    0,
+    NULL,
+    cmd_cty_call,
+    NULL,
+    0};
+
+static const cli_command cty_cmd_functions = {
+    "functions", "List the go-cty stdlib functions available to `cty call`",
+    NULL,        CLI_ARGS_ANY,
+    0,           0,
+    NULL,        0,
+    NULL,        cmd_cty_functions,
+    NULL,        0};
+
+/* ---- the group -------------------------------------------------------- */
+
+/* In the order of soup-go's help (cobra sorts by name). */
+static const cli_command *const cty_subs[] = {
+    &cty_cmd_call,          &cty_cmd_conformance, &cty_cmd_convert,
+    &cty_cmd_convert_value, &cty_cmd_equals,      &cty_cmd_functions,
+    &cty_cmd_json,          &cty_cmd_marks,       &cty_cmd_msgpack,
+    &cty_cmd_range,         &cty_cmd_rich,        &cty_cmd_safe_known_prefix,
+    &cty_cmd_transform,     &cty_cmd_unify,       &cty_cmd_unknown_as_null,
+    &cty_cmd_validate,      &cty_cmd_walk};
+
+static const cli_command cty_cmd = {
+    "cty",
+    "CTY type and value operations",
+    "Perform CTY (Complex Type) operations including validation and "
+    "conversion.",
+    CLI_ARGS_ANY,
+    0,
+    0,
+    NULL,
+    0,
+    NULL,
+    NULL,
+    cty_subs,
+    sizeof(cty_subs) / sizeof(cty_subs[0])};
+
+int cmd_cty(int argc, char **argv) {
+  return cli_command_execute(&cty_cmd, "soup-c", argc, argv);
 }

@@ -1,553 +1,634 @@
-/* soup-c wire encode|decode: TofuSoup's soup-go `wire` commands
- * (wire-cty-spec.md §1.4), on the cty library. */
-#include "cli/cli_util.h"
+/* soup-c wire encode|decode: soup-go's `wire` commands (wire.go,
+ * wire-cty-spec.md §1.4) on the cty library, in the cli_cmd.h tree. */
+#include "cli/cli_cmd.h"
+#include "cli/cli_json.h"
 #include "cli/cmd_cty_io.h"
 #include "cli/commands.h"
 #include "soupc/cty.h"
 
+#include <math.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_gen.h>
-#include <yajl/yajl_tree.h>
-
-static const char b64chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int cty_io_b64_encode(char **out, size_t *len_out, const uint8_t *p,
-                      size_t len) {
-  size_t i, o = 0;
-  char *s = malloc(len / 3 * 4 + 8);
-
-  if (s == NULL) {
-    return -1;
-  }
-  for (i = 0; i + 2 < len; i += 3) {
-    uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-    s[o++] = b64chars[v >> 18];
-    s[o++] = b64chars[(v >> 12) & 63];
-    s[o++] = b64chars[(v >> 6) & 63];
-    s[o++] = b64chars[v & 63];
-  }
-  if (len - i == 1) {
-    uint32_t v = (uint32_t)p[i] << 16;
-    s[o++] = b64chars[v >> 18];
-    s[o++] = b64chars[(v >> 12) & 63];
-    s[o++] = '=';
-    s[o++] = '=';
-  } else if (len - i == 2) {
-    uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-    s[o++] = b64chars[v >> 18];
-    s[o++] = b64chars[(v >> 12) & 63];
-    s[o++] = b64chars[(v >> 6) & 63];
-    s[o++] = '=';
-  }
-  s[o] = '\0';
-  *out = s;
-  *len_out = o;
-  return 0;
-}
-
-static int b64_val(char c) {
-  const char *p = c != '\0' ? strchr(b64chars, c) : NULL;
-
-  return p == NULL ? -1 : (int)(p - b64chars);
-}
-
-int cty_io_b64_decode(uint8_t **out, size_t *len_out, const char *s,
-                      size_t len) {
-  uint8_t *d = malloc(len / 4 * 3 + 4);
-  size_t i, n = 0, o = 0, pad = 0;
-  uint32_t acc = 0;
-
-  if (d == NULL) {
-    return -1;
-  }
-  for (i = 0; i < len; i++) {
-    int v;
-    if (s[i] == '\r' || s[i] == '\n') {
-      continue;
-    }
-    if (s[i] == '=') {
-      pad++;
-      n++;
-      acc <<= 6;
-      continue;
-    }
-    v = b64_val(s[i]);
-    if (v < 0 || pad > 0) {
-      goto bad;
-    }
-    acc = acc << 6 | (uint32_t)v;
-    n++;
-    if (n % 4 == 0) {
-      d[o++] = (uint8_t)(acc >> 16);
-      d[o++] = (uint8_t)(acc >> 8);
-      d[o++] = (uint8_t)acc;
-      acc = 0;
-    }
-  }
-  if (pad > 0) {
-    if (n % 4 != 0 || pad > 2) {
-      goto bad;
-    }
-    d[o++] = (uint8_t)(acc >> 16);
-    d[o++] = (uint8_t)(acc >> 8);
-    d[o++] = (uint8_t)acc;
-    o -= pad;
-  } else if (n % 4 != 0) {
-    goto bad;
-  }
-  *out = d;
-  *len_out = o;
-  return 0;
-bad:
-  free(d);
-  return -1;
-}
-
-int cty_io_write(const char *path, const void *p, size_t len) {
-  FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
-  int rv = 0;
-
-  if (f == NULL) {
-    return -1;
-  }
-  if (len > 0 && fwrite(p, 1, len, f) != len) {
-    rv = -1;
-  }
-  if (f == stdout) {
-    rv |= fflush(f) != 0 ? -1 : 0;
-  } else if (fclose(f) != 0) {
-    rv = -1;
-  }
-  return rv;
-}
 
 enum {
-  OPT_TYPE = 256,
-  OPT_IN,
-  OPT_OUT,
-  OPT_LOG
+  W_IN,
+  W_OUT,
+  W_TYPE
 };
 
-static const struct option wire_opts[] = {
-    {"type", required_argument, NULL, OPT_TYPE},
-    {"input-format", required_argument, NULL, OPT_IN},
-    {"output-format", required_argument, NULL, OPT_OUT},
-    {"log-level", required_argument, NULL, OPT_LOG},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
-
-struct wire_args {
-  const char *type;
-  const char *in_fmt;
-  const char *out_fmt;
+struct wire_io {
   const char *input;
   const char *output;
+  const char *in_fmt;
+  const char *out_fmt;
+  const char *type;
+  char *data;
+  size_t len;
+  char err[512];
 };
 
-/* @return -1 to continue, else an exit code. */
-static int parse_wire_args(struct wire_args *a, int argc, char **argv,
-                           const char *usage) {
-  int c;
-
-  optind = 1;
-  while ((c = cli_getopt(argc, argv, "hv", wire_opts, argv[0])) != -1) {
-    switch (c) {
-    case OPT_TYPE:
-      a->type = optarg;
-      break;
-    case OPT_IN:
-      a->in_fmt = optarg;
-      break;
-    case OPT_OUT:
-      a->out_fmt = optarg;
-      break;
-    case OPT_LOG:
-      if (cli_set_log_level(optarg, 0) != 0) {
-        return cli_fail("unknown log level %s", optarg);
-      }
-      break;
-    case 'v':
-      break;
-    case 'h':
-      printf("%s", usage);
-      return CLI_OK;
-    default:
-      return CLI_FAIL; /* soup-go (cobra) exits 1 on flag errors */
-    }
-  }
-  if (argc - optind < 1 || argc - optind > 2) {
-    fprintf(stderr, "Error: accepts between 1 and 2 arg(s), received %d\n",
-            argc - optind);
-    return CLI_FAIL;
-  }
-  a->input = argv[optind];
-  a->output = argc - optind == 2 ? argv[optind + 1] : "-";
-  return -1;
-}
-
-static int parse_type(soupc_cty_type **out, const char *text) {
-  soupc_status st;
-
-  soupc_status_clear(&st);
-  if (soupc_cty_type_parse(out, text, strlen(text), &st) != 0) {
-    return cli_fail("failed to parse type: %s", st.message);
+/* Reads the input named by the arguments ("-" = stdin). @return 0 or 1 */
+static int wire_begin(struct wire_io *w, const cli_ctx *ctx, int argc,
+                      char **argv) {
+  memset(w, 0, sizeof(*w));
+  w->input = argv[0];
+  w->output = argc > 1 ? argv[1] : "-";
+  w->in_fmt = ctx->values[W_IN].s;
+  w->out_fmt = ctx->values[W_OUT].s;
+  w->type = ctx->values[W_TYPE].s;
+  if (cty_io_read(&w->data, &w->len, w->input, w->err, sizeof(w->err)) != 0) {
+    return cli_command_fail(ctx, "failed to read input: %s", w->err);
   }
   return 0;
 }
 
-/* Generic (untyped) JSON -> msgpack, as soup-go does without --type: every
- * number becomes a float64. Map order follows the input (Go's is random). */
-static void generic_pack(msgpack_packer *pk, yajl_val v) {
-  size_t i;
-
-  if (YAJL_IS_NULL(v)) {
-    msgpack_pack_nil(pk);
-  } else if (YAJL_IS_TRUE(v)) {
-    msgpack_pack_true(pk);
-  } else if (YAJL_IS_FALSE(v)) {
-    msgpack_pack_false(pk);
-  } else if (YAJL_IS_NUMBER(v)) {
-    msgpack_pack_double(pk, strtod(v->u.number.r, NULL));
-  } else if (YAJL_IS_STRING(v)) {
-    size_t n = strlen(v->u.string);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, v->u.string, n);
-  } else if (YAJL_IS_ARRAY(v)) {
-    msgpack_pack_array(pk, v->u.array.len);
-    for (i = 0; i < v->u.array.len; i++) {
-      generic_pack(pk, v->u.array.values[i]);
-    }
-  } else if (YAJL_IS_OBJECT(v)) {
-    msgpack_pack_map(pk, v->u.object.len);
-    for (i = 0; i < v->u.object.len; i++) {
-      size_t n = strlen(v->u.object.keys[i]);
-      msgpack_pack_str(pk, n);
-      msgpack_pack_str_body(pk, v->u.object.keys[i], n);
-      generic_pack(pk, v->u.object.values[i]);
-    }
+static int wire_write(struct wire_io *w, const cli_ctx *ctx, const void *p,
+                      size_t len) {
+  if (cty_io_write(w->output, p, len, w->err, sizeof(w->err)) != 0) {
+    return cli_command_fail(ctx, "failed to write output: %s", w->err);
   }
+  return 0;
 }
 
-static int emit_msgpack(const char *output, const uint8_t *p, size_t len) {
-  if (strcmp(output, "-") == 0) {
-    char *b64 = NULL;
-    size_t blen = 0;
-    int rv;
-    /* §1.4: msgpack to stdout is base64 (padded, no newline). */
-    if (cty_io_b64_encode(&b64, &blen, p, len) != 0) {
-      return cli_fail("out of memory");
-    }
-    rv = cty_io_write("-", b64, blen);
-    free(b64);
-    return rv == 0 ? CLI_OK : cli_fail("failed to write output");
-  }
-  return cty_io_write(output, p, len) == 0
-             ? CLI_OK
-             : cli_fail("failed to write output: %s", output);
-}
+/* ---- encode ----------------------------------------------------------- */
 
-static const char encode_usage[] =
-    "Usage: soup-c wire encode [input] [output] [flags]\n\n"
-    "Encode a JSON value to the wire format (cty msgpack).\n\n"
-    "  --type T             go-cty JSON type (e.g. '\"string\"')\n"
-    "  --output-format F    msgpack|json (default msgpack)\n"
-    "  --input-format F     accepted and ignored; input is JSON\n\n"
-    "msgpack written to stdout is base64-encoded.\n";
-
-int cmd_wire_encode(int argc, char **argv) {
-  struct wire_args a = {NULL, "json", "msgpack", NULL, NULL};
+/* The typed path: build the value, then Marshal. *out is malloc'd. */
+static int encode_typed(struct wire_io *w, const cli_ctx *ctx, uint8_t **out,
+                        size_t *out_len) {
   soupc_cty_type *ty = NULL;
   soupc_cty_value *v = NULL;
   soupc_status st;
-  char *in = NULL;
-  size_t in_len = 0;
-  int rv;
+  int rv = 0;
 
-  rv = parse_wire_args(&a, argc, argv, encode_usage);
-  if (rv >= 0) {
-    return rv;
-  }
   soupc_status_clear(&st);
-  if (strcmp(a.out_fmt, "msgpack") != 0 && strcmp(a.out_fmt, "json") != 0) {
-    return cli_fail("unsupported output format: %s", a.out_fmt);
+  if (cty_io_parse_type(&ty, w->type, &st) != 0) {
+    return cli_command_fail(ctx, "failed to parse type: %s", st.message);
   }
-  if (cli_read_file(&in, &in_len, a.input) != 0) {
-    return cli_fail("failed to read input: %s", a.input);
-  }
-  if (a.type == NULL) {
-    char err[256];
-    yajl_val root;
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    if (strcmp(a.out_fmt, "json") == 0) {
-      rv = cty_io_write(a.output, in, in_len) == 0
-               ? CLI_OK
-               : cli_fail("failed to write output");
-      goto out;
+  if (soupc_cty_value_from_json(&v, ty, w->data, w->len, 0, &st) != 0) {
+    rv = cli_command_fail(ctx, "failed to build value: %s", st.message);
+  } else if (strcmp(w->out_fmt, "msgpack") == 0) {
+    if (soupc_cty_msgpack_encode(out, out_len, v, ty, &st) != 0) {
+      rv = cli_command_fail(ctx, "failed to encode: %s", st.message);
     }
-    root = yajl_tree_parse(in, err, sizeof(err));
-    if (root == NULL) {
-      rv = cli_fail("failed to parse JSON: %s", err);
-      goto out;
+  } else if (strcmp(w->out_fmt, "json") == 0) {
+    if (soupc_cty_json_encode((char **)out, out_len, v, ty, &st) != 0) {
+      rv = cli_command_fail(ctx, "failed to encode: %s", st.message);
     }
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    generic_pack(&pk, root);
-    yajl_tree_free(root);
-    rv = emit_msgpack(a.output, (const uint8_t *)sb.data, sb.size);
-    msgpack_sbuffer_destroy(&sb);
-    goto out;
-  }
-  rv = parse_type(&ty, a.type);
-  if (rv != 0) {
-    goto out;
-  }
-  if (soupc_cty_value_from_json(&v, ty, in, in_len, 0, &st) != 0) {
-    rv = cli_fail("failed to build value: %s", st.message);
-    goto out;
-  }
-  if (strcmp(a.out_fmt, "msgpack") == 0) {
-    uint8_t *mp = NULL;
-    size_t mp_len = 0;
-    if (soupc_cty_msgpack_encode(&mp, &mp_len, v, ty, &st) != 0) {
-      rv = cli_fail("failed to encode: %s", st.message);
-      goto out;
-    }
-    rv = emit_msgpack(a.output, mp, mp_len);
-    soupc_cty_free_bytes(mp);
   } else {
-    char *js = NULL;
-    size_t js_len = 0;
-    if (soupc_cty_json_encode(&js, &js_len, v, ty, &st) != 0) {
-      rv = cli_fail("failed to encode: %s", st.message);
-      goto out;
-    }
-    rv = cty_io_write(a.output, js, js_len) == 0
-             ? CLI_OK
-             : cli_fail("failed to write output");
-    soupc_cty_free_bytes(js);
+    rv = cli_command_fail(ctx, "unsupported output format: %s", w->out_fmt);
   }
-out:
   soupc_cty_value_free(v);
   soupc_cty_type_free(ty);
-  free(in);
   return rv;
 }
 
-/* Generic msgpack -> indented JSON, as soup-go does without --type. */
-static int generic_json(yajl_gen g, const msgpack_object *o) {
+static int run_encode(const cli_ctx *ctx, int argc, char **argv) {
+  struct wire_io w;
+  uint8_t *out = NULL;
+  size_t out_len = 0;
+  int rv;
+
+  rv = wire_begin(&w, ctx, argc, argv);
+  if (rv != 0) {
+    return rv;
+  }
+  if (w.type[0] != '\0') {
+    rv = encode_typed(&w, ctx, &out, &out_len);
+  } else {
+    soupc_status st;
+    soupc_status_clear(&st);
+    if (soupc_cty_json_untyped_msgpack(&out, &out_len, w.data, w.len, &st) !=
+        0) {
+      rv = cli_command_fail(ctx, "failed to parse JSON: %s", st.message);
+    }
+  }
+  if (rv == 0) {
+    /* msgpack to stdout is base64 (no newline) so that it is text */
+    if (strcmp(w.output, "-") == 0 && strcmp(w.out_fmt, "msgpack") == 0) {
+      char *b64 = NULL;
+      size_t b64_len = 0;
+      if (soupc_cty_base64_encode(&b64, &b64_len, out, out_len) != 0) {
+        rv = cli_command_fail(ctx, "out of memory");
+      } else {
+        rv = wire_write(&w, ctx, b64, b64_len);
+      }
+      soupc_cty_free_bytes(b64);
+    } else {
+      rv = wire_write(&w, ctx, out, out_len);
+    }
+  }
+  soupc_cty_free_bytes(out);
+  free(w.data);
+  return rv;
+}
+
+static const cli_flag encode_flags[] = {
+    {"input-format", 0, CLI_FLAG_STRING, "json", "Input format (json)", 0},
+    {"output-format", 0, CLI_FLAG_STRING, "msgpack",
+     "Output format (msgpack, json)", 0},
+    {"type", 0, CLI_FLAG_STRING, "", "Type specification as JSON (optional)",
+     0}};
+
+static const cli_command wire_cmd_encode = {"encode [input] [output]",
+                                            "Encode data to wire format",
+                                            NULL,
+                                            CLI_ARGS_RANGE,
+                                            1,
+                                            2,
+                                            encode_flags,
+                                            3,
+                                            run_encode,
+                                            NULL,
+                                            NULL,
+                                            0};
+
+/* ---- decode: the untyped path ----------------------------------------- */
+
+/* Go's encoding/json float: strconv's shortest digits, 'e' form outside
+ * [1e-6, 1e21), "e-07" cleaned to "e-7". @p bits is 32 or 64. */
+static void put_go_float(cli_jbuf *b, double f, int bits) {
+  char t[64], digits[32];
+  int p, exp = 0;
+  size_t nd = 0, i;
+  double a = fabs(f);
+  const char *s;
+
+  for (p = 1; p <= 17; p++) {
+    snprintf(t, sizeof(t), "%.*e", p - 1, f);
+    if (bits == 32 ? (float)strtod(t, NULL) == (float)f
+                   : strtod(t, NULL) == f) {
+      break;
+    }
+  }
+  for (s = t; *s != 'e'; s++) {
+    if (*s >= '0' && *s <= '9') {
+      digits[nd++] = *s;
+    }
+  }
+  exp = (int)strtol(s + 1, NULL, 10);
+  while (nd > 1 && digits[nd - 1] == '0') {
+    nd--;
+  }
+  if (signbit(f)) {
+    cli_jbuf_puts(b, "-");
+  }
+  if (a != 0 && (bits == 64 ? (a < 1e-6 || a >= 1e21)
+                            : ((float)a < 1e-6f || (float)a >= 1e21f))) {
+    cli_jbuf_put(b, digits, 1);
+    if (nd > 1) {
+      cli_jbuf_puts(b, ".");
+      cli_jbuf_put(b, digits + 1, nd - 1);
+    }
+    cli_jbuf_printf(b, "e%c%s%d", exp < 0 ? '-' : '+',
+                    exp > -10 && exp < 10 && exp >= 0 ? "0" : "", abs(exp));
+    return;
+  }
+  if (a == 0) {
+    cli_jbuf_puts(b, "0");
+  } else if (exp >= 0) {
+    for (i = 0; i <= (size_t)exp; i++) {
+      cli_jbuf_put(b, i < nd ? &digits[i] : "0", 1);
+    }
+    if (nd > (size_t)exp + 1) {
+      cli_jbuf_puts(b, ".");
+      cli_jbuf_put(b, digits + exp + 1, nd - (size_t)exp - 1);
+    }
+  } else {
+    cli_jbuf_puts(b, "0.");
+    for (i = 0; i < (size_t)(-exp - 1); i++) {
+      cli_jbuf_puts(b, "0");
+    }
+    cli_jbuf_put(b, digits, nd);
+  }
+}
+
+static void indent(cli_jbuf *b, int depth) {
+  int i;
+
+  cli_jbuf_puts(b, "\n");
+  for (i = 0; i < depth; i++) {
+    cli_jbuf_puts(b, "  ");
+  }
+}
+
+/* The code byte a minimal encoder writes for @p o: what vmihailenco's
+ * "invalid code=%x" names (msgpack-c keeps no encoding details). */
+static unsigned guess_code(const msgpack_object *o) {
+  switch (o->type) {
+  case MSGPACK_OBJECT_NIL:
+    return 0xc0;
+  case MSGPACK_OBJECT_BOOLEAN:
+    return o->via.boolean ? 0xc3 : 0xc2;
+  case MSGPACK_OBJECT_POSITIVE_INTEGER:
+    return o->via.u64 < 0x80          ? (unsigned)o->via.u64
+           : o->via.u64 <= 0xff       ? 0xcc
+           : o->via.u64 <= 0xffff     ? 0xcd
+           : o->via.u64 <= 0xffffffff ? 0xce
+                                      : 0xcf;
+  case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+    return o->via.i64 >= -32         ? (unsigned)(o->via.i64 & 0xff)
+           : o->via.i64 >= -128      ? 0xd0
+           : o->via.i64 >= -32768    ? 0xd1
+           : o->via.i64 >= INT32_MIN ? 0xd2
+                                     : 0xd3;
+  case MSGPACK_OBJECT_FLOAT32:
+    return 0xca;
+  case MSGPACK_OBJECT_FLOAT64:
+    return 0xcb;
+  case MSGPACK_OBJECT_ARRAY:
+    return o->via.array.size < 16        ? 0x90 | o->via.array.size
+           : o->via.array.size <= 0xffff ? 0xdc
+                                         : 0xdd;
+  case MSGPACK_OBJECT_MAP:
+    return o->via.map.size < 16        ? 0x80 | o->via.map.size
+           : o->via.map.size <= 0xffff ? 0xde
+                                       : 0xdf;
+  case MSGPACK_OBJECT_EXT: {
+    uint32_t n = o->via.ext.size;
+    return n == 1        ? 0xd4
+           : n == 2      ? 0xd5
+           : n == 4      ? 0xd6
+           : n == 8      ? 0xd7
+           : n == 16     ? 0xd8
+           : n <= 0xff   ? 0xc7
+           : n <= 0xffff ? 0xc8
+                         : 0xc9;
+  }
+  default:
+    return 0;
+  }
+}
+
+/* vmihailenco's DecodeInterface, in stream order: map keys must be
+ * strings (or bytes), and no extension is known. @return 0 or -1 */
+static int check_decodable(const msgpack_object *o, char *err,
+                           size_t err_size) {
   uint32_t i;
-  char num[64];
+
+  if (o->type == MSGPACK_OBJECT_EXT) {
+    snprintf(err, err_size,
+             "failed to decode msgpack: msgpack: unknown ext id=%d",
+             (int)o->via.ext.type);
+    return -1;
+  }
+  if (o->type == MSGPACK_OBJECT_ARRAY) {
+    for (i = 0; i < o->via.array.size; i++) {
+      if (check_decodable(&o->via.array.ptr[i], err, err_size) != 0) {
+        return -1;
+      }
+    }
+  }
+  if (o->type == MSGPACK_OBJECT_MAP) {
+    for (i = 0; i < o->via.map.size; i++) {
+      const msgpack_object *k = &o->via.map.ptr[i].key;
+      if (k->type != MSGPACK_OBJECT_STR && k->type != MSGPACK_OBJECT_BIN) {
+        snprintf(err, err_size,
+                 "failed to decode msgpack: msgpack: invalid code=%x "
+                 "decoding string/bytes length",
+                 guess_code(k));
+        return -1;
+      }
+      if (check_decodable(&o->via.map.ptr[i].val, err, err_size) != 0) {
+        return -1;
+      }
+    }
+  }
+  return 0;
+}
+
+/* Reads @p n bytes at *off as Go's io.ReadFull does: "EOF" when none is
+ * left, "unexpected EOF" when only some are. @return NULL or the error */
+static const char *take(size_t *off, size_t len, uint64_t n) {
+  if (n == 0) {
+    return NULL;
+  }
+  if (*off >= len) {
+    return "EOF";
+  }
+  if (n > len - *off) {
+    return "unexpected EOF";
+  }
+  *off += (size_t)n;
+  return NULL;
+}
+
+/* Why vmihailenco's decoder stops on an input msgpack-c found truncated:
+ * an unknown extension as soon as its type byte is read, else where the
+ * input ran out (see take()). Writes the reason to @p msg. */
+static void truncation(char *msg, size_t size, const uint8_t *p, size_t len) {
+  static const uint8_t size_bytes[] = {1, 2, 4};
+  uint64_t pending = 1;
+  size_t off = 0;
+  const char *why = NULL;
+
+  while (pending > 0 && why == NULL) {
+    uint8_t c;
+    size_t lenb = 0, i;
+    uint64_t body = 0, kids = 0, n = 0;
+    why = take(&off, len, 1);
+    if (why != NULL) {
+      break;
+    }
+    c = p[off - 1];
+    if (c >= 0x80 && c <= 0x9f) {
+      kids = (uint64_t)(c & 0x0f) * (c <= 0x8f ? 2 : 1);
+    } else if (c >= 0xa0 && c <= 0xbf) {
+      body = c & 0x1f;
+    } else if (c >= 0xc4 && c <= 0xc9) {
+      lenb = size_bytes[(c - 0xc4) % 3];
+    } else if (c >= 0xca && c <= 0xd3) {
+      static const uint8_t fixed[] = {4, 8, 1, 2, 4, 8, 1, 2, 4, 8};
+      body = fixed[c - 0xca];
+    } else if (c >= 0xd4 && c <= 0xd8) {
+      body = (uint64_t)1 << (c - 0xd4);
+    } else if (c >= 0xd9 && c <= 0xdb) {
+      lenb = size_bytes[c - 0xd9];
+    } else if (c >= 0xdc && c <= 0xdf) {
+      lenb = (c & 1) ? 4 : 2;
+    }
+    why = take(&off, len, lenb);
+    for (i = 0; why == NULL && i < lenb; i++) {
+      n = n << 8 | p[off - lenb + i];
+    }
+    if (why == NULL && ((c >= 0xc7 && c <= 0xc9) || (c >= 0xd4 && c <= 0xd8))) {
+      why = take(&off, len, 1);
+      if (why == NULL) {
+        snprintf(msg, size, "msgpack: unknown ext id=%d",
+                 (int)(int8_t)p[off - 1]);
+        return;
+      }
+    }
+    if (c >= 0xdc && c <= 0xdf) {
+      kids = c >= 0xde ? 2 * n : n;
+    } else if (lenb > 0) {
+      body = n;
+    }
+    if (why == NULL) {
+      why = take(&off, len, body);
+    }
+    pending += kids;
+    pending--;
+  }
+  snprintf(msg, size, "%s", why != NULL ? why : "unexpected EOF");
+}
+
+/* Keys are STR or BIN, whose union members share one layout. */
+static int cmp_kv(const void *a, const void *b) {
+  const msgpack_object_str *x = &((const msgpack_object_kv *)a)->key.via.str;
+  const msgpack_object_str *y = &((const msgpack_object_kv *)b)->key.via.str;
+  size_t n = x->size < y->size ? x->size : y->size;
+  int c = n > 0 ? memcmp(x->ptr, y->ptr, n) : 0;
+
+  return c != 0 ? c : (x->size > y->size) - (x->size < y->size);
+}
+
+/* json.MarshalIndent(v, "", "  ") of what vmihailenco/msgpack decodes
+ * into an interface{}. @return 0 or -1 with @p err set. */
+static int go_json(cli_jbuf *b, msgpack_object *o, int depth, char *err,
+                   size_t err_size) {
+  uint32_t i;
 
   switch (o->type) {
   case MSGPACK_OBJECT_NIL:
-    return yajl_gen_null(g) == yajl_gen_status_ok ? 0 : -1;
+    cli_jbuf_puts(b, "null");
+    return 0;
   case MSGPACK_OBJECT_BOOLEAN:
-    return yajl_gen_bool(g, o->via.boolean) == yajl_gen_status_ok ? 0 : -1;
+    cli_jbuf_puts(b, o->via.boolean ? "true" : "false");
+    return 0;
   case MSGPACK_OBJECT_POSITIVE_INTEGER:
-    snprintf(num, sizeof(num), "%llu", (unsigned long long)o->via.u64);
-    return yajl_gen_number(g, num, strlen(num)) == yajl_gen_status_ok ? 0 : -1;
+    cli_jbuf_printf(b, "%llu", (unsigned long long)o->via.u64);
+    return 0;
   case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-    snprintf(num, sizeof(num), "%lld", (long long)o->via.i64);
-    return yajl_gen_number(g, num, strlen(num)) == yajl_gen_status_ok ? 0 : -1;
+    cli_jbuf_printf(b, "%lld", (long long)o->via.i64);
+    return 0;
   case MSGPACK_OBJECT_FLOAT32:
-  case MSGPACK_OBJECT_FLOAT64: {
-    int prec;
-    if (o->via.f64 != o->via.f64 || o->via.f64 - o->via.f64 != 0) {
-      return -2; /* Go's encoding/json refuses NaN and Inf */
-    }
-    for (prec = 1; prec <= 17; prec++) {
-      snprintf(num, sizeof(num), "%.*g", prec, o->via.f64);
-      if (strtod(num, NULL) == o->via.f64) {
-        break;
-      }
-    }
-    return yajl_gen_number(g, num, strlen(num)) == yajl_gen_status_ok ? 0 : -1;
-  }
-  case MSGPACK_OBJECT_STR:
-    return yajl_gen_string(g, (const unsigned char *)o->via.str.ptr,
-                           o->via.str.size) == yajl_gen_status_ok
-               ? 0
-               : -1;
-  case MSGPACK_OBJECT_BIN: {
-    char *b64 = NULL;
-    size_t blen = 0;
-    int rv;
-    if (cty_io_b64_encode(&b64, &blen, (const uint8_t *)o->via.bin.ptr,
-                          o->via.bin.size) != 0) {
+  case MSGPACK_OBJECT_FLOAT64:
+    if (isnan(o->via.f64) || isinf(o->via.f64)) {
+      snprintf(err, err_size,
+               "failed to encode JSON: json: unsupported value: %s",
+               isnan(o->via.f64) ? "NaN"
+               : o->via.f64 > 0  ? "+Inf"
+                                 : "-Inf");
       return -1;
     }
-    rv = yajl_gen_string(g, (const unsigned char *)b64, blen) ==
-                 yajl_gen_status_ok
-             ? 0
-             : -1;
-    free(b64);
-    return rv;
+    put_go_float(b, o->via.f64, o->type == MSGPACK_OBJECT_FLOAT32 ? 32 : 64);
+    return 0;
+  case MSGPACK_OBJECT_STR:
+    cli_jbuf_str(b, o->via.str.ptr, o->via.str.size);
+    return 0;
+  case MSGPACK_OBJECT_BIN: {
+    char *b64 = NULL;
+    if (soupc_cty_base64_encode(&b64, NULL, o->via.bin.ptr, o->via.bin.size) !=
+        0) {
+      b->oom = 1;
+      return 0;
+    }
+    cli_jbuf_str(b, b64, strlen(b64));
+    soupc_cty_free_bytes(b64);
+    return 0;
   }
   case MSGPACK_OBJECT_ARRAY:
-    yajl_gen_array_open(g);
+    if (o->via.array.size == 0) {
+      cli_jbuf_puts(b, "[]");
+      return 0;
+    }
+    cli_jbuf_puts(b, "[");
     for (i = 0; i < o->via.array.size; i++) {
-      int rv = generic_json(g, &o->via.array.ptr[i]);
-      if (rv != 0) {
-        return rv;
+      cli_jbuf_puts(b, i > 0 ? "," : "");
+      indent(b, depth + 1);
+      if (go_json(b, &o->via.array.ptr[i], depth + 1, err, err_size) != 0) {
+        return -1;
       }
     }
-    return yajl_gen_array_close(g) == yajl_gen_status_ok ? 0 : -1;
-  case MSGPACK_OBJECT_MAP:
-    yajl_gen_map_open(g);
-    for (i = 0; i < o->via.map.size; i++) {
-      const msgpack_object *k = &o->via.map.ptr[i].key;
-      int rv;
-      if (k->type != MSGPACK_OBJECT_STR) {
-        return -3;
+    indent(b, depth);
+    cli_jbuf_puts(b, "]");
+    return 0;
+  case MSGPACK_OBJECT_MAP: {
+    msgpack_object_kv *kv = o->via.map.ptr;
+    uint32_t n = o->via.map.size, k = 0, j;
+    /* a Go map: the last of a repeated key wins; json sorts the keys */
+    for (i = 0; i < n; i++) {
+      for (j = 0; j < k; j++) {
+        if (kv[j].key.via.str.size == kv[i].key.via.str.size &&
+            memcmp(kv[j].key.via.str.ptr, kv[i].key.via.str.ptr,
+                   kv[i].key.via.str.size) == 0) {
+          break;
+        }
       }
-      yajl_gen_string(g, (const unsigned char *)k->via.str.ptr,
-                      k->via.str.size);
-      rv = generic_json(g, &o->via.map.ptr[i].val);
-      if (rv != 0) {
-        return rv;
+      kv[j] = kv[i];
+      k += j == k;
+    }
+    qsort(kv, k, sizeof(*kv), cmp_kv);
+    if (k == 0) {
+      cli_jbuf_puts(b, "{}");
+      return 0;
+    }
+    cli_jbuf_puts(b, "{");
+    for (i = 0; i < k; i++) {
+      cli_jbuf_puts(b, i > 0 ? "," : "");
+      indent(b, depth + 1);
+      cli_jbuf_str(b, kv[i].key.via.str.ptr, kv[i].key.via.str.size);
+      cli_jbuf_puts(b, ": ");
+      if (go_json(b, &kv[i].val, depth + 1, err, err_size) != 0) {
+        return -1;
       }
     }
-    return yajl_gen_map_close(g) == yajl_gen_status_ok ? 0 : -1;
-  case MSGPACK_OBJECT_EXT:
-    return -4;
+    indent(b, depth);
+    cli_jbuf_puts(b, "}");
+    return 0;
   }
+  case MSGPACK_OBJECT_EXT:
+    break; /* refused by check_decodable() */
+  }
+  snprintf(err, err_size, "failed to decode msgpack: invalid msgpack");
   return -1;
 }
 
-static int generic_decode(const char *output, const uint8_t *p, size_t len) {
+static int decode_untyped(struct wire_io *w, const cli_ctx *ctx,
+                          const uint8_t *p, size_t len) {
   msgpack_unpacked up;
   size_t off = 0;
-  yajl_gen g;
-  const unsigned char *buf;
-  size_t blen;
+  cli_jbuf b;
   int rv;
 
   msgpack_unpacked_init(&up);
-  if (msgpack_unpack_next(&up, (const char *)p, len, &off) < 0) {
+  rv = msgpack_unpack_next(&up, (const char *)p, len, &off);
+  if (rv != MSGPACK_UNPACK_SUCCESS && rv != MSGPACK_UNPACK_EXTRA_BYTES) {
     msgpack_unpacked_destroy(&up);
-    return cli_fail("failed to decode msgpack: invalid msgpack");
-  }
-  g = yajl_gen_alloc(NULL);
-  yajl_gen_config(g, yajl_gen_beautify, 1);
-  yajl_gen_config(g, yajl_gen_indent_string, "  ");
-  rv = generic_json(g, &up.data);
-  if (rv == -4) {
-    rv = cli_fail("failed to decode msgpack: msgpack: unknown ext id=%d",
-                  (int)up.data.via.ext.type);
-  } else if (rv != 0) {
-    rv = cli_fail("failed to encode JSON: unsupported value");
-  } else {
-    yajl_gen_get_buf(g, &buf, &blen);
-    while (blen > 0 && buf[blen - 1] == '\n') {
-      blen--; /* json.MarshalIndent has no trailing newline */
+    if (rv == MSGPACK_UNPACK_NOMEM_ERROR) {
+      return cli_command_fail(ctx, "out of memory");
     }
-    rv = cty_io_write(output, buf, blen) == 0
-             ? CLI_OK
-             : cli_fail("failed to write output");
+    /* msgpack-c's one parse error is the never-used code 0xc1 */
+    snprintf(w->err, sizeof(w->err), "%s",
+             "msgpack: unknown code c1 decoding interface{}");
+    if (rv == MSGPACK_UNPACK_CONTINUE) {
+      truncation(w->err, sizeof(w->err), p, len);
+    }
+    return cli_command_fail(ctx, "failed to decode msgpack: %s", w->err);
   }
-  yajl_gen_free(g);
+  cli_jbuf_init(&b);
+  if (check_decodable(&up.data, w->err, sizeof(w->err)) != 0 ||
+      go_json(&b, &up.data, 0, w->err, sizeof(w->err)) != 0) {
+    rv = cli_command_fail(ctx, "%s", w->err);
+  } else if (cli_jbuf_text(&b) == NULL) {
+    rv = cli_command_fail(ctx, "out of memory");
+  } else {
+    rv = wire_write(w, ctx, b.p, b.len);
+  }
+  cli_jbuf_dispose(&b);
   msgpack_unpacked_destroy(&up);
   return rv;
 }
 
-static const char decode_usage[] =
-    "Usage: soup-c wire decode [input] [output] [flags]\n\n"
-    "Decode a wire-format value (cty msgpack) to JSON.\n\n"
-    "  --type T             go-cty JSON type (e.g. '\"string\"')\n"
-    "  --input-format F     msgpack|json (default msgpack)\n"
-    "  --output-format F    json|msgpack (default json)\n\n"
-    "msgpack on stdin may be base64-encoded.\n";
+/* ---- decode ----------------------------------------------------------- */
 
-int cmd_wire_decode(int argc, char **argv) {
-  struct wire_args a = {NULL, "msgpack", "json", NULL, NULL};
+static int decode_typed(struct wire_io *w, const cli_ctx *ctx, const uint8_t *p,
+                        size_t len) {
   soupc_cty_type *ty = NULL;
   soupc_cty_value *v = NULL;
   soupc_status st;
-  char *in = NULL;
-  size_t in_len = 0;
-  uint8_t *raw = NULL;
-  const uint8_t *data;
-  size_t data_len;
-  int rv;
+  uint8_t *out = NULL;
+  size_t out_len = 0;
+  int rv = 0;
 
-  rv = parse_wire_args(&a, argc, argv, decode_usage);
-  if (rv >= 0) {
-    return rv;
-  }
   soupc_status_clear(&st);
-  if (strcmp(a.in_fmt, "msgpack") != 0 && strcmp(a.in_fmt, "json") != 0) {
-    return cli_fail("unsupported input format: %s", a.in_fmt);
+  if (cty_io_parse_type(&ty, w->type, &st) != 0) {
+    return cli_command_fail(ctx, "failed to parse type: %s", st.message);
   }
-  if (strcmp(a.out_fmt, "msgpack") != 0 && strcmp(a.out_fmt, "json") != 0) {
-    return cli_fail("unsupported output format: %s", a.out_fmt);
-  }
-  if (cli_read_file(&in, &in_len, a.input) != 0) {
-    return cli_fail("failed to read input: %s", a.input);
-  }
-  data = (const uint8_t *)in;
-  data_len = in_len;
-  /* §1.4: stdin msgpack is base64 if it decodes as base64. */
-  if (strcmp(a.in_fmt, "msgpack") == 0 && strcmp(a.input, "-") == 0 &&
-      cty_io_b64_decode(&raw, &data_len, in, in_len) == 0) {
-    data = raw;
+  if (strcmp(w->in_fmt, "msgpack") == 0) {
+    rv = soupc_cty_msgpack_decode(&v, ty, p, len, &st);
+  } else if (strcmp(w->in_fmt, "json") == 0) {
+    rv = soupc_cty_json_decode(&v, ty, (const char *)p, len, &st);
   } else {
-    data_len = in_len;
-  }
-  if (a.type == NULL) {
-    rv = strcmp(a.in_fmt, "msgpack") == 0
-             ? generic_decode(a.output, data, data_len)
-             : (cty_io_write(a.output, data, data_len) == 0
-                    ? CLI_OK
-                    : cli_fail("failed to write output"));
-    goto out;
-  }
-  rv = parse_type(&ty, a.type);
-  if (rv != 0) {
-    goto out;
-  }
-  if (strcmp(a.in_fmt, "msgpack") == 0) {
-    rv = soupc_cty_msgpack_decode(&v, ty, data, data_len, &st);
-  } else {
-    rv = soupc_cty_json_decode(&v, ty, (const char *)data, data_len, &st);
+    soupc_cty_type_free(ty);
+    return cli_command_fail(ctx, "unsupported input format: %s", w->in_fmt);
   }
   if (rv != 0) {
-    rv = cli_fail("failed to decode: %s", st.message);
-    goto out;
-  }
-  if (strcmp(a.out_fmt, "json") == 0) {
-    char *js = NULL;
-    size_t js_len = 0;
-    if (soupc_cty_json_encode(&js, &js_len, v, ty, &st) != 0) {
-      rv = cli_fail("failed to encode output: %s", st.message);
-      goto out;
-    }
-    rv = cty_io_write(a.output, js, js_len) == 0
-             ? CLI_OK
-             : cli_fail("failed to write output");
-    soupc_cty_free_bytes(js);
+    rv = cli_command_fail(ctx, "failed to decode: %s", st.message);
+  } else if (strcmp(w->out_fmt, "json") == 0 ||
+             strcmp(w->out_fmt, "msgpack") == 0) {
+    rv = strcmp(w->out_fmt, "json") == 0
+             ? soupc_cty_json_encode((char **)&out, &out_len, v, ty, &st)
+             : soupc_cty_msgpack_encode(&out, &out_len, v, ty, &st);
+    /* raw bytes even to stdout: decode never base64-wraps (§1.4) */
+    rv = rv != 0
+             ? cli_command_fail(ctx, "failed to encode output: %s", st.message)
+             : wire_write(w, ctx, out, out_len);
   } else {
-    uint8_t *mp = NULL;
-    size_t mp_len = 0;
-    if (soupc_cty_msgpack_encode(&mp, &mp_len, v, ty, &st) != 0) {
-      rv = cli_fail("failed to encode output: %s", st.message);
-      goto out;
-    }
-    /* Raw bytes even to stdout: decode never base64-wraps (§1.4). */
-    rv = cty_io_write(a.output, mp, mp_len) == 0
-             ? CLI_OK
-             : cli_fail("failed to write output");
-    soupc_cty_free_bytes(mp);
+    rv = cli_command_fail(ctx, "unsupported output format: %s", w->out_fmt);
   }
-out:
+  soupc_cty_free_bytes(out);
   soupc_cty_value_free(v);
   soupc_cty_type_free(ty);
-  free(raw);
-  free(in);
   return rv;
+}
+
+static int run_decode(const cli_ctx *ctx, int argc, char **argv) {
+  struct wire_io w;
+  uint8_t *raw = NULL;
+  const uint8_t *p;
+  size_t len;
+  int rv;
+
+  rv = wire_begin(&w, ctx, argc, argv);
+  if (rv != 0) {
+    return rv;
+  }
+  p = (const uint8_t *)w.data;
+  len = w.len;
+  /* msgpack on stdin is taken as base64 when it decodes as base64 */
+  if (strcmp(w.in_fmt, "msgpack") == 0 && strcmp(w.input, "-") == 0 &&
+      soupc_cty_base64_decode(&raw, &len, w.data, w.len, NULL) == 0) {
+    p = raw;
+  } else {
+    len = w.len;
+  }
+  rv = w.type[0] != '\0' ? decode_typed(&w, ctx, p, len)
+                         : decode_untyped(&w, ctx, p, len);
+  soupc_cty_free_bytes(raw);
+  free(w.data);
+  return rv;
+}
+
+static const cli_flag decode_flags[] = {
+    {"input-format", 0, CLI_FLAG_STRING, "msgpack", "Input format (msgpack)",
+     0},
+    {"output-format", 0, CLI_FLAG_STRING, "json", "Output format (json)", 0},
+    {"type", 0, CLI_FLAG_STRING, "", "Type specification as JSON (optional)",
+     0}};
+
+static const cli_command wire_cmd_decode = {"decode [input] [output]",
+                                            "Decode data from wire format",
+                                            NULL,
+                                            CLI_ARGS_RANGE,
+                                            1,
+                                            2,
+                                            decode_flags,
+                                            3,
+                                            run_decode,
+                                            NULL,
+                                            NULL,
+                                            0};
+
+static const cli_command *const wire_subs[] = {&wire_cmd_decode,
+                                               &wire_cmd_encode};
+
+static const cli_command wire_cmd = {
+    "wire",
+    "Wire protocol operations",
+    "Encode and decode data using the wire protocol format.",
+    CLI_ARGS_ANY,
+    0,
+    0,
+    NULL,
+    0,
+    NULL,
+    NULL,
+    wire_subs,
+    sizeof(wire_subs) / sizeof(wire_subs[0])};
+
+int cmd_wire(int argc, char **argv) {
+  return cli_command_execute(&wire_cmd, "soup-c", argc, argv);
 }

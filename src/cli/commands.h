@@ -9,10 +9,9 @@ int cmd_rpc_kv_get(int argc, char **argv);
 int cmd_rpc_kv_put(int argc, char **argv);
 int cmd_rpc_cert_generate(int argc, char **argv);
 int cmd_rpc_validate_connection(int argc, char **argv);
-int cmd_wire_encode(int argc, char **argv);
-int cmd_wire_decode(int argc, char **argv);
-int cmd_cty_convert(int argc, char **argv);
-int cmd_cty_validate_value(int argc, char **argv);
+/* The soup-go-compatible trees (cli_cmd.h): argv[0] is "soup-c cty". */
+int cmd_wire(int argc, char **argv);
+int cmd_cty(int argc, char **argv);
 int cmd_cty_call(int argc, char **argv);
 int cmd_cty_functions(int argc, char **argv);
 

@@ -23,13 +23,8 @@ static const struct command commands[] = {
      "Check that a KV server or plugin answers its health check"},
     {"rpc cert generate", cmd_rpc_cert_generate,
      "Generate a self-signed certificate and key"},
-    {"wire encode", cmd_wire_encode, "Encode a cty value to the wire format"},
-    {"wire decode", cmd_wire_decode, "Decode a wire-format value"},
-    {"cty convert", cmd_cty_convert, "Convert a cty value between encodings"},
-    {"cty validate-value", cmd_cty_validate_value,
-     "Check a cty value against a type"},
-    {"cty call", cmd_cty_call, "Call a go-cty stdlib function"},
-    {"cty functions", cmd_cty_functions, "List the functions for cty call"},
+    {"wire", cmd_wire, "Wire protocol operations (soup-go's `wire`)"},
+    {"cty", cmd_cty, "CTY type and value operations (soup-go's `cty`)"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -91,6 +86,12 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
       print_group_help("");
       return 0;
+    }
+    if (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--verbose") == 0) {
+      argv[1] = argv[0]; /* soup-go's --verbose changes nothing */
+      argv++;
+      argc--;
+      continue;
     }
     if (strcmp(argv[1], "--log-level") == 0 && argc > 2) {
       setenv("LOG_LEVEL", argv[2], 1);

@@ -413,6 +413,8 @@ int soupc__cty_perr_add(struct soupc_cty_path_errors *l,
 /* ---- errors ---- */
 /* Sets @p st and returns SOUPC_ERR_CTY_PANIC: the operation is one go-cty
  * panics on; the message is the panic's text. */
+/* Whether a refinement call on @p b already recorded go-cty's panic. */
+bool soupc__cty_refine_failed(const soupc_cty_refiner *b);
 int soupc__cty_panic(soupc_status *st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -764,7 +764,7 @@ int soupc_cty_value_index(soupc_cty_value **out, const soupc_cty_value *v,
   const struct soupc_cty_value *raw = cty_unmarked(v), *k = cty_unmarked(key);
   struct soupc_cty_value *r = NULL;
   soupc_cty_kind kk = k->type->kind;
-  size_t i;
+  size_t i = 0;
   int rv = 0;
 
   switch (raw->type->kind) {

@@ -1,12 +1,274 @@
-/* go-cty msgpack.Unmarshal (spec §2.7, §2.8) on msgpack-c's unpacker. */
+/* go-cty msgpack.Unmarshal (cty/msgpack/unmarshal.go, unknown.go; spec
+ * §2.7, §2.8), reading the bytes as vmihailenco/msgpack's Decoder does.
+ *
+ * Why not msgpack-c's unpacker (the encoder does use msgpack-c's packer):
+ * go-cty reads one item at a time and reports the first item that does not
+ * fit its type ("number is required", "EOF" where the input ends), and a
+ * malformed input half-way through is one of those answers; msgpack-c
+ * parses the whole input into an object tree first, so it cannot say what
+ * go-cty says, it caps nesting at 32 levels (MSGPACK_EMBED_STACK_SIZE,
+ * compiled into Debian's libmsgpackc) where Terraform values go deeper,
+ * and building the tree was half the decode time. The readers below are
+ * the few vmihailenco Decoder methods go-cty calls, with their errors. */
 #include "cty/cty_int.h"
 
 #include "base/alloc.h"
 
-#include <msgpack.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+/* ---- vmihailenco/msgpack's Decoder over a buffer ----------------------- */
+
+struct rd {
+  const uint8_t *p;
+  size_t len;
+  size_t off;
+  char err[96]; /* the Go error text of the last failed read */
+};
+
+static int rd_fail(struct rd *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int rd_fail(struct rd *r, const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(r->err, sizeof(r->err), fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* io.ReadFull of @p n bytes: "EOF" if none is left, "unexpected EOF" (and
+ * everything consumed) if only some are. */
+static int rd_take(struct rd *r, size_t n, const uint8_t **p) {
+  size_t avail = r->len - r->off;
+
+  if (n == 0) {
+    *p = r->p + r->off;
+    return 0;
+  }
+  if (avail == 0) {
+    return rd_fail(r, "EOF");
+  }
+  if (avail < n) {
+    r->off = r->len;
+    return rd_fail(r, "unexpected EOF");
+  }
+  *p = r->p + r->off;
+  r->off += n;
+  return 0;
+}
+
+static int rd_peek(struct rd *r, uint8_t *c) {
+  if (r->off >= r->len) {
+    return rd_fail(r, "EOF");
+  }
+  *c = r->p[r->off];
+  return 0;
+}
+
+static int rd_code(struct rd *r, uint8_t *c) {
+  int rv = rd_peek(r, c);
+
+  r->off += rv == 0;
+  return rv;
+}
+
+/* A big-endian unsigned integer of @p n bytes. */
+static int rd_be(struct rd *r, size_t n, uint64_t *out) {
+  const uint8_t *p = NULL;
+  size_t i;
+
+  if (rd_take(r, n, &p) != 0) {
+    return -1;
+  }
+  *out = 0;
+  for (i = 0; i < n; i++) {
+    *out = *out << 8 | p[i];
+  }
+  return 0;
+}
+
+static bool is_fixnum(uint8_t c) {
+  return c <= 0x7f || c >= 0xe0;
+}
+static bool is_ext(uint8_t c) {
+  return (c >= 0xd4 && c <= 0xd8) || (c >= 0xc7 && c <= 0xc9);
+}
+
+/* Decoder.bytesLen: -1 for nil. */
+static int rd_bytes_len(struct rd *r, uint8_t c, int64_t *n) {
+  uint64_t u = 0;
+  int rv;
+
+  if (c == 0xc0) {
+    *n = -1;
+    return 0;
+  }
+  if (c >= 0xa0 && c <= 0xbf) {
+    *n = c & 0x1f;
+    return 0;
+  }
+  switch (c) {
+  case 0xd9:
+  case 0xc4:
+    rv = rd_be(r, 1, &u);
+    break;
+  case 0xda:
+  case 0xc5:
+    rv = rd_be(r, 2, &u);
+    break;
+  case 0xdb:
+  case 0xc6:
+    rv = rd_be(r, 4, &u);
+    break;
+  default:
+    return rd_fail(r, "msgpack: invalid code=%x decoding string/bytes length",
+                   c);
+  }
+  *n = (int64_t)u;
+  return rv;
+}
+
+/* Decoder.DecodeString / DecodeBytes: the bytes in place (nil is ""). */
+static int rd_string(struct rd *r, const char **s, size_t *len) {
+  uint8_t c = 0;
+  int64_t n = 0;
+  const uint8_t *p = NULL;
+
+  if (rd_code(r, &c) != 0 || rd_bytes_len(r, c, &n) != 0) {
+    return -1;
+  }
+  if (n <= 0) {
+    *s = "";
+    *len = 0;
+    return 0;
+  }
+  if (rd_take(r, (size_t)n, &p) != 0) {
+    return -1;
+  }
+  *s = (const char *)p;
+  *len = (size_t)n;
+  return 0;
+}
+
+/* DecodeArrayLen (@p map 0) or DecodeMapLen: -1 for nil. */
+static int rd_len(struct rd *r, int map, int64_t *n) {
+  uint8_t c = 0;
+  uint64_t u = 0;
+
+  if (rd_code(r, &c) != 0) {
+    return -1;
+  }
+  if (c == 0xc0) {
+    *n = -1;
+    return 0;
+  }
+  if ((!map && c >= 0x90 && c <= 0x9f) || (map && c >= 0x80 && c <= 0x8f)) {
+    *n = c & 0x0f;
+    return 0;
+  }
+  if (c == (map ? 0xde : 0xdc) || c == (map ? 0xdf : 0xdd)) {
+    if (rd_be(r, (c & 1) ? 4 : 2, &u) != 0) {
+      return -1;
+    }
+    *n = (int64_t)u;
+    return 0;
+  }
+  return rd_fail(r, "msgpack: invalid code=%x decoding %s length", c,
+                 map ? "map" : "array");
+}
+
+/* Decoder.int / uint after the code: nil is 0; @p is_signed says whether
+ * the code was a signed form (int8..int64, negative fixint). */
+static int rd_int_body(struct rd *r, uint8_t c, uint64_t *u, bool *is_signed) {
+  static const uint8_t sizes[] = {1, 2, 4, 8};
+
+  *is_signed = false;
+  if (c == 0xc0) {
+    *u = 0;
+    return 0;
+  }
+  if (is_fixnum(c)) {
+    *is_signed = c >= 0xe0;
+    *u = c >= 0xe0 ? (uint64_t)(int64_t)(int8_t)c : c;
+    return 0;
+  }
+  if (c >= 0xcc && c <= 0xcf) {
+    return rd_be(r, sizes[c - 0xcc], u);
+  }
+  if (c >= 0xd0 && c <= 0xd3) {
+    size_t n = sizes[c - 0xd0];
+    if (rd_be(r, n, u) != 0) {
+      return -1;
+    }
+    if (n < 8 && (*u >> (n * 8 - 1)) != 0) {
+      *u |= ~(uint64_t)0 << (n * 8); /* sign-extend */
+    }
+    *is_signed = true;
+    return 0;
+  }
+  return rd_fail(r, "msgpack: invalid code=%x decoding int64", c);
+}
+
+/* DecodeInt64 */
+static int rd_int64(struct rd *r, int64_t *out) {
+  uint8_t c = 0;
+  uint64_t u = 0;
+  bool s;
+
+  if (rd_code(r, &c) != 0 || rd_int_body(r, c, &u, &s) != 0) {
+    return -1;
+  }
+  *out = (int64_t)u;
+  return 0;
+}
+
+/* DecodeBool */
+static int rd_bool(struct rd *r, bool *out) {
+  uint8_t c = 0;
+
+  if (rd_code(r, &c) != 0) {
+    return -1;
+  }
+  if (c != 0xc2 && c != 0xc3) {
+    return rd_fail(r, "msgpack: invalid code=%x decoding bool", c);
+  }
+  *out = c == 0xc3;
+  return 0;
+}
+
+/* DecodeExtHeader */
+static int rd_ext_header(struct rd *r, int8_t *type, uint64_t *len) {
+  uint8_t c = 0, t = 0;
+
+  if (rd_code(r, &c) != 0) {
+    return -1;
+  }
+  if (c >= 0xd4 && c <= 0xd8) {
+    *len = (uint64_t)1 << (c - 0xd4);
+  } else if (c >= 0xc7 && c <= 0xc9) {
+    static const uint8_t sizes[] = {1, 2, 4};
+    if (rd_be(r, sizes[c - 0xc7], len) != 0) {
+      return -1;
+    }
+  } else {
+    return rd_fail(r, "msgpack: invalid code=%x decoding ext len", c);
+  }
+  if (rd_code(r, &t) != 0) {
+    return -1;
+  }
+  *type = (int8_t)t;
+  return 0;
+}
+
+/* ---- go-cty's unmarshal ------------------------------------------------ */
+
+struct dec {
+  soupc_status *st;
+};
 
 static int dec_err(soupc_status *st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -22,244 +284,530 @@ static int dec_err(soupc_status *st, const char *fmt, ...) {
   return SOUPC_ERR_CTY_DECODE;
 }
 
-/* Structural pre-check of one msgpack object: every declared length and
- * element count must fit in the bytes that remain, so msgpack-c never
- * allocates for a count that the input cannot hold (a 5-byte "dd ffffffff"
- * would otherwise ask for 4G objects). Also bounds nesting. */
-static int precheck(const uint8_t *p, size_t len, size_t *off, int depth) {
-  uint8_t c;
-  uint64_t n = 0, items = 0, skip = 0;
-  size_t need;
-  uint64_t i;
-
-  if (depth > CTY_MAX_DEPTH || *off >= len) {
-    return -1;
-  }
-  c = p[(*off)++];
-#define NEED(k)                                                                \
-  do {                                                                         \
-    if (len - *off < (k)) {                                                    \
-      return -1;                                                               \
-    }                                                                          \
-  } while (0)
-#define BE(k)                                                                  \
-  do {                                                                         \
-    NEED(k);                                                                   \
-    n = 0;                                                                     \
-    for (i = 0; i < (k); i++) {                                                \
-      n = (n << 8) | p[*off + i];                                              \
-    }                                                                          \
-    *off += (k);                                                               \
-  } while (0)
-  if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
-    return 0;
-  }
-  if ((c & 0xe0) == 0xa0) {
-    skip = c & 0x1f;
-  } else if ((c & 0xf0) == 0x90) {
-    items = c & 0x0f;
-  } else if ((c & 0xf0) == 0x80) {
-    items = (uint64_t)(c & 0x0f) * 2;
-  } else {
-    switch (c) {
-    case 0xcc:
-    case 0xd0:
-      skip = 1;
-      break;
-    case 0xcd:
-    case 0xd1:
-      skip = 2;
-      break;
-    case 0xca:
-    case 0xce:
-    case 0xd2:
-      skip = 4;
-      break;
-    case 0xcb:
-    case 0xcf:
-    case 0xd3:
-      skip = 8;
-      break;
-    case 0xc4:
-    case 0xd9:
-      BE(1);
-      skip = n;
-      break;
-    case 0xc5:
-    case 0xda:
-      BE(2);
-      skip = n;
-      break;
-    case 0xc6:
-    case 0xdb:
-      BE(4);
-      skip = n;
-      break;
-    case 0xd4:
-      skip = 2;
-      break;
-    case 0xd5:
-      skip = 3;
-      break;
-    case 0xd6:
-      skip = 5;
-      break;
-    case 0xd7:
-      skip = 9;
-      break;
-    case 0xd8:
-      skip = 17;
-      break;
-    case 0xc7:
-      BE(1);
-      skip = n + 1;
-      break;
-    case 0xc8:
-      BE(2);
-      skip = n + 1;
-      break;
-    case 0xc9:
-      BE(4);
-      skip = n + 1;
-      break;
-    case 0xdc:
-      BE(2);
-      items = n;
-      break;
-    case 0xdd:
-      BE(4);
-      items = n;
-      break;
-    case 0xde:
-      BE(2);
-      items = n * 2;
-      break;
-    case 0xdf:
-      BE(4);
-      items = n * 2;
-      break;
-    default: /* 0xc1 is never used */
-      return -1;
-    }
-  }
-  need = (size_t)skip;
-  NEED(need);
-  *off += need;
-  if (items > len - *off) {
-    return -1;
-  }
-  for (i = 0; i < items; i++) {
-    if (precheck(p, len, off, depth + 1) != 0) {
-      return -1;
-    }
-  }
-  return 0;
-#undef NEED
-#undef BE
+/* path.NewError(err): the reader's own text. */
+static int raw_err(const struct rd *r, soupc_status *st) {
+  return dec_err(st, "%s", r->err);
 }
 
-static int decode(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
-                  const msgpack_object *o, soupc_status *st, int depth);
-
-static int obj_string(char **s_out, size_t *len_out, const msgpack_object *o) {
-  if (o->type == MSGPACK_OBJECT_STR) {
-    *s_out = soupc__cty_nfc(o->via.str.ptr, o->via.str.size, len_out);
-  } else {
-    *s_out = soupc__cty_nfc(o->via.bin.ptr, o->via.bin.size, len_out);
-  }
-  return *s_out == NULL ? SOUPC_ERR_NOMEM : 0;
-}
-
-static bool is_stringish(const msgpack_object *o) {
-  return o->type == MSGPACK_OBJECT_STR || o->type == MSGPACK_OBJECT_BIN;
-}
+static int unmarshal(struct soupc_cty_value **out,
+                     const struct soupc_cty_type *ty, struct rd *r,
+                     soupc_status *st, int depth);
 
 /* utf8.ValidString */
 static bool utf8_valid(const char *s, size_t len) {
-  char *fixed;
-  size_t fl = 0;
-  bool ok;
+  size_t i, sz;
 
-  fixed = soupc__cty_go_utf8(s, len, &fl);
-  if (fixed == NULL) {
-    return false;
-  }
-  ok = fl == len && (len == 0 || memcmp(fixed, s, len) == 0);
-  soupc__free(fixed);
-  return ok;
-}
-
-static int decode_number(struct cty_num *num, const msgpack_object *o) {
-  const char *why;
-
-  switch (o->type) {
-  case MSGPACK_OBJECT_POSITIVE_INTEGER:
-    soupc__cty_num_set_uint64(num, o->via.u64);
-    return 0;
-  case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-    soupc__cty_num_set_int64(num, o->via.i64);
-    return 0;
-  case MSGPACK_OBJECT_FLOAT32:
-  case MSGPACK_OBJECT_FLOAT64:
-    if (o->via.f64 != o->via.f64) {
-      return -2; /* go-cty panics in Float.SetFloat64(NaN) */
+  for (i = 0; i < len; i += sz) {
+    if (soupc__cty_utf8_decode((const uint8_t *)s + i, len - i, &sz) < 0) {
+      return false;
     }
-    soupc__cty_num_set_double(num, o->via.f64);
-    return 0;
-  case MSGPACK_OBJECT_STR:
-  case MSGPACK_OBJECT_BIN:
-    return soupc__cty_num_parse(num, o->via.str.ptr, o->via.str.size, &why);
-  default:
-    return -1;
   }
+  return true;
 }
 
-/* unmarshalUnknownValue (unknown.go): any ext is an unknown; ext type
- * 0x0c carries a refinement map, applied through the RefinementBuilder
- * (which can pin the value down, or panic on a contradiction). Entries
- * are read one object at a time as go-cty does: the value of a key it does
- * not know is not skipped, so it is read as the next key. */
-static int decode_unknown(struct soupc_cty_value **out,
-                          const struct soupc_cty_type *ty,
-                          const msgpack_object *o, soupc_status *st) {
-  struct soupc_cty_value *unk = NULL;
-  soupc_cty_refiner *b = NULL;
-  msgpack_unpacked up;
-  const char *body = o->via.ext.ptr;
-  size_t blen = o->via.ext.size, off = 0, i, entries;
-  const char *pre = "failed to decode msgpack extension body";
+/* unmarshalPrimitive for cty.Number. */
+static int unmarshal_number(struct soupc_cty_value **out, struct rd *r,
+                            uint8_t peek, soupc_status *st) {
+  struct soupc_cty_value *v = NULL;
+  struct cty_num *n;
+  int rv = soupc__cty_val_number(&v, &n);
+
+  if (rv != 0) {
+    return rv;
+  }
+  if (is_fixnum(peek) || (peek >= 0xcc && peek <= 0xd3)) {
+    uint8_t c = 0;
+    uint64_t u = 0;
+    bool is_signed = false;
+    /* DecodeInt64 for fixnums and int8..int64, DecodeUint64 for uint8.. */
+    if (rd_code(r, &c) != 0 || rd_int_body(r, c, &u, &is_signed) != 0) {
+      rv = dec_err(st, "number is required");
+    } else if (is_fixnum(peek) || is_signed) {
+      soupc__cty_num_set_int64(n, (int64_t)u);
+    } else {
+      soupc__cty_num_set_uint64(n, u);
+    }
+  } else if (peek == 0xca || peek == 0xcb) {
+    uint64_t u = 0;
+    double d;
+    r->off++;
+    if (rd_be(r, peek == 0xca ? 4 : 8, &u) != 0) {
+      rv = dec_err(st, "number is required");
+    } else {
+      if (peek == 0xca) {
+        uint32_t b32 = (uint32_t)u;
+        float f;
+        memcpy(&f, &b32, sizeof(f));
+        d = (double)f;
+      } else {
+        memcpy(&d, &u, sizeof(d));
+      }
+      if (isnan(d)) { /* cty.NumberFloatVal panics in big.Float */
+        rv = soupc__cty_panic(st, "Float.SetFloat64(NaN)");
+      } else {
+        soupc__cty_num_set_double(n, d);
+      }
+    }
+  } else {
+    const char *s = NULL, *why = NULL;
+    size_t len = 0;
+    if (rd_string(r, &s, &len) != 0 ||
+        soupc__cty_num_parse(n, s, len, &why) != 0) {
+      rv = dec_err(st, "number is required");
+    }
+  }
+  if (rv != 0) {
+    soupc_cty_value_free(v);
+    return rv;
+  }
+  *out = v;
+  return 0;
+}
+
+/* A growable array of decoded elements, sized by what the input can hold
+ * (every element takes at least one byte), never by a declared count. */
+struct items {
+  struct soupc_cty_value **v;
+  char **keys;
+  size_t *key_lens;
+  size_t n;
+  size_t cap;
+};
+
+static void items_dispose(struct items *it) {
+  size_t i;
+
+  for (i = 0; i < it->n; i++) {
+    soupc_cty_value_free(it->v[i]);
+    if (it->keys != NULL) {
+      soupc__free(it->keys[i]);
+    }
+  }
+  soupc__free(it->v);
+  soupc__free(it->keys);
+  soupc__free(it->key_lens);
+  memset(it, 0, sizeof(*it));
+}
+
+static int items_init(struct items *it, int64_t n, const struct rd *r,
+                      bool keyed) {
+  size_t cap = (size_t)n < r->len - r->off ? (size_t)n : r->len - r->off;
+
+  memset(it, 0, sizeof(*it));
+  it->cap = cap + 1;
+  it->v = soupc__calloc(it->cap, sizeof(*it->v));
+  if (keyed) {
+    it->keys = soupc__calloc(it->cap, sizeof(*it->keys));
+    it->key_lens = soupc__calloc(it->cap, sizeof(*it->key_lens));
+  }
+  if (it->v == NULL || (keyed && (it->keys == NULL || it->key_lens == NULL))) {
+    items_dispose(it);
+    return SOUPC_ERR_NOMEM;
+  }
+  return 0;
+}
+
+/* Makes room for one more element. */
+static int items_grow(struct items *it) {
+  size_t cap = it->cap * 2;
+  void *nv;
+
+  if (it->n + 1 < it->cap) {
+    return 0;
+  }
+  nv = soupc__realloc(it->v, cap * sizeof(*it->v));
+  if (nv == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  it->v = nv;
+  if (it->keys != NULL) {
+    nv = soupc__realloc(it->keys, cap * sizeof(*it->keys));
+    if (nv == NULL) {
+      return SOUPC_ERR_NOMEM;
+    }
+    it->keys = nv;
+    nv = soupc__realloc(it->key_lens, cap * sizeof(*it->key_lens));
+    if (nv == NULL) {
+      return SOUPC_ERR_NOMEM;
+    }
+    it->key_lens = nv;
+  }
+  it->cap = cap;
+  return 0;
+}
+
+/* unmarshalList, unmarshalSet and unmarshalTuple. */
+static int unmarshal_seq(struct soupc_cty_value **out,
+                         const struct soupc_cty_type *ty, struct rd *r,
+                         soupc_status *st, int depth) {
+  static const char *const required[] = {
+      [SOUPC_CTY_LIST] = "a list is required",
+      [SOUPC_CTY_SET] = "a set is required",
+      [SOUPC_CTY_TUPLE] = "a tuple is required"};
+  struct items it;
+  int64_t n = 0, i;
   int rv;
 
-  if (o->via.ext.size <= 1) {
+  if (rd_len(r, 0, &n) != 0) {
+    return dec_err(st, "%s", required[ty->kind]);
+  }
+  if (n < 0) {
+    return soupc_cty_value_null(out, ty);
+  }
+  if (ty->kind == SOUPC_CTY_TUPLE) {
+    if (n == 0) {
+      return soupc__cty_tuple_val(out, NULL, 0); /* cty.TupleVal(nil) */
+    }
+    if ((uint64_t)n != ty->n) {
+      return dec_err(st, "a tuple of length %zu is required", ty->n);
+    }
+  }
+  rv = items_init(&it, n, r, false);
+  for (i = 0; rv == 0 && i < n; i++) {
+    rv = items_grow(&it);
+    if (rv == 0) {
+      rv = unmarshal(&it.v[it.n],
+                     ty->kind == SOUPC_CTY_TUPLE ? ty->elems[i] : ty->elem, r,
+                     st, depth + 1);
+      it.n += rv == 0;
+    }
+  }
+  if (rv != 0) {
+    items_dispose(&it);
+    return rv;
+  }
+  if (ty->kind == SOUPC_CTY_TUPLE) {
+    return soupc__cty_val_tuple(out, ty, it.v, it.n, st);
+  }
+  return soupc__cty_val_list(out, ty->kind, ty, it.v, it.n, st);
+}
+
+/* unmarshalMap. A key that is not a string is go-cty's quirk: the error it
+ * builds is dropped, and the key reads as "" (spec §2.8). */
+static int unmarshal_map(struct soupc_cty_value **out,
+                         const struct soupc_cty_type *ty, struct rd *r,
+                         soupc_status *st, int depth) {
+  struct items it;
+  int64_t n = 0, i;
+  int rv;
+
+  if (rd_len(r, 1, &n) != 0) {
+    return dec_err(st, "a map is required");
+  }
+  if (n < 0) {
+    return soupc_cty_value_null(out, ty);
+  }
+  rv = items_init(&it, n, r, true);
+  for (i = 0; rv == 0 && i < n; i++) {
+    const char *k = "";
+    size_t klen = 0;
+    rv = items_grow(&it);
+    if (rv != 0) {
+      break;
+    }
+    if (rd_string(r, &k, &klen) != 0) {
+      k = "";
+      klen = 0;
+    }
+    it.keys[it.n] = soupc__cty_nfc(k, klen, &it.key_lens[it.n]);
+    if (it.keys[it.n] == NULL) {
+      rv = SOUPC_ERR_NOMEM;
+      break;
+    }
+    rv = unmarshal(&it.v[it.n], ty->elem, r, st, depth + 1);
+    if (rv != 0) {
+      soupc__free(it.keys[it.n]);
+      it.keys[it.n] = NULL;
+    }
+    it.n += rv == 0;
+  }
+  if (rv != 0) {
+    items_dispose(&it);
+    return rv;
+  }
+  return soupc__cty_val_map(out, ty, it.keys, it.key_lens, it.v, it.n, st);
+}
+
+/* cty.ObjectVal of the attributes given when a key repeated (fewer than
+ * the type has). Takes @p items. */
+static int partial_object(struct soupc_cty_value **out,
+                          const struct soupc_cty_type *ty,
+                          struct soupc_cty_value **items) {
+  char **names = soupc__calloc(ty->n + 1, sizeof(*names));
+  size_t *lens = soupc__calloc(ty->n + 1, sizeof(*lens));
+  size_t i, m = 0;
+  int rv = names == NULL || lens == NULL ? SOUPC_ERR_NOMEM : 0;
+
+  for (i = 0; rv == 0 && i < ty->n; i++) {
+    if (items[i] == NULL) {
+      continue;
+    }
+    names[m] = soupc__strndup(ty->names[i], ty->name_lens[i]);
+    lens[m] = ty->name_lens[i];
+    items[m] = items[i];
+    if (m != i) {
+      items[i] = NULL;
+    }
+    rv = names[m] == NULL ? SOUPC_ERR_NOMEM : 0;
+    m++;
+  }
+  if (rv == 0) {
+    return soupc__cty_object_val(out, names, lens, items, m);
+  }
+  for (i = 0; i < ty->n; i++) {
+    soupc_cty_value_free(items[i]);
+    if (names != NULL && i < m) {
+      soupc__free(names[i]);
+    }
+  }
+  soupc__free(items);
+  soupc__free(names);
+  soupc__free(lens);
+  return rv;
+}
+
+/* unmarshalObject. */
+static int unmarshal_object(struct soupc_cty_value **out,
+                            const struct soupc_cty_type *ty, struct rd *r,
+                            soupc_status *st, int depth) {
+  struct soupc_cty_value **items;
+  int64_t n = 0, i;
+  size_t k;
+  int rv = 0;
+
+  if (rd_len(r, 1, &n) != 0) {
+    return dec_err(st, "an object is required");
+  }
+  if (n < 0) {
+    return soupc_cty_value_null(out, ty);
+  }
+  if (n == 0) {
+    return soupc__cty_object_val(out, NULL, NULL, NULL, 0); /* EmptyObject */
+  }
+  if ((uint64_t)n != ty->n) {
+    return dec_err(st, "an object with %zu attributes is required (%lld given)",
+                   ty->n, (long long)n);
+  }
+  items = soupc__calloc(ty->n + 1, sizeof(*items));
+  if (items == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  for (i = 0; rv == 0 && i < n; i++) {
+    const char *key = NULL;
+    size_t klen = 0;
+    struct soupc_cty_value *v = NULL;
+    long idx;
+    if (rd_string(r, &key, &klen) != 0) {
+      rv = dec_err(st, "all keys must be strings");
+      break;
+    }
+    idx = soupc__cty_type_attr(ty, key, klen);
+    if (idx < 0) {
+      rv = dec_err(st, "unsupported attribute");
+      break;
+    }
+    rv = unmarshal(&v, ty->elems[idx], r, st, depth + 1);
+    if (rv == 0) {
+      soupc_cty_value_free(items[idx]);
+      items[idx] = v;
+    }
+  }
+  if (rv != 0) {
+    for (k = 0; k < ty->n; k++) {
+      soupc_cty_value_free(items[k]);
+    }
+    soupc__free(items);
+    return rv;
+  }
+  for (k = 0; k < ty->n && items[k] != NULL; k++) {
+  }
+  if (k < ty->n) {
+    return partial_object(out, ty, items);
+  }
+  return soupc__cty_val_object(out, ty, items, st);
+}
+
+/* unmarshalDynamic: [type JSON, value]; the reader's errors are raw. */
+static int unmarshal_dynamic(struct soupc_cty_value **out, struct rd *r,
+                             soupc_status *st, int depth) {
+  struct soupc_cty_type *t = NULL;
+  const char *tj = NULL;
+  size_t tlen = 0;
+  int64_t n = 0;
+  int rv;
+
+  if (rd_len(r, 0, &n) != 0) {
+    return raw_err(r, st);
+  }
+  if (n == -1) {
+    return soupc_cty_value_null(out, soupc__cty_type_prim(SOUPC_CTY_DYNAMIC));
+  }
+  if (n != 2) {
+    return dec_err(st, "dynamic value array must have exactly two elements");
+  }
+  if (rd_string(r, &tj, &tlen) != 0) {
+    return raw_err(r, st);
+  }
+  rv = soupc__cty_type_unmarshal_json(&t, tj, tlen, st);
+  if (rv != 0) {
+    return rv == SOUPC_ERR_NOMEM || rv == SOUPC_ERR_CTY_PANIC
+               ? rv
+               : SOUPC_ERR_CTY_DECODE;
+  }
+  rv = unmarshal(out, t, r, st, depth + 1);
+  soupc_cty_type_free(t);
+  return rv;
+}
+
+#define RFN "failed to decode msgpack extension body: "
+
+/* A numeric bound: unmarshal as tuple([number, bool]), then go-cty's
+ * checks. @return 0, or a decode error or panic */
+static int refine_bound(soupc_cty_refiner *b, int64_t key, struct rd *body,
+                        soupc_status *st, int depth) {
+  struct soupc_cty_type *bt = NULL, *elems[2];
+  struct soupc_cty_value *raw = NULL;
+  soupc_status ignored;
+  int rv;
+
+  elems[0] = soupc__cty_type_prim(SOUPC_CTY_NUMBER);
+  elems[1] = soupc__cty_type_prim(SOUPC_CTY_BOOL);
+  rv = soupc__cty_type_new_tuple(&bt, elems, 2);
+  if (rv != 0) {
+    return rv;
+  }
+  soupc_status_clear(&ignored);
+  rv = unmarshal(&raw, bt, body, &ignored, depth + 1);
+  soupc_cty_type_free(bt);
+  if (rv == SOUPC_ERR_NOMEM || rv == SOUPC_ERR_CTY_PANIC) {
+    *st = ignored;
+    return rv;
+  }
+  if (rv == 0 && cty_is_known(raw) && !cty_is_null(raw) && raw->u.c.n == 0) {
+    soupc_cty_value_free(raw); /* rawBound.Index(cty.Zero) of TupleVal(nil) */
+    return soupc__cty_panic(st, "runtime error: index out of range [0] with "
+                                "length 0");
+  }
+  if (rv != 0 || !cty_is_known(raw) || cty_is_null(raw) ||
+      !cty_is_known(raw->u.c.items[0]) || cty_is_null(raw->u.c.items[0]) ||
+      !cty_is_known(raw->u.c.items[1]) || cty_is_null(raw->u.c.items[1])) {
+    soupc_cty_value_free(raw);
+    return dec_err(st, RFN "length bound refinement must be [number, bool] "
+                           "array");
+  }
+  if (key == 3) {
+    soupc_cty_refine_number_lower_bound(b, raw->u.c.items[0],
+                                        raw->u.c.items[1]->u.b);
+  } else {
+    soupc_cty_refine_number_upper_bound(b, raw->u.c.items[0],
+                                        raw->u.c.items[1]->u.b);
+  }
+  soupc_cty_value_free(raw);
+  return 0;
+}
+
+/* One refinement entry of key @p key (1..6), read from @p body. */
+static int refine_entry(soupc_cty_refiner *b, const struct soupc_cty_type *ty,
+                        int64_t key, struct rd *body, soupc_status *st,
+                        int depth) {
+  switch (key) {
+  case 1: {
+    bool is_null = false;
+    if (rd_bool(body, &is_null) != 0) {
+      return dec_err(st, RFN "null refinement is not boolean");
+    }
+    if (is_null) {
+      soupc_cty_refine_null(b);
+    } else {
+      soupc_cty_refine_not_null(b);
+    }
+    return 0;
+  }
+  case 2: {
+    const char *s = NULL;
+    size_t len = 0;
+    if (ty->kind != SOUPC_CTY_STRING) {
+      return dec_err(st, RFN "string prefix refinement for non-string type");
+    }
+    if (rd_string(body, &s, &len) != 0) {
+      return dec_err(st, RFN "string prefix refinement is not string");
+    }
+    if (!utf8_valid(s, len)) {
+      return dec_err(st, RFN "string prefix refinement is not valid UTF-8");
+    }
+    soupc_cty_refine_string_prefix_full(b, s, len);
+    return 0;
+  }
+  case 5:
+  case 6: {
+    int64_t n = 0;
+    if (!cty_kind_is_coll(ty->kind)) {
+      return dec_err(st, RFN "length lower bound refinement for "
+                             "non-collection type");
+    }
+    if (rd_int64(body, &n) != 0) {
+      return dec_err(st, RFN "length bound refinement must be integer or "
+                             "[integer, bool] array");
+    }
+    if (key == 5) {
+      soupc_cty_refine_collection_length_lower_bound(b, n);
+    } else {
+      soupc_cty_refine_collection_length_upper_bound(b, n);
+    }
+    return 0;
+  }
+  default: /* 3, 4 */
+    if (ty->kind != SOUPC_CTY_NUMBER) {
+      return dec_err(st, RFN "numeric bound refinement for non-number type");
+    }
+    return refine_bound(b, key, body, st, depth);
+  }
+}
+
+/* unmarshalUnknownValue: any extension is an unknown; type 0x0c carries a
+ * refinement map, applied through the RefinementBuilder. Entries are read
+ * one item at a time as go-cty does: the value of a key it does not know
+ * is not skipped, so it is read as the next key. A refinement go-cty
+ * would panic on ends the loop there, as the panic would. */
+static int unmarshal_unknown(struct soupc_cty_value **out,
+                             const struct soupc_cty_type *ty, struct rd *r,
+                             soupc_status *st, int depth) {
+  struct soupc_cty_value *unk = NULL, *tmp = NULL;
+  soupc_cty_refiner *b = NULL;
+  struct rd body;
+  const uint8_t *p = NULL;
+  int8_t type = 0;
+  uint64_t len = 0;
+  int64_t entries = 0, i;
+  int rv;
+
+  if (rd_ext_header(r, &type, &len) != 0) {
+    return dec_err(st, "extension code is required for unknown value");
+  }
+  if (len <= 1) {
+    if (len > 0 && rd_take(r, (size_t)len, &p) != 0) {
+      return dec_err(st, "failed to read msgpack extension body: %s", r->err);
+    }
     return soupc_cty_value_unknown(out, ty);
   }
-  if (o->via.ext.type != 0x0c) {
-    return dec_err(st, "unsupported extension type 0x%02x with len %u",
-                   (unsigned)(uint8_t)o->via.ext.type, o->via.ext.size);
+  if (type != 0x0c) {
+    /* Go's %02x of an int8: "-1" for 0xff */
+    return dec_err(st,
+                   type < 0 ? "unsupported extension type 0x-%x with len %llu"
+                            : "unsupported extension type 0x%02x with len %llu",
+                   type < 0 ? -(int)type : (int)type, (unsigned long long)len);
   }
-  if (o->via.ext.size > 1024) {
+  if (len > 1024) {
     return dec_err(st, "oversize unknown value refinement");
   }
-  /* DecodeMapLen on the first byte */
-  {
-    uint8_t c = (uint8_t)body[0];
-    if ((c & 0xf0) == 0x80) {
-      entries = c & 0x0f;
-      off = 1;
-    } else if (c == 0xde && blen >= 3) {
-      entries = (size_t)((uint8_t)body[1]) << 8 | (uint8_t)body[2];
-      off = 3;
-    } else if (c == 0xdf && blen >= 5) {
-      entries = (size_t)((uint8_t)body[1]) << 24 |
-                (size_t)((uint8_t)body[2]) << 16 |
-                (size_t)((uint8_t)body[3]) << 8 | (uint8_t)body[4];
-      off = 5;
-    } else if (c == 0xc0) {
-      entries = 0;
-      off = 1;
-    } else {
-      return dec_err(st, "%s: not a map", pre);
-    }
+  if (rd_take(r, (size_t)len, &p) != 0) {
+    return dec_err(st, "failed to read msgpack extension body: %s", r->err);
+  }
+  memset(&body, 0, sizeof(body));
+  body.p = p;
+  body.len = (size_t)len;
+  if (rd_len(&body, 1, &entries) != 0) {
+    return dec_err(st, RFN "not a map");
   }
   if (ty->kind == SOUPC_CTY_DYNAMIC) {
     return soupc_cty_value_unknown(out, ty);
@@ -272,127 +820,15 @@ static int decode_unknown(struct soupc_cty_value **out,
   if (rv != 0) {
     return rv;
   }
-  msgpack_unpacked_init(&up);
-  for (i = 0; i < entries && rv == 0; i++) {
-    int64_t key;
-    const msgpack_object *x;
-    if (msgpack_unpack_next(&up, body, blen, &off) < 0 ||
-        (up.data.type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
-         up.data.type != MSGPACK_OBJECT_NEGATIVE_INTEGER)) {
-      rv = dec_err(st, "%s: non-integer key in map", pre);
-      break;
-    }
-    key = up.data.type == MSGPACK_OBJECT_POSITIVE_INTEGER
-              ? (up.data.via.u64 > 100 ? 100 : (int64_t)up.data.via.u64)
-              : -1;
-    if (key < 1 || key > 6) {
-      continue; /* the value stays to be read as the next key */
-    }
-    if (key == 2 && ty->kind != SOUPC_CTY_STRING) {
-      rv = dec_err(st, "%s: string prefix refinement for non-string type", pre);
-      break;
-    }
-    if ((key == 5 || key == 6) && !cty_kind_is_coll(ty->kind)) {
-      rv = dec_err(
-          st, "%s: length lower bound refinement for non-collection type", pre);
-      break;
-    }
-    if ((key == 3 || key == 4) && ty->kind != SOUPC_CTY_NUMBER) {
-      rv = dec_err(st, "%s: numeric bound refinement for non-number type", pre);
-      break;
-    }
-    if (msgpack_unpack_next(&up, body, blen, &off) < 0) {
-      rv = dec_err(st, "%s: %s", pre,
-                   key == 1   ? "null refinement is not boolean"
-                   : key == 2 ? "string prefix refinement is not string"
-                   : key >= 5 ? "length bound refinement must be integer or "
-                                "[integer, bool] array"
-                              : "length bound refinement must be [number, "
-                                "bool] array");
-      break;
-    }
-    x = &up.data;
-    switch (key) {
-    case 1:
-      if (x->type != MSGPACK_OBJECT_BOOLEAN) {
-        rv = dec_err(st, "%s: null refinement is not boolean", pre);
-      } else if (x->via.boolean) {
-        soupc_cty_refine_null(b);
-      } else {
-        soupc_cty_refine_not_null(b);
-      }
-      break;
-    case 2:
-      if (!is_stringish(x)) {
-        rv = dec_err(st, "%s: string prefix refinement is not string", pre);
-      } else if (!utf8_valid(x->via.str.ptr, x->via.str.size)) {
-        rv =
-            dec_err(st, "%s: string prefix refinement is not valid UTF-8", pre);
-      } else {
-        soupc_cty_refine_string_prefix_full(b, x->via.str.ptr, x->via.str.size);
-      }
-      break;
-    case 3:
-    case 4: {
-      /* unmarshal as tuple([number, bool]) */
-      struct soupc_cty_value *num = NULL;
-      bool ok = x->type == MSGPACK_OBJECT_ARRAY && x->via.array.size == 2 &&
-                x->via.array.ptr[1].type == MSGPACK_OBJECT_BOOLEAN &&
-                x->via.array.ptr[0].type != MSGPACK_OBJECT_NIL &&
-                x->via.array.ptr[0].type != MSGPACK_OBJECT_EXT;
-      if (ok) {
-        struct cty_num *n;
-        rv = soupc__cty_val_number(&num, &n);
-        if (rv != 0) {
-          break;
-        }
-        ok = decode_number(n, &x->via.array.ptr[0]) == 0;
-      }
-      if (!ok) {
-        soupc_cty_value_free(num);
-        rv = dec_err(st,
-                     "%s: length bound refinement must be [number, bool] "
-                     "array",
-                     pre);
-        break;
-      }
-      if (key == 3) {
-        soupc_cty_refine_number_lower_bound(b, num,
-                                            x->via.array.ptr[1].via.boolean);
-      } else {
-        soupc_cty_refine_number_upper_bound(b, num,
-                                            x->via.array.ptr[1].via.boolean);
-      }
-      soupc_cty_value_free(num);
-      break;
-    }
-    default: /* 5, 6 */
-      if (x->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-          x->via.u64 <= (uint64_t)INT64_MAX) {
-        int64_t n = (int64_t)x->via.u64;
-        if (key == 5) {
-          soupc_cty_refine_collection_length_lower_bound(b, n);
-        } else {
-          soupc_cty_refine_collection_length_upper_bound(b, n);
-        }
-      } else if (x->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-        if (key == 5) {
-          soupc_cty_refine_collection_length_lower_bound(b, x->via.i64);
-        } else {
-          soupc_cty_refine_collection_length_upper_bound(b, x->via.i64);
-        }
-      } else {
-        rv = dec_err(st,
-                     "%s: length bound refinement must be integer or [integer, "
-                     "bool] array",
-                     pre);
-      }
-      break;
+  for (i = 0; rv == 0 && i < entries && !soupc__cty_refine_failed(b); i++) {
+    int64_t key = 0;
+    if (rd_int64(&body, &key) != 0) {
+      rv = dec_err(st, RFN "non-integer key in map");
+    } else if (key >= 1 && key <= 6) {
+      rv = refine_entry(b, ty, key, &body, st, depth);
     }
   }
-  msgpack_unpacked_destroy(&up);
   if (rv != 0) {
-    struct soupc_cty_value *tmp = NULL;
     soupc_cty_refine_finish(&tmp, b, NULL);
     soupc_cty_value_free(tmp);
     return rv;
@@ -400,258 +836,58 @@ static int decode_unknown(struct soupc_cty_value **out,
   return soupc_cty_refine_finish(out, b, st);
 }
 
-static int decode_items(struct soupc_cty_value ***items_out,
-                        const struct soupc_cty_type *ty,
-                        const msgpack_object *o, soupc_status *st, int depth) {
-  size_t n = o->via.array.size, i;
-  struct soupc_cty_value **items = soupc__calloc(n + 1, sizeof(*items));
-  int rv;
+#undef RFN
 
-  if (items == NULL) {
-    return SOUPC_ERR_NOMEM;
-  }
-  for (i = 0; i < n; i++) {
-    rv =
-        decode(&items[i], ty->kind == SOUPC_CTY_TUPLE ? ty->elems[i] : ty->elem,
-               &o->via.array.ptr[i], st, depth + 1);
-    if (rv != 0) {
-      while (i > 0) {
-        soupc_cty_value_free(items[--i]);
-      }
-      soupc__free(items);
-      return rv;
-    }
-  }
-  *items_out = items;
-  return 0;
-}
-
-static int empty_struct(struct soupc_cty_value **out, soupc_cty_kind kind) {
-  struct soupc_cty_type *t = NULL;
-  struct soupc_cty_value *v;
-  int rv = kind == SOUPC_CTY_TUPLE
-               ? soupc__cty_type_new_tuple(&t, NULL, 0)
-               : soupc__cty_type_new_object(&t, NULL, NULL, NULL, NULL, 0);
-
-  if (rv != 0) {
-    return rv;
-  }
-  v = soupc__cty_val_alloc(t, 0);
-  if (v == NULL) {
-    return SOUPC_ERR_NOMEM;
-  }
-  *out = v;
-  return 0;
-}
-
-static int decode(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
-                  const msgpack_object *o, soupc_status *st, int depth) {
-  struct soupc_cty_value **items = NULL;
-  size_t i;
-  int rv;
+/* go-cty's unmarshal(dec, ty, path). */
+static int unmarshal(struct soupc_cty_value **out,
+                     const struct soupc_cty_type *ty, struct rd *r,
+                     soupc_status *st, int depth) {
+  uint8_t peek = 0;
 
   if (depth > CTY_MAX_DEPTH) {
-    return dec_err(st, "msgpack value nests too deeply");
+    return dec_err(st, "msgpack value nests deeper than %d levels",
+                   CTY_MAX_DEPTH);
   }
-  if (o->type == MSGPACK_OBJECT_EXT) {
-    return decode_unknown(out, ty, o, st);
+  if (rd_peek(r, &peek) != 0) {
+    return raw_err(r, st);
+  }
+  if (is_ext(peek)) {
+    return unmarshal_unknown(out, ty, r, st, depth);
   }
   if (ty->kind == SOUPC_CTY_DYNAMIC) {
-    struct soupc_cty_type *t = NULL;
-    const msgpack_object *tj;
-    if (o->type == MSGPACK_OBJECT_NIL) {
-      return soupc_cty_value_null(out, ty);
-    }
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 2) {
-      return dec_err(st, "dynamic value array must have exactly two "
-                         "elements");
-    }
-    tj = &o->via.array.ptr[0];
-    if (!is_stringish(tj)) {
-      return dec_err(st, "dynamic value type must be bin or str");
-    }
-    rv = soupc__cty_type_unmarshal_json(&t, tj->via.str.ptr, tj->via.str.size,
-                                        st);
-    if (rv != 0) {
-      return rv == SOUPC_ERR_NOMEM || rv == SOUPC_ERR_CTY_PANIC
-                 ? rv
-                 : SOUPC_ERR_CTY_DECODE;
-    }
-    rv = decode(out, t, &o->via.array.ptr[1], st, depth + 1);
-    soupc_cty_type_free(t);
-    return rv;
+    return unmarshal_dynamic(out, r, st, depth);
   }
-  if (o->type == MSGPACK_OBJECT_NIL) {
+  if (peek == 0xc0) {
+    r->off++;
     return soupc_cty_value_null(out, ty);
   }
   switch (ty->kind) {
-  case SOUPC_CTY_STRING:
-    if (!is_stringish(o)) {
-      return dec_err(st, "string is required");
-    }
-    return soupc__cty_val_string(out, o->via.str.size > 0 ? o->via.str.ptr : "",
-                                 o->via.str.size);
-  case SOUPC_CTY_NUMBER: {
-    struct soupc_cty_value *v = NULL;
-    rv = soupc_cty_value_number_int(&v, 0);
-    if (rv != 0) {
-      return rv;
-    }
-    rv = decode_number(v->u.num, o);
-    if (rv != 0) {
-      soupc_cty_value_free(v);
-      return dec_err(st, rv == -2 ? "number is NaN" : "number is required");
-    }
-    *out = v;
-    return 0;
-  }
-  case SOUPC_CTY_BOOL:
-    if (o->type != MSGPACK_OBJECT_BOOLEAN) {
+  case SOUPC_CTY_BOOL: {
+    bool b = false;
+    if (rd_bool(r, &b) != 0) {
       return dec_err(st, "bool is required");
     }
-    return soupc_cty_value_bool(out, o->via.boolean);
+    *out = soupc__cty_bool_val(b);
+    return 0;
+  }
+  case SOUPC_CTY_NUMBER:
+    return unmarshal_number(out, r, peek, st);
+  case SOUPC_CTY_STRING: {
+    const char *s = NULL;
+    size_t len = 0;
+    if (rd_string(r, &s, &len) != 0) {
+      return dec_err(st, "string is required");
+    }
+    return soupc__cty_val_string(out, s, len);
+  }
   case SOUPC_CTY_LIST:
   case SOUPC_CTY_SET:
-    if (o->type != MSGPACK_OBJECT_ARRAY) {
-      return dec_err(st, ty->kind == SOUPC_CTY_LIST ? "a list is required"
-                                                    : "a set is required");
-    }
-    rv = decode_items(&items, ty, o, st, depth);
-    if (rv != 0) {
-      return rv;
-    }
-    return soupc__cty_val_list(out, ty->kind, ty, items, o->via.array.size, st);
   case SOUPC_CTY_TUPLE:
-    if (o->type != MSGPACK_OBJECT_ARRAY) {
-      return dec_err(st, "a tuple is required");
-    }
-    if (o->via.array.size == 0) {
-      return empty_struct(out, SOUPC_CTY_TUPLE); /* go-cty quirk, §2.8 */
-    }
-    if (o->via.array.size != ty->n) {
-      return dec_err(st, "a tuple of length %zu is required", ty->n);
-    }
-    rv = decode_items(&items, ty, o, st, depth);
-    if (rv != 0) {
-      return rv;
-    }
-    return soupc__cty_val_tuple(out, ty, items, ty->n, st);
-  case SOUPC_CTY_MAP: {
-    size_t n = o->via.map.size;
-    char **keys;
-    size_t *lens;
-    if (o->type != MSGPACK_OBJECT_MAP) {
-      return dec_err(st, "a map is required");
-    }
-    items = soupc__calloc(n + 1, sizeof(*items));
-    keys = soupc__calloc(n + 1, sizeof(*keys));
-    lens = soupc__calloc(n + 1, sizeof(*lens));
-    rv = SOUPC_ERR_NOMEM;
-    if (items == NULL || keys == NULL || lens == NULL) {
-      goto map_fail;
-    }
-    for (i = 0; i < n; i++) {
-      const msgpack_object *k = &o->via.map.ptr[i].key;
-      /* A non-string key silently becomes "" (spec §2.8). */
-      if (is_stringish(k)) {
-        rv = obj_string(&keys[i], &lens[i], k);
-      } else {
-        keys[i] = soupc__strndup("", 0);
-        lens[i] = 0;
-        rv = keys[i] == NULL ? SOUPC_ERR_NOMEM : 0;
-      }
-      if (rv != 0) {
-        goto map_fail;
-      }
-      rv = decode(&items[i], ty->elem, &o->via.map.ptr[i].val, st, depth + 1);
-      if (rv != 0) {
-        goto map_fail;
-      }
-    }
-    return soupc__cty_val_map(out, ty, keys, lens, items, n, st);
-  map_fail:
-    for (i = 0; items != NULL && keys != NULL && i < n; i++) {
-      soupc_cty_value_free(items[i]);
-      soupc__free(keys[i]);
-    }
-    soupc__free(items);
-    soupc__free(keys);
-    soupc__free(lens);
-    return rv;
-  }
+    return unmarshal_seq(out, ty, r, st, depth);
+  case SOUPC_CTY_MAP:
+    return unmarshal_map(out, ty, r, st, depth);
   case SOUPC_CTY_OBJECT:
-    if (o->type != MSGPACK_OBJECT_MAP) {
-      return dec_err(st, "an object is required");
-    }
-    if (o->via.map.size == 0) {
-      return empty_struct(out, SOUPC_CTY_OBJECT); /* go-cty quirk, §2.8 */
-    }
-    if (o->via.map.size != ty->n) {
-      return dec_err(st, "an object with %zu attributes is required (%u given)",
-                     ty->n, o->via.map.size);
-    }
-    items = soupc__calloc(ty->n + 1, sizeof(*items));
-    if (items == NULL) {
-      return SOUPC_ERR_NOMEM;
-    }
-    for (i = 0; i < o->via.map.size; i++) {
-      const msgpack_object *k = &o->via.map.ptr[i].key;
-      struct soupc_cty_value *v = NULL;
-      long idx;
-      if (!is_stringish(k)) {
-        rv = dec_err(st, "all keys must be strings");
-        goto obj_fail;
-      }
-      idx = soupc__cty_type_attr(ty, k->via.str.ptr, k->via.str.size);
-      if (idx < 0) {
-        rv = dec_err(st, "unsupported attribute");
-        goto obj_fail;
-      }
-      rv = decode(&v, ty->elems[idx], &o->via.map.ptr[i].val, st, depth + 1);
-      if (rv != 0) {
-        goto obj_fail;
-      }
-      soupc_cty_value_free(items[idx]);
-      items[idx] = v;
-    }
-    for (i = 0; i < ty->n && items[i] != NULL; i++) {
-    }
-    if (i < ty->n) {
-      /* a repeated key: cty.ObjectVal of the attributes that were given */
-      char **names = soupc__calloc(ty->n + 1, sizeof(*names));
-      size_t *lens = soupc__calloc(ty->n + 1, sizeof(*lens));
-      size_t m = 0;
-      rv = names == NULL || lens == NULL ? SOUPC_ERR_NOMEM : 0;
-      for (i = 0; rv == 0 && i < ty->n; i++) {
-        if (items[i] == NULL) {
-          continue;
-        }
-        names[m] = soupc__strndup(ty->names[i], ty->name_lens[i]);
-        lens[m] = ty->name_lens[i];
-        items[m] = items[i];
-        if (m != i) {
-          items[i] = NULL;
-        }
-        rv = names[m] == NULL ? SOUPC_ERR_NOMEM : 0;
-        m++;
-      }
-      if (rv != 0) {
-        for (i = 0; names != NULL && i < m; i++) {
-          soupc__free(names[i]);
-        }
-        soupc__free(names);
-        soupc__free(lens);
-        goto obj_fail;
-      }
-      return soupc__cty_object_val(out, names, lens, items, m);
-    }
-    return soupc__cty_val_object(out, ty, items, st);
-  obj_fail:
-    for (i = 0; i < ty->n; i++) {
-      soupc_cty_value_free(items[i]);
-    }
-    soupc__free(items);
-    return rv;
+    return unmarshal_object(out, ty, r, st, depth);
   case SOUPC_CTY_CAPSULE:
     return dec_err(st, "unsupported type %s", ty->cap->name);
   case SOUPC_CTY_DYNAMIC:
@@ -662,39 +898,11 @@ static int decode(struct soupc_cty_value **out, const struct soupc_cty_type *ty,
 
 int soupc_cty_msgpack_decode(soupc_cty_value **out, const soupc_cty_type *ty,
                              const uint8_t *buf, size_t len, soupc_status *st) {
-  msgpack_unpacked up;
-  msgpack_unpack_return ur;
-  size_t off = 0;
-  int rv;
+  struct rd r;
 
-  if (precheck(buf, len, &off, 0) != 0) {
-    return dec_err(st,
-                   "malformed msgpack: truncated, invalid or nested "
-                   "deeper than %d levels",
-                   CTY_MAX_DEPTH);
-  }
-  off = 0;
-  msgpack_unpacked_init(&up);
-  /* One zone chunk sized to the input instead of msgpack-c's default 8 KiB
-   * chunks: a large value otherwise costs hundreds of chunk mallocs. The
-   * object tree is a few times the input (each msgpack_object is 24 bytes;
-   * precheck() has bounded every count by the bytes that remain). */
-  up.zone = msgpack_zone_new(len < 2048                 ? 8192
-                             : len > ((size_t)16 << 20) ? ((size_t)64 << 20)
-                                                        : len * 4);
-  if (up.zone == NULL) {
-    return SOUPC_ERR_NOMEM;
-  }
-  ur = msgpack_unpack_next(&up, (const char *)buf, len, &off);
-  if (ur == MSGPACK_UNPACK_NOMEM_ERROR) {
-    msgpack_unpacked_destroy(&up);
-    return SOUPC_ERR_NOMEM;
-  }
-  if (ur != MSGPACK_UNPACK_SUCCESS && ur != MSGPACK_UNPACK_EXTRA_BYTES) {
-    msgpack_unpacked_destroy(&up);
-    return dec_err(st, "malformed msgpack");
-  }
-  rv = decode(out, ty, &up.data, st, 0);
-  msgpack_unpacked_destroy(&up);
-  return rv;
+  memset(&r, 0, sizeof(r));
+  r.p = buf != NULL ? buf : (const uint8_t *)"";
+  r.len = buf != NULL ? len : 0;
+  /* trailing bytes after the first value are ignored, as go-cty does */
+  return unmarshal(out, ty, &r, st, 0);
 }

@@ -770,6 +770,10 @@ static int new_value(struct soupc_cty_value **out, soupc_cty_refiner *b) {
   return soupc__cty_unknown_refined(out, ty, w);
 }
 
+bool soupc__cty_refine_failed(const soupc_cty_refiner *b) {
+  return b->err != 0;
+}
+
 int soupc_cty_refine_finish(soupc_cty_value **out, soupc_cty_refiner *b,
                             soupc_status *st) {
   struct soupc_cty_value *v = NULL;

@@ -470,3 +470,20 @@ int32_t soupc__cty_utf8_decode(const uint8_t *p, size_t len, size_t *size) {
 bool soupc__cty_go_is_print(int32_t r) {
   return go_is_print(r);
 }
+
+int soupc_cty_json_quote(char **out, size_t *len_out, const char *s,
+                         size_t len) {
+  struct cty_buf b;
+
+  soupc__cty_buf_init(&b);
+  soupc__cty_json_quote(&b, s, len);
+  return soupc__cty_buf_take(&b, out, len_out);
+}
+
+int soupc_cty_go_quote(char **out, size_t *len_out, const char *s, size_t len) {
+  struct cty_buf b;
+
+  soupc__cty_buf_init(&b);
+  soupc__cty_go_quote(&b, s, len);
+  return soupc__cty_buf_take(&b, out, len_out);
+}

@@ -7,9 +7,10 @@
 // (wire-cty-spec.md §1.3 (a)); panics become errors.
 //
 // Usage:
-//   soupc-cty-oracle wire encode - --type T [--output-format json]
-//   soupc-cty-oracle batch        # JSON lines in, JSON lines out
-//   soupc-cty-oracle bench --type T --iterations N < value.json
+//
+//	soupc-cty-oracle wire encode - --type T [--output-format json]
+//	soupc-cty-oracle batch        # JSON lines in, JSON lines out
+//	soupc-cty-oracle bench --type T --iterations N < value.json
 package main
 
 import (
@@ -22,9 +23,11 @@ import (
 	"io"
 	"math/big"
 	"os"
+	"sort"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 	ctymsgpack "github.com/zclconf/go-cty/cty/msgpack"
 )
@@ -303,8 +306,12 @@ func main() {
 	fail("usage: soupc-cty-oracle batch | wire encode - --type T | bench --type T --iterations N")
 }
 
-// bench encodes and decodes one value N times each and prints
-// "encode_ns <total> decode_ns <total> bytes <len>".
+// bench times N runs each of: msgpack Marshal and Unmarshal of the value;
+// convert.Convert of the value read as plain JSON (json.ImpliedType) to the
+// schema type; UnifyUnsafe of the implied types of every resource and data
+// source schema (bench/cty/bench_cty.c does the same). Prints
+// "encode_ns <total> decode_ns <total> convert_ns <total> unify_ns <total>
+// bytes <len>".
 func benchMain(args []string) {
 	raw, err := io.ReadAll(os.Stdin)
 	if err != nil {
@@ -324,6 +331,29 @@ func benchMain(args []string) {
 	if err != nil {
 		fail("marshal: %v", err)
 	}
+	implied, err := ctyjson.ImpliedType(raw)
+	if err != nil {
+		fail("implied type: %v", err)
+	}
+	jv, err := ctyjson.Unmarshal(raw, implied)
+	if err != nil {
+		fail("unmarshal: %v", err)
+	}
+	var members []cty.Type
+	for _, group := range []string{"data_source_schemas", "resource_schemas"} {
+		if !implied.HasAttribute(group) {
+			continue
+		}
+		atys := implied.AttributeType(group).AttributeTypes()
+		names := make([]string, 0, len(atys))
+		for name := range atys {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			members = append(members, atys[name])
+		}
+	}
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		if _, err := ctymsgpack.Marshal(v, ty); err != nil {
@@ -338,5 +368,20 @@ func benchMain(args []string) {
 		}
 	}
 	dec := time.Since(start)
-	fmt.Printf("encode_ns %d decode_ns %d bytes %d\n", enc.Nanoseconds(), dec.Nanoseconds(), len(b))
+	start = time.Now()
+	for i := 0; i < n; i++ {
+		if _, err := convert.Convert(jv, ty); err != nil {
+			fail("convert: %v", err)
+		}
+	}
+	conv := time.Since(start)
+	start = time.Now()
+	for i := 0; i < n; i++ {
+		if u, _ := convert.UnifyUnsafe(members); u == cty.NilType {
+			fail("unify found no type")
+		}
+	}
+	unify := time.Since(start)
+	fmt.Printf("encode_ns %d decode_ns %d convert_ns %d unify_ns %d bytes %d\n",
+		enc.Nanoseconds(), dec.Nanoseconds(), conv.Nanoseconds(), unify.Nanoseconds(), len(b))
 }
