@@ -159,16 +159,16 @@ static int fail(struct yamux *y, const char *fmt, ...) SOUPC_PRINTF(2, 3);
 static int fail(struct yamux *y, const char *fmt, ...) {
   va_list ap;
 
+  va_start(ap, fmt);
   if (!y->dead) {
-    va_start(ap, fmt);
     vsnprintf(y->err, sizeof(y->err), fmt, ap);
-    va_end(ap);
     y->dead = 1;
     if (!y->local_go_away) {
       y->local_go_away = 1;
       (void)emit(y, T_GOAWAY, 0, 0, SOUPC_YAMUX_GOAWAY_PROTOCOL, NULL, 0);
     }
   }
+  va_end(ap);
   return SOUPC_ERR_PROTOCOL;
 }
 
