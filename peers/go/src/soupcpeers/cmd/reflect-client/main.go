@@ -29,6 +29,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -69,9 +70,11 @@ func (s v1Stream) Recv() (*rpb.ServerReflectionResponse, error) {
 }
 
 func ask(s stream, req *rpb.ServerReflectionRequest) *rpb.ServerReflectionResponse {
-	if err := s.Send(req); err != nil {
+	if err := s.Send(req); err != nil && err != io.EOF {
 		fail("send: %v", err)
 	}
+	// On io.EOF the server has ended the stream; grpc-go says to take the
+	// status from Recv.
 	resp, err := s.Recv()
 	if err != nil {
 		fail("recv: %v", err)
