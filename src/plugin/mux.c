@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -164,6 +165,8 @@ int soupc__mux_new(struct plugin_mux **out, int is_client, const char *dir,
     soupc__mux_free(m);
     return fd;
   }
+  /* Only we connect here: nobody else may open streams to the peer. */
+  (void)chmod(m->dial_path, 0600);
   snprintf(m->dial_address, sizeof(m->dial_address), "unix:%s", m->dial_path);
   /* Until the bridge owns it. */
   m->listen_fd = fd;
@@ -213,6 +216,10 @@ static void *acceptor_main(void *arg) {
       }
       return NULL;
     }
+    /* One connection, as go-plugin's muxer: later ones are refused at
+     * once instead of waiting in the backlog. */
+    close(m->main_fd);
+    m->main_fd = -1;
     if (start_bridge(m, conn) != 0) {
       soupc_log(SOUPC_LOG_ERROR, "plugin.mux",
                 "cannot start the multiplexed session");

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
@@ -193,6 +194,7 @@ static int serve_listen_mux(struct serve *s, int fd) {
   if (ifd < 0) {
     return ifd;
   }
+  (void)chmod(s->inner_path, 0600); /* only the bridge connects here */
   snprintf(text, sizeof(text), "unix:%s", s->inner_path);
   rv = soupc_server_listen_fd(s->srv, ifd, text);
   if (rv != 0) {

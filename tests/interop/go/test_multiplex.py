@@ -99,7 +99,7 @@ def test_raw_bad_frames_get_go_away(sandbox, frame, needle):
         plugin.stop()
 
 
-def test_ping_is_answered(sandbox):
+def test_ping_is_answered_and_one_connection_only(sandbox):
     plugin = Plugin(sandbox, [SOUPC, "rpc", "kv", "server"],
                     soupc_plugin_env(sandbox, PLUGIN_MULTIPLEX_GRPC="1"))
     try:
@@ -109,6 +109,11 @@ def test_ping_is_answered(sandbox):
         s.sendall(_frame(0, 2, 1, 0, 0xCAFE))
         got = s.recv(12)
         assert struct.unpack(">BBHII", got) == (0, 2, 2, 0, 0xCAFE)
+        # One connection carries everything: a second one is refused.
+        s2 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        with pytest.raises(ConnectionRefusedError):
+            s2.connect(plugin.fields[3])
+        s2.close()
         s.close()
         plugin.proc.send_signal(signal.SIGTERM)
         assert plugin.wait(5) == 0
