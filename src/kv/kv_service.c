@@ -8,6 +8,7 @@
 #include "kv/kv.h"
 
 #include "base/alloc.h"
+#include "transport/transport.h"
 #include "kv_bytes.pb-c.h"
 
 #include <stdatomic.h>
@@ -96,6 +97,40 @@ static int check_key(struct kv_service *kv, ProtobufCBinaryData *key,
   return soupc__kv_key_validate(key->data, key->len, kv->max_key_size, st);
 }
 
+/* From this size a Get's value goes out without a copy: its GetResponse is
+ * a 1-byte field tag and a varint length followed by the value's bytes,
+ * handed to the transport by reference (transport.h). Below it, packing a
+ * copy is cheaper than tracking the reference. */
+#define KV_REF_MIN_BYTES ((size_t)16 * 1024)
+/* A field tag and a 64-bit varint. */
+#define KV_PB_HEAD_MAX 11
+
+static void free_value(void *value) {
+  soupc__free(value);
+}
+
+/* Sends GetResponse{value} without copying the value: the transport owns
+ * it (and releases or frees it) from here on. */
+static void reply_by_ref(soupc_call *call, struct store_result *res) {
+  uint8_t head[KV_PB_HEAD_MAX];
+  size_t head_len = 0, n = res->value_len;
+
+  /* protobuf encoding: field 1, wire type 2 (length-delimited). */
+  head[head_len++] = (1 << 3) | 2;
+  do {
+    head[head_len++] = (uint8_t)((n & 0x7F) | (n > 0x7F ? 0x80 : 0));
+    n >>= 7;
+  } while (n > 0);
+  if (res->release != NULL) {
+    soupc__call_reply_ref(call, head, head_len, res->value, res->value_len,
+                          res->release, res->release_arg);
+  } else {
+    soupc__call_reply_ref(call, head, head_len, res->value, res->value_len,
+                          free_value, res->value);
+  }
+  res->value = NULL; /* taken */
+}
+
 /* Answers a Get from the backend's result. Any thread (backend.h). */
 static void get_done(struct store_result *res, void *user_data) {
   struct get_op *op = user_data;
@@ -119,6 +154,10 @@ static void get_done(struct store_result *res, void *user_data) {
       soupc_call_fail(call, soupc_err_to_grpc(res->rv), "reading the store: %s",
                       soupc_strerror(res->rv));
     }
+    goto done;
+  }
+  if (!kv->enrich_json && res->value_len >= KV_REF_MIN_BYTES) {
+    reply_by_ref(call, res);
     goto done;
   }
   resp.value.data = res->value;

@@ -35,11 +35,16 @@ struct store_result {
    * unreachable: the Put did not happen), SOUPC_ERR_DEADLINE (the outcome
    * of a Put is unknown), SOUPC_ERR_NOMEM. */
   int rv;
-  /* Get with rv == 0: the value, malloc'd (soupc__free), non-NULL even for
-   * a 0-byte value. The callback may take it (set it to NULL); otherwise
-   * it is freed after the callback returns. */
+  /* Get with rv == 0: the value, non-NULL even for a 0-byte value: with
+   * release NULL it is malloc'd (soupc__free); otherwise it is borrowed,
+   * read-only (LMDB lends large values from its map) and valid until
+   * release(release_arg) runs, exactly once, on any thread. The callback
+   * may take it (keep value, release and release_arg, set value to NULL);
+   * otherwise it is freed or released after the callback returns. */
   uint8_t *value;
   size_t value_len; /* bytes */
+  void (*release)(void *arg);
+  void *release_arg;
   /* rv != 0: a gRPC code and a one-line message for the client when the
    * backend has a better one than soupc_err_to_grpc(rv) and
    * soupc_strerror(rv); message[0] == '\0' when it has none. */

@@ -14,12 +14,26 @@ struct lmdb_put {
   void *user_data;
 };
 
+static void lmdb_unpin(void *arg) {
+  soupc__store_unpin(arg);
+}
+
 static int lmdb_get(void *impl, const uint8_t *key, size_t key_len,
                     store_done_fn done, void *user_data) {
   struct store_result res;
+  struct store_pin *pin = NULL;
+  const uint8_t *val = NULL;
 
   memset(&res, 0, sizeof(res));
-  res.rv = soupc__store_get(impl, &res.value, &res.value_len, key, key_len);
+  /* Large values are lent from the map, so a Get of 1 MiB copies nothing
+   * until the kernel does (store.h: soupc__store_get_pinned). */
+  res.rv =
+      soupc__store_get_pinned(impl, &val, &res.value_len, &pin, key, key_len);
+  res.value = (uint8_t *)val; /* borrowed when pinned: read-only */
+  if (pin != NULL) {
+    res.release = lmdb_unpin;
+    res.release_arg = pin;
+  }
   if (res.rv == SOUPC_ERR_INVALID_ARGUMENT) {
     return res.rv; /* done never runs on a refused call */
   }
@@ -28,7 +42,11 @@ static int lmdb_get(void *impl, const uint8_t *key, size_t key_len,
                      "the store is full (LMDB map size reached)");
   }
   done(&res, user_data);
-  soupc__free(res.value);
+  if (res.value != NULL && res.release != NULL) {
+    res.release(res.release_arg);
+  } else {
+    soupc__free(res.value);
+  }
   return 0;
 }
 

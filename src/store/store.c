@@ -105,6 +105,11 @@ static void store_free(struct store *st) {
     return;
   }
   soupc__store_commit_stop(st);
+  if (atomic_load(&st->pins) != 0) {
+    /* store.h: every pin ends before close; a live one reads freed map. */
+    soupc_log(SOUPC_LOG_ERROR, "store", "closing with %d pinned Gets",
+              atomic_load(&st->pins));
+  }
   for (i = 0; i < STORE_READER_CACHE; i++) {
     txn = atomic_exchange(&st->readers[i], NULL);
     if (txn != NULL) {
@@ -123,6 +128,9 @@ static void store_free(struct store *st) {
   if (st->sync_init) {
     pthread_cond_destroy(&st->cv);
     pthread_mutex_destroy(&st->mu);
+  }
+  if (st->pin_mu_init) {
+    pthread_mutex_destroy(&st->pin_mu);
   }
   soupc__free(st);
 }
@@ -232,6 +240,13 @@ int soupc__store_open(struct store **out, const char *dir,
   }
   atomic_init(&st->puts, 0);
   atomic_init(&st->commits, 0);
+  if (pthread_mutex_init(&st->pin_mu, NULL) != 0) {
+    rv = SOUPC_ERR_NOMEM;
+    soupc_status_set(status, soupc_err_to_grpc(rv),
+                     "out of memory opening the store");
+    goto fail;
+  }
+  st->pin_mu_init = 1;
 
   rv = soupc__store_mkdirs(dir, status);
   if (rv != 0) {
@@ -311,64 +326,225 @@ static unsigned thread_slot(void) {
   return mine;
 }
 
+/* A read txn with a fresh snapshot: a renewed cached one, or a new one.
+ * renew takes a fresh snapshot too: it sees every commit acknowledged
+ * before this Get started (store.h linearizability). */
+static int reader_open(struct store *st, unsigned start, MDB_txn **out) {
+  MDB_txn *txn = reader_take(st, start);
+  int rv;
+
+  if (txn != NULL) {
+    rv = mdb_txn_renew(txn);
+    if (rv == 0) {
+      *out = txn;
+      return 0;
+    }
+    mdb_txn_abort(txn);
+  }
+  rv = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+  if (rv != 0) {
+    return soupc__store_err_from_mdb(rv);
+  }
+  *out = txn;
+  return 0;
+}
+
+/* Looks @p key up in @p txn; *val_out points into the map. */
+static int lookup(struct store *st, MDB_txn *txn, const uint8_t **val_out,
+                  size_t *len_out, const uint8_t *key, size_t key_len) {
+  uint8_t enc[STORE_KEY_ENC_MAX];
+  MDB_val k, d;
+  int rv;
+
+  k.mv_size = soupc__store_key_encode(enc, key, key_len);
+  k.mv_data = enc;
+  rv = mdb_get(txn, st->dbi, &k, &d);
+  if (rv != 0) {
+    return soupc__store_err_from_mdb(rv);
+  }
+  return soupc__store_record_value(val_out, len_out, d.mv_data, d.mv_size, key,
+                                   key_len);
+}
+
+/* Copies @p len bytes into a new allocation (non-NULL even for 0). */
+static int copy_value(uint8_t **out, const uint8_t *val, size_t len) {
+  uint8_t *copy = soupc__malloc(len > 0 ? len : 1);
+
+  if (copy == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  if (len > 0) {
+    memcpy(copy, val, len);
+  }
+  *out = copy;
+  return 0;
+}
+
 int soupc__store_get(struct store *st, uint8_t **val_out, size_t *len_out,
                      const uint8_t *key, size_t key_len) {
-  uint8_t enc[STORE_KEY_ENC_MAX];
   const uint8_t *val;
   size_t val_len;
   MDB_txn *txn;
-  MDB_val k, d;
-  uint8_t *copy;
   unsigned start;
   int rv;
 
   if (key_len == 0 || key_len > st->max_key_size) {
     return SOUPC_ERR_INVALID_ARGUMENT;
   }
-  k.mv_size = soupc__store_key_encode(enc, key, key_len);
-  k.mv_data = enc;
-
   start = thread_slot();
-  txn = reader_take(st, start);
-  if (txn != NULL) {
-    /* renew takes a fresh snapshot: it sees every commit acknowledged
-     * before this Get started (store.h linearizability). */
-    rv = mdb_txn_renew(txn);
-    if (rv != 0) {
-      mdb_txn_abort(txn);
-      txn = NULL;
-    }
-  }
-  if (txn == NULL) {
-    rv = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-    if (rv != 0) {
-      return soupc__store_err_from_mdb(rv);
-    }
-  }
-  rv = mdb_get(txn, st->dbi, &k, &d);
+  rv = reader_open(st, start, &txn);
   if (rv != 0) {
-    rv = soupc__store_err_from_mdb(rv);
-    goto done;
+    return rv;
   }
-  rv = soupc__store_record_value(&val, &val_len, d.mv_data, d.mv_size, key,
-                                 key_len);
-  if (rv != 0) {
-    goto done;
-  }
+  rv = lookup(st, txn, &val, &val_len, key, key_len);
   /* Copy while the snapshot is live: the pages may be reused after reset. */
-  copy = soupc__malloc(val_len);
-  if (copy == NULL) {
-    rv = SOUPC_ERR_NOMEM;
-    goto done;
+  if (rv == 0) {
+    rv = copy_value(val_out, val, val_len);
   }
-  if (val_len > 0) {
-    memcpy(copy, val, val_len);
+  if (rv == 0) {
+    *len_out = val_len;
   }
-  *val_out = copy;
-  *len_out = val_len;
-  rv = 0;
+  reader_give(st, txn, start);
+  return rv;
+}
 
-done:
+/* A pinned snapshot: a read txn whose pages hold borrowed values. Gets
+ * that start while no commit has completed since it was opened share it
+ * (store->pin_cur), so 1000 concurrent Gets of large values between two
+ * commits hold one reader slot, not 1000. */
+struct store_pin {
+  struct store *st;
+  MDB_txn *txn;
+  unsigned start;    /* reader cache slot hint */
+  uint_fast64_t seq; /* st->commits read before txn began */
+  int refs;          /* borrowed values; guarded by st->pin_mu */
+};
+
+/* The current shared pin, with a reference for the caller, if it has the
+ * snapshot a Get starting now may use: no commit counted since it began.
+ * A commit acknowledged before this Get was counted first (group_commit.c
+ * counts before done()), so the shared snapshot holds it: linearizable. */
+static struct store_pin *pin_share(struct store *st, uint_fast64_t seq) {
+  struct store_pin *pin;
+
+  pthread_mutex_lock(&st->pin_mu);
+  pin = st->pin_cur;
+  if (pin != NULL && pin->seq == seq) {
+    pin->refs++;
+  } else {
+    pin = NULL;
+  }
+  pthread_mutex_unlock(&st->pin_mu);
+  return pin;
+}
+
+/* Makes @p txn a pin of its own (one reference) and the current shared one.
+ * @return NULL past the budget or without memory: then @p txn is still the
+ * caller's. */
+static struct store_pin *pin_new(struct store *st, MDB_txn *txn, unsigned start,
+                                 uint_fast64_t seq) {
+  struct store_pin *pin;
+
+  if (atomic_fetch_add(&st->pins, 1) >= STORE_MAX_PINS) {
+    atomic_fetch_sub(&st->pins, 1);
+    return NULL;
+  }
+  pin = soupc__malloc(sizeof(*pin));
+  if (pin == NULL) {
+    atomic_fetch_sub(&st->pins, 1);
+    return NULL;
+  }
+  pin->st = st;
+  pin->txn = txn;
+  pin->start = start;
+  pin->seq = seq;
+  pin->refs = 1;
+  pthread_mutex_lock(&st->pin_mu);
+  if (st->pin_cur == NULL || st->pin_cur->seq <= seq) {
+    st->pin_cur = pin; /* a weak pointer: cleared when pin ends */
+  }
+  pthread_mutex_unlock(&st->pin_mu);
+  return pin;
+}
+
+void soupc__store_unpin(struct store_pin *pin) {
+  struct store *st = pin->st;
+  int last;
+
+  pthread_mutex_lock(&st->pin_mu);
+  last = --pin->refs == 0;
+  if (last && st->pin_cur == pin) {
+    st->pin_cur = NULL;
+  }
+  pthread_mutex_unlock(&st->pin_mu);
+  if (!last) {
+    return;
+  }
+  reader_give(st, pin->txn, pin->start);
+  atomic_fetch_sub(&st->pins, 1);
+  soupc__free(pin);
+}
+
+/* Lends the value from @p pin's snapshot (a second lookup, ~1 µs next to
+ * the value it saves copying). @return as lookup(); unpins on error. */
+static int lend_from(struct store_pin *pin, const uint8_t **val_out,
+                     size_t *len_out, const uint8_t *key, size_t key_len) {
+  int rv = lookup(pin->st, pin->txn, val_out, len_out, key, key_len);
+
+  if (rv != 0) {
+    soupc__store_unpin(pin);
+  }
+  return rv;
+}
+
+int soupc__store_get_pinned(struct store *st, const uint8_t **val_out,
+                            size_t *len_out, struct store_pin **pin_out,
+                            const uint8_t *key, size_t key_len) {
+  struct store_pin *pin;
+  const uint8_t *val;
+  uint8_t *copy;
+  size_t val_len;
+  uint_fast64_t seq;
+  MDB_txn *txn;
+  unsigned start;
+  int rv;
+
+  if (key_len == 0 || key_len > st->max_key_size) {
+    return SOUPC_ERR_INVALID_ARGUMENT;
+  }
+  seq = atomic_load(&st->commits);
+  start = thread_slot();
+  rv = reader_open(st, start, &txn);
+  if (rv != 0) {
+    return rv;
+  }
+  rv = lookup(st, txn, &val, &val_len, key, key_len);
+  /* Only values worth it are lent (docs/internals/group-commit.md,
+   * "Pinned Gets"); the rest are copied as by soupc__store_get. */
+  if (rv == 0 && val_len >= STORE_PIN_MIN_BYTES) {
+    pin = pin_share(st, seq);
+    if (pin != NULL) {
+      reader_give(st, txn, start);
+      rv = lend_from(pin, val_out, len_out, key, key_len);
+      *pin_out = rv == 0 ? pin : NULL;
+      return rv;
+    }
+    pin = pin_new(st, txn, start, seq);
+    if (pin != NULL) {
+      *val_out = val;
+      *len_out = val_len;
+      *pin_out = pin;
+      return 0;
+    }
+  }
+  if (rv == 0) {
+    rv = copy_value(&copy, val, val_len);
+  }
+  if (rv == 0) {
+    *val_out = copy;
+    *len_out = val_len;
+    *pin_out = NULL;
+  }
   reader_give(st, txn, start);
   return rv;
 }

@@ -60,6 +60,25 @@ int soupc__store_open(struct store **out, const char *dir,
 int soupc__store_get(struct store *st, uint8_t **val_out, size_t *len_out,
                      const uint8_t *key, size_t key_len);
 
+/* A snapshot held for a borrowed value (soupc__store_get_pinned). */
+struct store_pin;
+
+/* Like soupc__store_get, but a large value (16 KiB and up) is lent from
+ * LMDB's map instead of copied: *val_out points into the map and stays
+ * valid, unchanged, until soupc__store_unpin(*pin_out). The pin holds a
+ * read transaction (a reader slot), and while it lives, pages that later
+ * commits free cannot be reused, so data.mdb may grow under overwrites; at
+ * most 256 Gets hold pins at once. A small value, or one asked for past
+ * that budget, is a malloc'd copy as from soupc__store_get, with
+ * *pin_out = NULL. Unpin every pin before soupc__store_close. Any thread.
+ * @return as soupc__store_get. */
+int soupc__store_get_pinned(struct store *st, const uint8_t **val_out,
+                            size_t *len_out, struct store_pin **pin_out,
+                            const uint8_t *key, size_t key_len);
+
+/* Ends a pin: the value is gone, its snapshot released. Any thread. */
+void soupc__store_unpin(struct store_pin *pin);
+
 /* Called once per Put after the commit (and fsync): rv is 0,
  * SOUPC_ERR_STORE_FULL or SOUPC_ERR_STORE. It runs on the commit thread,
  * which no other Put progresses without, or (sync none, idle store) on the

@@ -19,6 +19,13 @@
  * so this is also the number of slots idle Gets may hold. */
 #define STORE_READER_CACHE 32
 
+/* Pinned Gets (soupc__store_get_pinned): values from this size up are lent
+ * from the map, with at most STORE_MAX_PINS read txns pinned at once (Gets
+ * between two commits share one); the rest are copied. Below 16 KiB a copy
+ * costs less than holding a snapshot open. */
+#define STORE_PIN_MIN_BYTES ((size_t)16 * 1024)
+#define STORE_MAX_PINS 256
+
 /* One queued Put, one allocation: the header, then key_len bytes of key and
  * val_len bytes of value in data[]. */
 struct put_op {
@@ -68,6 +75,12 @@ struct store {
   dev_t dir_dev; /* identity of the storage dir, for the open registry */
   ino_t dir_ino;
   int registered; /* in the process-wide list of open dirs */
+
+  /* Pinned Gets (store.c, soupc__store_get_pinned). */
+  atomic_int pins;           /* read txns held for borrowed values */
+  pthread_mutex_t pin_mu;    /* guards pin_cur and every pin's refs */
+  struct store_pin *pin_cur; /* the newest pin, shared by new Gets */
+  int pin_mu_init;
 
   atomic_uint_fast64_t puts;    /* Puts committed */
   atomic_uint_fast64_t commits; /* write txns committed */

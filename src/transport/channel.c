@@ -659,7 +659,7 @@ static void run_op(soupc_channel *ch, struct cop *op) {
     break;
   case COP_SEND:
     if (c->finalized || c->half_close) {
-      soupc__free(op->msg);
+      soupc__out_msg_free(op->msg);
     } else {
       soupc__out_queue_push(&c->outq, op->msg);
       call_resume(c);
@@ -708,7 +708,7 @@ static int post(soupc_channel *ch, struct cop *op) {
     return 0;
   }
   if (!op->embedded) {
-    soupc__free(op->msg);
+    soupc__out_msg_free(op->msg);
     soupc__free(op);
   }
   return SOUPC_ERR_CLOSED;

@@ -1,5 +1,7 @@
 #include "transport/grpc_wire.h"
 
+#include <event2/buffer.h>
+
 #include <string.h>
 
 #include "base/alloc.h"
@@ -163,11 +165,58 @@ struct out_msg *soupc__out_msg_new(const uint8_t *data, size_t len) {
   m->payload = (const uint8_t *)(m + 1);
   m->len = len;
   m->off = 0;
+  m->ref = NULL;
+  m->hdr_len = SOUPC__GRPC_PREFIX_LEN;
   set_prefix(m->hdr, len);
   if (len > 0) {
     memcpy(m + 1, data, len);
   }
   return m;
+}
+
+/* Frame headers sent by reference ahead of a zero-copy payload (see
+ * soupc__out_queue_emit_framed); they live as long as the message block. */
+#define HDR_SLAB_BYTES 1008
+struct hdr_slab {
+  struct hdr_slab *next;
+  size_t used; /* bytes of b handed out */
+  uint8_t b[HDR_SLAB_BYTES];
+};
+
+/* A message and its payload's owner, in one allocation. */
+struct out_msg_ref {
+  struct out_msg m;
+  struct out_ref ref;
+  struct hdr_slab *slabs; /* newest first */
+};
+
+struct out_msg *soupc__out_msg_new_ref(const uint8_t *head, size_t head_len,
+                                       const uint8_t *payload, size_t len,
+                                       void (*release)(void *arg), void *arg) {
+  struct out_msg_ref *r;
+
+  if (head_len > SOUPC__OUT_MSG_HEAD_MAX || len > SIZE_MAX - head_len) {
+    return NULL;
+  }
+  r = soupc__malloc(sizeof(*r));
+  if (r == NULL) {
+    return NULL;
+  }
+  atomic_init(&r->ref.refs, 1); /* the message's */
+  r->slabs = NULL;
+  r->ref.release = release;
+  r->ref.arg = arg;
+  r->m.next = NULL;
+  r->m.payload = payload;
+  r->m.len = len;
+  r->m.off = 0;
+  r->m.ref = &r->ref;
+  r->m.hdr_len = (uint8_t)(SOUPC__GRPC_PREFIX_LEN + head_len);
+  set_prefix(r->m.hdr, head_len + len);
+  if (head_len > 0) {
+    memcpy(r->m.hdr + SOUPC__GRPC_PREFIX_LEN, head, head_len);
+  }
+  return &r->m;
 }
 
 void soupc__out_msg_init_borrowed(struct out_msg *m, const uint8_t *data,
@@ -176,7 +225,40 @@ void soupc__out_msg_init_borrowed(struct out_msg *m, const uint8_t *data,
   m->payload = data;
   m->len = len;
   m->off = 0;
+  m->ref = NULL;
+  m->hdr_len = SOUPC__GRPC_PREFIX_LEN;
   set_prefix(m->hdr, len);
+}
+
+/* Drops one reference to a zero-copy payload; the last one releases it and
+ * frees the block holding it. */
+static void out_ref_drop(struct out_ref *ref) {
+  struct out_msg_ref *r;
+
+  if (atomic_fetch_sub(&ref->refs, 1) != 1) {
+    return;
+  }
+  if (ref->release != NULL) {
+    ref->release(ref->arg);
+  }
+  r = (struct out_msg_ref *)((char *)ref - offsetof(struct out_msg_ref, ref));
+  while (r->slabs != NULL) {
+    struct hdr_slab *next = r->slabs->next;
+    soupc__free(r->slabs);
+    r->slabs = next;
+  }
+  soupc__free(r);
+}
+
+void soupc__out_msg_free(struct out_msg *m) {
+  if (m == NULL) {
+    return;
+  }
+  if (m->ref != NULL) {
+    out_ref_drop(m->ref); /* the block lives on while output refers to it */
+    return;
+  }
+  soupc__free(m);
 }
 
 void soupc__out_queue_push(struct out_queue *q, struct out_msg *m) {
@@ -187,7 +269,20 @@ void soupc__out_queue_push(struct out_queue *q, struct out_msg *m) {
     q->head = m;
   }
   q->tail = m;
-  q->bytes += SOUPC__GRPC_PREFIX_LEN + m->len - m->off;
+  q->bytes += m->hdr_len + m->len - m->off;
+}
+
+/* Unlinks the finished head message and frees it unless it is @p keep. */
+static void pop_finished(struct out_queue *q, const struct out_msg *keep) {
+  struct out_msg *m = q->head;
+
+  q->head = m->next;
+  if (q->head == NULL) {
+    q->tail = NULL;
+  }
+  if (m != keep) {
+    soupc__out_msg_free(m);
+  }
 }
 
 size_t soupc__out_queue_read(struct out_queue *q, uint8_t *buf, size_t cap,
@@ -196,11 +291,11 @@ size_t soupc__out_queue_read(struct out_queue *q, uint8_t *buf, size_t cap,
 
   while (done < cap && q->head != NULL) {
     struct out_msg *m = q->head;
-    size_t total = SOUPC__GRPC_PREFIX_LEN + m->len;
+    size_t total = m->hdr_len + m->len;
     size_t n;
 
-    if (m->off < SOUPC__GRPC_PREFIX_LEN) {
-      n = SOUPC__GRPC_PREFIX_LEN - m->off;
+    if (m->off < m->hdr_len) {
+      n = m->hdr_len - m->off;
       if (n > cap - done) {
         n = cap - done;
       }
@@ -208,24 +303,17 @@ size_t soupc__out_queue_read(struct out_queue *q, uint8_t *buf, size_t cap,
       m->off += n;
       done += n;
     }
-    if (m->off >= SOUPC__GRPC_PREFIX_LEN && m->off < total && done < cap) {
-      const uint8_t *src = m->payload;
+    if (m->off >= m->hdr_len && m->off < total && done < cap) {
       n = total - m->off;
       if (n > cap - done) {
         n = cap - done;
       }
-      memcpy(buf + done, src + (m->off - SOUPC__GRPC_PREFIX_LEN), n);
+      memcpy(buf + done, m->payload + (m->off - m->hdr_len), n);
       m->off += n;
       done += n;
     }
     if (m->off == total) {
-      q->head = m->next;
-      if (q->head == NULL) {
-        q->tail = NULL;
-      }
-      if (m != keep) {
-        soupc__free(m);
-      }
+      pop_finished(q, keep);
     }
   }
   q->bytes -= done;
@@ -238,12 +326,101 @@ void soupc__out_queue_clear(struct out_queue *q, const struct out_msg *keep) {
   while (m != NULL) {
     struct out_msg *next = m->next;
     if (m != keep) {
-      soupc__free(m);
+      soupc__out_msg_free(m);
     }
     m = next;
   }
   q->head = q->tail = NULL;
   q->bytes = 0;
+}
+
+static void ref_chain_done(const void *data, size_t len, void *arg) {
+  (void)data;
+  (void)len;
+  out_ref_drop(arg);
+}
+
+/* Adds @p n bytes at @p src, which @p ref keeps alive, as a reference. */
+static int add_ref(struct evbuffer *out, const uint8_t *src, size_t n,
+                   struct out_ref *ref) {
+  atomic_fetch_add(&ref->refs, 1); /* the output chain's */
+  if (evbuffer_add_reference(out, src, n, ref_chain_done, ref) != 0) {
+    atomic_fetch_sub(&ref->refs, 1); /* not the last: the msg has one */
+    return -1;
+  }
+  return 0;
+}
+
+/* Moves @p n bytes of @p m's hdr or payload (from m->off, not crossing
+ * from one into the other) to @p out. Zero-copy messages go by reference,
+ * the small hdr too: copied after a reference chain, even 5 bytes would
+ * make evbuffer_add allocate a chain as large as that reference. */
+static int emit_piece(struct out_msg *m, struct evbuffer *out, size_t n,
+                      int by_ref) {
+  const uint8_t *src = m->off < m->hdr_len ? m->hdr + m->off
+                                           : m->payload + (m->off - m->hdr_len);
+
+  if (!by_ref || m->ref == NULL) {
+    return evbuffer_add(out, src, n);
+  }
+  return add_ref(out, src, n, m->ref);
+}
+
+int soupc__out_queue_emit_framed(struct out_queue *q, struct evbuffer *out,
+                                 const uint8_t *framehd, size_t hd_len,
+                                 size_t n, int by_ref,
+                                 const struct out_msg *keep) {
+  struct out_msg *m = q->head;
+  struct out_msg_ref *r;
+  struct hdr_slab *slab;
+
+  if (!by_ref || m == NULL || m->ref == NULL || hd_len > HDR_SLAB_BYTES) {
+    if (evbuffer_add(out, framehd, hd_len) != 0) {
+      return -1;
+    }
+    return soupc__out_queue_emit(q, out, n, by_ref, keep);
+  }
+  /* The frame header goes by reference too, from a slab that lives as
+   * long as the zero-copy message it precedes. */
+  r = (struct out_msg_ref *)m;
+  slab = r->slabs;
+  if (slab == NULL || HDR_SLAB_BYTES - slab->used < hd_len) {
+    slab = soupc__malloc(sizeof(*slab));
+    if (slab == NULL) {
+      return -1;
+    }
+    slab->used = 0;
+    slab->next = r->slabs;
+    r->slabs = slab;
+  }
+  memcpy(slab->b + slab->used, framehd, hd_len);
+  if (add_ref(out, slab->b + slab->used, hd_len, m->ref) != 0) {
+    return -1;
+  }
+  slab->used += hd_len;
+  return soupc__out_queue_emit(q, out, n, by_ref, keep);
+}
+
+int soupc__out_queue_emit(struct out_queue *q, struct evbuffer *out, size_t n,
+                          int by_ref, const struct out_msg *keep) {
+  while (n > 0 && q->head != NULL) {
+    struct out_msg *m = q->head;
+    size_t total = m->hdr_len + m->len;
+    size_t k;
+
+    k = m->off < m->hdr_len ? m->hdr_len - m->off : total - m->off;
+    k = k < n ? k : n;
+    if (emit_piece(m, out, k, by_ref) != 0) {
+      return -1;
+    }
+    m->off += k;
+    q->bytes -= k;
+    n -= k;
+    if (m->off == total) {
+      pop_finished(q, keep);
+    }
+  }
+  return 0;
 }
 
 /* gRPC HTTP/2 spec: TimeoutValue is at most 8 ASCII digits. */

@@ -5,10 +5,13 @@
 #ifndef SOUPC_TRANSPORT_GRPC_WIRE_H
 #define SOUPC_TRANSPORT_GRPC_WIRE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "soupc/soupc.h"
+
+struct evbuffer;
 
 /* gRPC HTTP/2 spec, "Length-Prefixed-Message": 1 byte compressed flag and a
  * 4-byte big-endian length. */
@@ -48,21 +51,47 @@ int soupc__deframer_feed(struct deframer *d, const uint8_t *data, size_t len,
 /* @return non-zero if a message has started but not finished. */
 int soupc__deframer_partial(const struct deframer *d);
 
-/* One outbound message: the 5-byte prefix then the payload, which is either
- * stored right after the struct (one allocation) or borrowed. */
+/* Head bytes a zero-copy message may carry before its payload (a protobuf
+ * field tag and length). */
+#define SOUPC__OUT_MSG_HEAD_MAX 16
+
+/* The owner of a zero-copy payload: released once neither a queued
+ * message nor an output buffer refers to it (soupc__out_msg_new_ref). */
+struct out_ref {
+  atomic_int refs;
+  void (*release)(void *arg);
+  void *arg;
+};
+
+/* One outbound message: hdr (the 5-byte prefix, and for a zero-copy one
+ * the caller's head bytes) then the payload, which is stored right after
+ * the struct (one allocation), borrowed, or owned by ref. */
 struct out_msg {
   struct out_msg *next;
   const uint8_t *payload; /* (m + 1) for a copy, or the borrowed bytes */
   size_t len;             /* payload bytes */
-  size_t off;             /* bytes of prefix+payload already taken */
-  uint8_t hdr[SOUPC__GRPC_PREFIX_LEN];
+  size_t off;             /* bytes of hdr+payload already taken */
+  struct out_ref *ref;    /* zero-copy payload's owner, or NULL */
+  uint8_t hdr_len;        /* bytes in hdr */
+  uint8_t hdr[SOUPC__GRPC_PREFIX_LEN + SOUPC__OUT_MSG_HEAD_MAX];
 };
 
 /* Allocates a message holding a copy of @p data. @return NULL on ENOMEM. */
 struct out_msg *soupc__out_msg_new(const uint8_t *data, size_t len);
+/* A zero-copy message: the gRPC message is @p head (copied, at most
+ * SOUPC__OUT_MSG_HEAD_MAX bytes) followed by @p payload, which is borrowed
+ * until @p release(@p arg) runs, exactly once, on whichever thread lets go
+ * of it last (the message freed, or the last output byte written).
+ * @return NULL on ENOMEM (then @p release has not run). */
+struct out_msg *soupc__out_msg_new_ref(const uint8_t *head, size_t head_len,
+                                       const uint8_t *payload, size_t len,
+                                       void (*release)(void *arg), void *arg);
 /* Initialises @p m (caller-owned) to borrow @p data. */
 void soupc__out_msg_init_borrowed(struct out_msg *m, const uint8_t *data,
                                   size_t len);
+/* Frees a message from soupc__out_msg_new(_ref) (not a caller-owned
+ * borrowed one). Accepts NULL. */
+void soupc__out_msg_free(struct out_msg *m);
 
 /* A FIFO of out_msg; only the owning thread touches it. */
 struct out_queue {
@@ -79,6 +108,19 @@ size_t soupc__out_queue_read(struct out_queue *q, uint8_t *buf, size_t cap,
                              const struct out_msg *keep);
 /* Frees every queued message except @p keep. */
 void soupc__out_queue_clear(struct out_queue *q, const struct out_msg *keep);
+/* Moves the next @p n queued bytes (n <= q->bytes) to @p out, freeing
+ * finished messages except @p keep. With @p by_ref, zero-copy payloads go
+ * in as evbuffer references (no copy; each holds the payload's owner until
+ * it has been written), everything else is copied. @return 0, or -1 when
+ * @p out cannot grow (then nothing of the failed piece was taken). */
+int soupc__out_queue_emit(struct out_queue *q, struct evbuffer *out, size_t n,
+                          int by_ref, const struct out_msg *keep);
+/* The same, preceded by a frame header of @p hd_len bytes (copied; ahead
+ * of a zero-copy payload it too goes by reference). */
+int soupc__out_queue_emit_framed(struct out_queue *q, struct evbuffer *out,
+                                 const uint8_t *framehd, size_t hd_len,
+                                 size_t n, int by_ref,
+                                 const struct out_msg *keep);
 
 /* grpc-timeout: soupc_grpc_timeout_format()/_parse() in soupc/rpc.h. */
 

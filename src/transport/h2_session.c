@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 
 #include "base/alloc.h"
 #include "base/batch.h"
@@ -81,6 +82,9 @@ int soupc__h2_callbacks_new(nghttp2_session_callbacks **out,
     nghttp2_session_callbacks_set_on_frame_send_callback(cb,
                                                          role->on_frame_send);
   }
+  if (role->send_data != NULL) {
+    nghttp2_session_callbacks_set_send_data_callback(cb, role->send_data);
+  }
   *out = cb;
   return 0;
 }
@@ -154,6 +158,7 @@ int soupc__h2_session_init(struct h2_session *s, int server,
   if (server) {
     s->census.preface_left = NGHTTP2_CLIENT_MAGIC_LEN;
   }
+  s->by_ref = bev == NULL || bufferevent_openssl_get_ssl(bev) == NULL;
   if (bev != NULL) {
     s->out = bufferevent_get_output(bev);
   } else {
@@ -182,6 +187,12 @@ int soupc__h2_session_init(struct h2_session *s, int server,
   if (bev != NULL) {
     bufferevent_setcb(bev, session_readcb, session_writecb, session_eventcb, s);
     bufferevent_setwatermark(bev, EV_WRITE, SOUPC__H2_OUT_LOW_WATER, 0);
+    /* libevent moves at most 16 KiB per read or write call unless told
+     * otherwise: one writev and one loop turn per DATA frame of a large
+     * response. Let a write take the whole output (it stops at the high
+     * water mark anyway) and a read a few frames. */
+    bufferevent_set_max_single_write(bev, SOUPC__H2_OUT_HIGH_WATER);
+    bufferevent_set_max_single_read(bev, SOUPC__H2_MAX_SINGLE_READ);
   }
   return 0;
 
@@ -349,6 +360,40 @@ ssize_t soupc__h2_body_read(struct out_queue *q, const struct out_msg *keep,
     return (ssize_t)n;
   }
   return n > 0 ? (ssize_t)n : NGHTTP2_ERR_DEFERRED;
+}
+
+ssize_t soupc__h2_body_len(const struct out_queue *q, int done, size_t len,
+                           uint32_t *data_flags) {
+  size_t n = q->bytes < len ? q->bytes : len;
+
+  if (n == q->bytes && done) {
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  } else if (n == 0) {
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  if (n > 0) {
+    *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+  }
+  return (ssize_t)n;
+}
+
+int soupc__h2_send_data(struct h2_session *s, const uint8_t *framehd,
+                        size_t length, size_t padlen, struct out_queue *q,
+                        const struct out_msg *keep) {
+  if (padlen != 0) {
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+  if (evbuffer_get_length(s->out) >= SOUPC__H2_OUT_HIGH_WATER) {
+    return NGHTTP2_ERR_WOULDBLOCK;
+  }
+  if (q->bytes < length) {
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+  if (soupc__out_queue_emit_framed(q, s->out, framehd, 9, length, s->by_ref,
+                                   keep) != 0) {
+    return NGHTTP2_ERR_CALLBACK_FAILURE; /* out of memory: session dead */
+  }
+  return 0;
 }
 
 /* ------------------------------------------------------------------ */

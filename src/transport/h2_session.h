@@ -28,6 +28,8 @@
  * which the write callback asks for more. */
 #define SOUPC__H2_OUT_HIGH_WATER ((size_t)512 * 1024)
 #define SOUPC__H2_OUT_LOW_WATER ((size_t)64 * 1024)
+/* Bytes one socket read may take (libevent's default is 16 KiB). */
+#define SOUPC__H2_MAX_SINGLE_READ ((size_t)128 * 1024)
 
 struct h2_session;
 
@@ -84,6 +86,10 @@ struct h2_session {
   unsigned dead : 1;     /* fatal error (nghttp2, out of memory): close now */
   unsigned draining : 1; /* reads dropped; on_write once the output is empty */
   unsigned owns_out : 1;
+  /* DATA payloads may go to out as references (a plain socket or memory:
+   * the kernel copies them); over TLS they are copied once, since OpenSSL
+   * encrypts from one buffer into another anyway. */
+  unsigned by_ref : 1;
 };
 
 /* A role's nghttp2 callbacks; NULL ones are not set. */
@@ -94,6 +100,9 @@ struct h2_callbacks {
   nghttp2_on_data_chunk_recv_callback on_data_chunk_recv;
   nghttp2_on_stream_close_callback on_stream_close;
   nghttp2_on_frame_send_callback on_frame_send;
+  /* For data providers that set NGHTTP2_DATA_FLAG_NO_COPY; usually a
+   * lookup of the stream's queue and soupc__h2_send_data(). */
+  nghttp2_send_data_callback send_data;
 };
 
 /* Creates nghttp2's callback table from @p role plus the shared send
@@ -157,6 +166,24 @@ void soupc__h2_session_close_when_drained(struct h2_session *s);
 ssize_t soupc__h2_body_read(struct out_queue *q, const struct out_msg *keep,
                             int done, uint8_t *buf, size_t len,
                             uint32_t *data_flags);
+
+/* The body of a zero-copy data provider: like soupc__h2_body_read() but
+ * copies nothing; it sets NGHTTP2_DATA_FLAG_NO_COPY and returns how many
+ * queued bytes the frame will carry, and nghttp2 then asks the role's
+ * send_data callback to write them (soupc__h2_send_data()). */
+ssize_t soupc__h2_body_len(const struct out_queue *q, int done, size_t len,
+                           uint32_t *data_flags);
+
+/* A send_data callback's body: writes the 9-byte DATA frame header and the
+ * next @p length bytes of @p q (zero-copy payloads as references when
+ * s->by_ref) to the output. @return 0, NGHTTP2_ERR_WOULDBLOCK past the
+ * high-water mark (nghttp2 calls again later), TEMPORAL_CALLBACK_FAILURE
+ * if the queue no longer holds @p length bytes (it was cleared under a
+ * pending frame: the stream is reset), or CALLBACK_FAILURE when out of
+ * memory or asked for padding (we never set a padding callback). */
+int soupc__h2_send_data(struct h2_session *s, const uint8_t *framehd,
+                        size_t length, size_t padlen, struct out_queue *q,
+                        const struct out_msg *keep);
 
 /* ------------------------------------------------------------------ */
 /* Cross-thread operation queue                                        */

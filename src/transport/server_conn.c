@@ -11,6 +11,7 @@
 #include "base/alloc.h"
 #include "transport/addr.h"
 #include "transport/server_int.h"
+#include "transport/transport.h"
 
 /* Small unary requests are stored inside the call, saving a malloc. */
 #define REQ_INLINE 256
@@ -136,12 +137,8 @@ static ssize_t call_data_read(nghttp2_session *session, int32_t stream_id,
   if (c == NULL) {
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   }
-  {
-    size_t before = c->outq.bytes;
-    n = soupc__h2_body_read(&c->outq, NULL, c->status_queued, buf, length,
-                            data_flags);
-    soupc__guard_queued(c->w->srv, c->conn, before - c->outq.bytes, 0);
-  }
+  (void)buf; /* NGHTTP2_DATA_FLAG_NO_COPY: on_send_data writes the bytes */
+  n = soupc__h2_body_len(&c->outq, c->status_queued, length, data_flags);
   if (n == NGHTTP2_ERR_DEFERRED) {
     c->deferred = 1;
   } else if (*data_flags & NGHTTP2_DATA_FLAG_EOF) {
@@ -152,6 +149,29 @@ static ssize_t call_data_read(nghttp2_session *session, int32_t stream_id,
     }
   }
   return n;
+}
+
+/* nghttp2 writes a DATA frame that call_data_read sized: the frame header
+ * and the queued bytes go to the output, large payloads by reference. */
+static int on_send_data(nghttp2_session *session, nghttp2_frame *frame,
+                        const uint8_t *framehd, size_t length,
+                        nghttp2_data_source *source, void *user_data) {
+  struct soupc_call *c =
+      nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+
+  size_t before;
+  int rv;
+
+  (void)source;
+  if (c == NULL) {
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+  before = c->outq.bytes;
+  rv = soupc__h2_send_data(user_data, framehd, length, frame->data.padlen,
+                           &c->outq, NULL);
+  /* The bytes left the call's queue for the socket's output. */
+  soupc__guard_queued(c->w->srv, c->conn, before - c->outq.bytes, 0);
+  return rv;
 }
 
 /* Sends HEADERS :status 200 with a data provider (data and trailers follow),
@@ -249,21 +269,22 @@ static void call_abort_status(struct soupc_call *c, const soupc_status *st) {
 static void call_finish_local(struct soupc_call *c, struct out_msg *m, int code,
                               const char *message) {
   if (c->app_done) {
-    soupc__free(m);
+    soupc__out_msg_free(m);
     return;
   }
   c->app_done = 1;
   if (atomic_load(&c->cancelled) || c->stream_closed || c->status_queued) {
-    soupc__free(m); /* late reply after a deadline or a reset: dropped */
+    soupc__out_msg_free(m); /* late reply after a deadline or a reset */
   } else {
     if (m != NULL) {
-      if (m->len > c->w->srv->max_msg) {
+      size_t len = m->hdr_len - SOUPC__GRPC_PREFIX_LEN + m->len;
+      if (len > c->w->srv->max_msg) {
         char text[160];
         snprintf(text, sizeof(text),
                  "response message is %zu bytes; the limit is %zu bytes "
                  "(--max-message-size)",
-                 m->len, c->w->srv->max_msg);
-        soupc__free(m);
+                 len, c->w->srv->max_msg);
+        soupc__out_msg_free(m);
         call_set_status(c, 200, SOUPC_GRPC_RESOURCE_EXHAUSTED, text);
         goto done;
       }
@@ -279,7 +300,7 @@ done:
 static int call_send_local(struct soupc_call *c, struct out_msg *m) {
   if (c->app_done || c->status_queued || c->stream_closed ||
       atomic_load(&c->cancelled)) {
-    soupc__free(m);
+    soupc__out_msg_free(m);
     return SOUPC_ERR_CLOSED;
   }
   call_queue_push(c, m);
@@ -336,7 +357,7 @@ static void call_finish(struct soupc_call *c, struct out_msg *m, int code,
     return;
   }
   if (atomic_exchange(&c->finish_posted, 1)) {
-    soupc__free(m); /* finished twice: the first one counts */
+    soupc__out_msg_free(m); /* finished twice: the first counts */
     return;
   }
   op->kind = WOP_FINISH;
@@ -354,6 +375,21 @@ void soupc_call_reply(soupc_call *call, const uint8_t *resp, size_t resp_len) {
   if (m == NULL) {
     call_finish(call, NULL, SOUPC_GRPC_RESOURCE_EXHAUSTED,
                 "out of memory copying the response");
+    return;
+  }
+  call_finish(call, m, SOUPC_GRPC_OK, NULL);
+}
+
+void soupc__call_reply_ref(soupc_call *call, const uint8_t *head,
+                           size_t head_len, const uint8_t *payload, size_t len,
+                           void (*release)(void *arg), void *arg) {
+  struct out_msg *m =
+      soupc__out_msg_new_ref(head, head_len, payload, len, release, arg);
+
+  if (m == NULL) {
+    release(arg);
+    call_finish(call, NULL, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                "out of memory queueing the response");
     return;
   }
   call_finish(call, m, SOUPC_GRPC_OK, NULL);
@@ -395,7 +431,7 @@ int soupc_call_send(soupc_call *call, const uint8_t *msg, size_t len) {
   }
   op = soupc__calloc(1, sizeof(*op));
   if (op == NULL) {
-    soupc__free(m);
+    soupc__out_msg_free(m);
     return SOUPC_ERR_NOMEM;
   }
   op->kind = WOP_SEND;
@@ -830,6 +866,7 @@ static void init_callbacks(void) {
       .on_data_chunk_recv = on_data_chunk,
       .on_stream_close = on_stream_close,
       .on_frame_send = on_frame_send,
+      .send_data = on_send_data,
   };
 
   soupc__h2_callbacks_new(&server_callbacks, &role);

@@ -20,6 +20,19 @@ void soupc__server_set_handshake_timeout(soupc_server *srv, int ms);
  * shared soupc_tls_context's ticket). */
 int soupc__channel_tls_resumed(const soupc_channel *ch);
 
+/* Finishes @p call with OK and a response message that is @p head (up to
+ * 16 bytes, copied: a protobuf field tag and length, say) followed by
+ * @p payload, sent without copying it: on a plain connection it reaches the
+ * kernel by reference, over TLS it is copied once into the encryption. The
+ * payload must stay valid and unchanged until @p release(@p arg) runs,
+ * exactly once, on the call's worker or on this thread: after the last
+ * byte was written, or when the call ended without sending it. Any thread,
+ * like soupc_call_reply(); @p len counts against the message size limit
+ * as soupc_call_reply()'s does. */
+void soupc__call_reply_ref(soupc_call *call, const uint8_t *head,
+                           size_t head_len, const uint8_t *payload, size_t len,
+                           void (*release)(void *arg), void *arg);
+
 /* A server-side HTTP/2 connection driven from memory on the calling thread
  * (fuzz_h2_server, tests). Handlers of @p srv run inside feed; @p srv needs
  * methods but no listener and must not be started. */

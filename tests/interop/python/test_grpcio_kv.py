@@ -127,6 +127,9 @@ def test_tls_auto(tmp_path, key_args, curve):
         kv = lib.KVClient(srv.channel(root_cert=root))
         kv.put("tls", b"secret")
         assert kv.get("tls") == b"secret"
+        big = bytes(range(256)) * 4096  # 1 MiB: the zero-copy Get path
+        kv.put("big", big)
+        assert kv.get("big") == big
         # A plaintext client cannot talk to a TLS server.
         plain = lib.KVClient(grpc.insecure_channel(srv.address))
         with pytest.raises(grpc.RpcError) as e:

@@ -238,6 +238,129 @@ static void ten_mib_value_round_trips(void **state) {
   free(val);
 }
 
+/* A large value is lent from the map and stays intact while later Puts
+ * overwrite its key; a small one is a plain copy. */
+static void pinned_get_lends_a_stable_snapshot(void **state) {
+  struct fixture *f = *state;
+  size_t n = (size_t)256 << 10;
+  uint8_t *v1 = malloc(n), *v2 = malloc(n), *small;
+  const uint8_t *got;
+  struct store_pin *pin;
+  size_t len;
+
+  assert_non_null(v1);
+  assert_non_null(v2);
+  memset(v1, 'a', n);
+  memset(v2, 'b', n);
+  assert_int_equal(soupc__store_put(f->store, (const uint8_t *)"big", 3, v1, n),
+                   0);
+  assert_int_equal(soupc__store_get_pinned(f->store, &got, &len, &pin,
+                                           (const uint8_t *)"big", 3),
+                   0);
+  assert_non_null(pin);
+  assert_int_equal(len, n);
+  /* Overwrite it twice: LMDB must not reuse the pinned pages. */
+  assert_int_equal(soupc__store_put(f->store, (const uint8_t *)"big", 3, v2, n),
+                   0);
+  assert_int_equal(soupc__store_put(f->store, (const uint8_t *)"big", 3, v2, n),
+                   0);
+  assert_memory_equal(got, v1, n);
+  soupc__store_unpin(pin);
+  assert_value(f->store, (const uint8_t *)"big", 3, v2, n);
+
+  assert_int_equal(soupc__store_put(f->store, (const uint8_t *)"s", 1,
+                                    (const uint8_t *)"tiny", 4),
+                   0);
+  assert_int_equal(soupc__store_get_pinned(f->store, &got, &len, &pin,
+                                           (const uint8_t *)"s", 1),
+                   0);
+  assert_null(pin); /* copied */
+  assert_int_equal(len, 4);
+  small = (uint8_t *)got;
+  assert_memory_equal(small, "tiny", 4);
+  soupc__free(small);
+  assert_int_equal(soupc__store_get_pinned(f->store, &got, &len, &pin,
+                                           (const uint8_t *)"nope", 4),
+                   SOUPC_ERR_NOT_FOUND);
+  free(v1);
+  free(v2);
+}
+
+/* Gets that start while no commit has completed share one snapshot; after
+ * a commit a Get takes a fresh one and sees it, and the older borrowed
+ * value stays intact. */
+static void gets_between_commits_share_one_pin(void **state) {
+  struct fixture *f = *state;
+  size_t n = (size_t)64 << 10, len, i;
+  uint8_t *v1 = malloc(n), *v2 = malloc(n);
+  struct store_pin *pins[10], *later;
+  const uint8_t *got[10], *now;
+
+  assert_non_null(v1);
+  assert_non_null(v2);
+  memset(v1, 1, n);
+  memset(v2, 2, n);
+  assert_int_equal(soupc__store_put(f->store, (const uint8_t *)"k", 1, v1, n),
+                   0);
+  for (i = 0; i < 10; i++) {
+    assert_int_equal(soupc__store_get_pinned(f->store, &got[i], &len, &pins[i],
+                                             (const uint8_t *)"k", 1),
+                     0);
+    assert_ptr_equal(pins[i], pins[0]);
+  }
+  assert_int_equal(soupc__store_put(f->store, (const uint8_t *)"k", 1, v2, n),
+                   0);
+  assert_int_equal(soupc__store_get_pinned(f->store, &now, &len, &later,
+                                           (const uint8_t *)"k", 1),
+                   0);
+  assert_non_null(later);
+  assert_ptr_not_equal(later, pins[0]);
+  assert_memory_equal(now, v2, n); /* linearizable: sees the acked Put */
+  for (i = 0; i < 10; i++) {
+    assert_memory_equal(got[i], v1, n);
+    soupc__store_unpin(pins[i]);
+  }
+  soupc__store_unpin(later);
+  free(v1);
+  free(v2);
+}
+
+/* Past the budget of pinned snapshots a large value is copied, not
+ * refused. A commit between Gets makes each one need a snapshot of its
+ * own. */
+static void pins_past_the_budget_are_copies(void **state) {
+  struct fixture *f = *state;
+  size_t n = (size_t)32 << 10, i, pinned = 0;
+  uint8_t *v = calloc(1, n);
+  struct store_pin *pins[300];
+  const uint8_t *got[300];
+  size_t len;
+
+  assert_non_null(v);
+  assert_int_equal(soupc__store_put(f->store, (const uint8_t *)"k", 1, v, n),
+                   0);
+  for (i = 0; i < 300; i++) {
+    assert_int_equal(soupc__store_put(f->store, (const uint8_t *)"tick", 4,
+                                      (const uint8_t *)"t", 1),
+                     0);
+    assert_int_equal(soupc__store_get_pinned(f->store, &got[i], &len, &pins[i],
+                                             (const uint8_t *)"k", 1),
+                     0);
+    assert_int_equal(len, n);
+    pinned += pins[i] != NULL;
+  }
+  assert_int_equal(pinned, 256);
+  for (i = 0; i < 300; i++) {
+    assert_memory_equal(got[i], v, n);
+    if (pins[i] != NULL) {
+      soupc__store_unpin(pins[i]);
+    } else {
+      soupc__free((void *)got[i]);
+    }
+  }
+  free(v);
+}
+
 static void overwrite_replaces_the_value(void **state) {
   struct fixture *f = *state;
 
@@ -396,6 +519,9 @@ int main(void) {
       T(max_key_size_option_sets_the_limit),
       T(ten_mib_value_round_trips),
       T(overwrite_replaces_the_value),
+      T(pinned_get_lends_a_stable_snapshot),
+      T(gets_between_commits_share_one_pin),
+      T(pins_past_the_budget_are_copies),
       T(data_survives_close_and_reopen),
       T(open_on_a_file_says_not_a_directory),
       T(second_open_of_an_open_dir_is_refused),

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include <event2/buffer.h>
+
 #include "soupc/rpc.h"
 #include "transport/grpc_wire.h"
 
@@ -245,6 +247,83 @@ static void out_queue_emits_prefix_and_payload_in_any_chunk_size(void **st) {
   assert_int_equal(q.bytes, 0);
 }
 
+static int released;
+static void count_release(void *arg) {
+  (void)arg;
+  released++;
+}
+
+/* A zero-copy message goes out as head copy + payload reference; its owner
+ * is released only once the output has let go of the last byte. */
+static void
+zero_copy_message_is_released_after_its_bytes_are_written(void **st) {
+  static const uint8_t head[] = {0x0a, 0x06};
+  static const uint8_t value[] = "ABCDEF";
+  struct out_queue q = {0};
+  struct evbuffer *out = evbuffer_new();
+  uint8_t buf[64];
+  struct out_msg *m;
+
+  (void)st;
+  released = 0;
+  m = soupc__out_msg_new_ref(head, sizeof(head), value, 6, count_release, NULL);
+  assert_non_null(m);
+  soupc__out_queue_push(&q, m);
+  assert_int_equal(q.bytes, 5 + 2 + 6);
+  /* Two frames' worth: 4 bytes, then the rest. */
+  assert_int_equal(soupc__out_queue_emit(&q, out, 4, 1, NULL), 0);
+  assert_int_equal(soupc__out_queue_emit(&q, out, 9, 1, NULL), 0);
+  assert_null(q.head); /* the message is done and freed ... */
+  assert_int_equal(q.bytes, 0);
+  assert_int_equal(released, 0); /* ... but the output still refers to it */
+  assert_int_equal(evbuffer_get_length(out), 13);
+  assert_int_equal(evbuffer_remove(out, buf, 10), 10);
+  assert_int_equal(released, 0);
+  assert_int_equal(evbuffer_remove(out, buf + 10, sizeof(buf) - 10), 3);
+  assert_int_equal(released, 1);
+  assert_memory_equal(buf,
+                      "\0\0\0\0\x08\x0a\x06"
+                      "ABCDEF",
+                      13);
+  evbuffer_free(out);
+}
+
+/* Copied out (TLS) or dropped unsent, the owner is released at once. */
+static void zero_copy_message_copied_or_dropped_is_released_once(void **st) {
+  struct out_queue q = {0};
+  struct evbuffer *out = evbuffer_new();
+
+  (void)st;
+  released = 0;
+  soupc__out_queue_push(&q,
+                        soupc__out_msg_new_ref(NULL, 0, (const uint8_t *)"xyz",
+                                               3, count_release, NULL));
+  assert_int_equal(soupc__out_queue_emit(&q, out, 8, 0, NULL), 0);
+  assert_int_equal(released, 1);
+  evbuffer_free(out);
+  soupc__out_queue_push(&q,
+                        soupc__out_msg_new_ref(NULL, 0, (const uint8_t *)"xyz",
+                                               3, count_release, NULL));
+  soupc__out_queue_clear(&q, NULL);
+  assert_int_equal(released, 2);
+}
+
+/* Freeing the output before it was written releases the owner too. */
+static void zero_copy_reference_freed_unwritten_is_released(void **st) {
+  struct out_queue q = {0};
+  struct evbuffer *out = evbuffer_new();
+
+  (void)st;
+  released = 0;
+  soupc__out_queue_push(&q,
+                        soupc__out_msg_new_ref(NULL, 0, (const uint8_t *)"xyz",
+                                               3, count_release, NULL));
+  assert_int_equal(soupc__out_queue_emit(&q, out, 8, 1, NULL), 0);
+  assert_int_equal(released, 0);
+  evbuffer_free(out);
+  assert_int_equal(released, 1);
+}
+
 static void content_type_check_follows_the_grpc_spec(void **state) {
   (void)state;
   assert_true(soupc__grpc_content_type_ok("application/grpc", 16));
@@ -281,6 +360,10 @@ int main(void) {
       cmocka_unit_test(deframer_accepts_a_message_exactly_at_the_limit),
       cmocka_unit_test(deframer_rejects_compressed_and_bad_flags),
       cmocka_unit_test(out_queue_emits_prefix_and_payload_in_any_chunk_size),
+      cmocka_unit_test(
+          zero_copy_message_is_released_after_its_bytes_are_written),
+      cmocka_unit_test(zero_copy_message_copied_or_dropped_is_released_once),
+      cmocka_unit_test(zero_copy_reference_freed_unwritten_is_released),
       cmocka_unit_test(content_type_check_follows_the_grpc_spec),
       cmocka_unit_test(http_status_maps_like_grpc_go),
   };
