@@ -15,6 +15,7 @@
 #include <event2/thread.h>
 
 #include "base/alloc.h"
+#include "base/mem_trim.h"
 #include "base/options.h"
 #include "tls/tls_context.h"
 #include "transport/tls_shared.h"
@@ -421,6 +422,20 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg) {
   }
 }
 
+/* After a burst (1000 x 1 MiB responses) the freed buffers stay in malloc's
+ * arenas; once a second the acceptor checks whether the allocator holds
+ * more free memory than it uses and, if so, hands it back
+ * (base/mem_trim.h), so RSS falls back near idle within seconds. */
+#define TRIM_INTERVAL_MS 1000
+#define TRIM_FLOOR_BYTES ((size_t)4 << 20)
+
+static void trim_cb(evutil_socket_t fd, short what, void *arg) {
+  (void)fd;
+  (void)what;
+  (void)arg;
+  soupc__mem_trim_if_slack(TRIM_FLOOR_BYTES);
+}
+
 static void acceptor_wake_cb(evutil_socket_t fd, short what, void *arg) {
   struct soupc_server *srv = arg;
   size_t i;
@@ -695,8 +710,15 @@ int soupc_server_start(soupc_server *srv) {
   srv->acceptor_wake =
       event_new(srv->acceptor_base, -1, 0, acceptor_wake_cb, srv);
   srv->accept_pause_ev = evtimer_new(srv->acceptor_base, resume_cb, srv);
-  if (srv->acceptor_wake == NULL || srv->accept_pause_ev == NULL) {
+  srv->trim_ev = event_new(srv->acceptor_base, -1, EV_PERSIST, trim_cb, srv);
+  if (srv->acceptor_wake == NULL || srv->accept_pause_ev == NULL ||
+      srv->trim_ev == NULL) {
     goto fail;
+  }
+  {
+    struct timeval tv = {TRIM_INTERVAL_MS / 1000,
+                         (TRIM_INTERVAL_MS % 1000) * 1000};
+    event_add(srv->trim_ev, &tv);
   }
   for (k = 0; k < srv->nlisteners; k++) {
     struct listener *l = &srv->listeners[k];
@@ -813,6 +835,9 @@ void soupc_server_free(soupc_server *srv) {
   }
   if (srv->accept_pause_ev != NULL) {
     event_free(srv->accept_pause_ev);
+  }
+  if (srv->trim_ev != NULL) {
+    event_free(srv->trim_ev);
   }
   if (srv->acceptor_base != NULL) {
     event_base_free(srv->acceptor_base);

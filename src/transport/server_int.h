@@ -116,6 +116,7 @@ struct soupc_server {
   struct event_base *acceptor_base;
   struct event *acceptor_wake;
   struct event *accept_pause_ev;
+  struct event *trim_ev; /* acceptor: memory back to the kernel, 1/s */
   unsigned next_worker;
   struct server_limits limits;
   int max_conns;              /* limits.max_connections resolved at start */
