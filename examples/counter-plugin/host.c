@@ -81,7 +81,7 @@ static int call(soupc_channel *ch, const char *method, long long delta,
     return -1;
   }
   reply = counter__count_reply__unpack(NULL, resp_len, resp);
-  free(resp);
+  soupc_free(resp);
   if (reply == NULL) {
     return -1;
   }

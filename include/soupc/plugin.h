@@ -41,10 +41,10 @@ typedef struct soupc_plugin_handshake {
   char *address;    /**< socket path, or "HOST:PORT" */
   /** A soupc_channel_open() address: "unix:/path" or "HOST:PORT". */
   char *dial_address;
-  char protocol[8];  /**< "grpc" (netrpc is rejected) */
-  uint8_t *cert_der; /**< field 6 decoded, or NULL when empty/short */
-  size_t cert_der_len;
-  char *cert_pem; /**< @c cert_der as PEM, or NULL */
+  char protocol[8];    /**< "grpc" (netrpc is rejected) */
+  uint8_t *cert_der;   /**< field 6 decoded, or NULL when empty/short */
+  size_t cert_der_len; /**< bytes in @c cert_der */
+  char *cert_pem;      /**< @c cert_der as PEM, or NULL */
   /** Field 7: -1 absent, 0 "false", 1 "true" (the plugin can multiplex;
    * soupc_plugin_host_options.multiplex uses it). */
   int mux;
@@ -61,6 +61,8 @@ typedef struct soupc_plugin_handshake {
  * @param out  on success, a new handshake; free it with
  *             soupc_plugin_handshake_free(). Untouched on error.
  * @param line the line, not necessarily NUL-terminated
+ * @param len  its length in bytes
+ * @param st   may be NULL; on error, which field is wrong and why
  * @return 0, SOUPC_ERR_HANDSHAKE (the line is malformed; @p st says which
  *         field and why, e.g. "garbled handshake line: field 1 (core
  *         version) is \"2\"; expected 1"), SOUPC_ERR_UNSUPPORTED (protocol
@@ -109,6 +111,11 @@ typedef int (*soupc_plugin_broker_register_fn)(soupc_server *srv,
  * ConnInfo {id, network, address} on the broker stream. Returns once the
  * server runs; it serves until the broker closes. May be called from a
  * handler.
+ * @param broker            the broker: soupc_plugin_host_broker() on a
+ *                          host, soupc_plugin_info.broker in a plugin
+ * @param id                the id to serve under
+ *                          (soupc_plugin_broker_next_id())
+ * @param register_services registers the brokered server's services
  * @param user_data passed to @p register_services; never freed
  * @param st may be NULL
  * @return 0; SOUPC_ERR_IO (no socket); SOUPC_ERR_TLS; SOUPC_ERR_CLOSED
@@ -134,13 +141,16 @@ SOUPC_EXTERN int soupc_plugin_broker_close_id(soupc_plugin_broker *broker,
  * then connects. Blocking; do not call it from a server handler of the main
  * connection (the ConnInfo may arrive behind the very call that handler
  * serves, on the same thread): use soupc_plugin_broker_dial_async() there.
+ * @param broker the broker, as for soupc_plugin_broker_accept_and_serve()
+ * @param id     the id the peer serves under (it sends it in a call)
  * @param out on success a connected channel, owned by the caller
  *            (soupc_channel_free())
  * @return 0; SOUPC_ERR_DEADLINE ("timeout waiting for connection info");
  *         SOUPC_ERR_CLOSED ("broker closed"); SOUPC_ERR_INVALID_ARGUMENT
  *         ("unknown address type": the ConnInfo's network is neither unix
  *         nor tcp); SOUPC_ERR_CONNECT, SOUPC_ERR_TLS (dial);
- *         SOUPC_ERR_NOMEM. @p st (may be NULL) says why.
+ *         SOUPC_ERR_NOMEM.
+ * @param st may be NULL; says why on error
  */
 SOUPC_EXTERN int soupc_plugin_broker_dial(soupc_plugin_broker *broker,
                                           uint32_t id, soupc_channel **out,
@@ -227,12 +237,13 @@ typedef struct soupc_plugin_serve_options {
   /** sizeof(soupc_plugin_serve_options) as the caller was built; set by
    * SOUPC_PLUGIN_SERVE_OPTIONS_INIT (docs/api/abi.md). */
   size_t struct_size;
-  /** The magic cookie (required), e.g. "BASIC_PLUGIN" / "hello". */
+  /** The magic cookie's variable name (required), e.g. "BASIC_PLUGIN". */
   const char *cookie_key;
+  /** The value it must hold (required), e.g. "hello". */
   const char *cookie_value;
   /** App protocol versions this plugin serves; NULL or 0 = {1}. */
   const int *app_versions;
-  size_t n_app_versions;
+  size_t n_app_versions; /**< entries in @c app_versions */
   /** NULL, "" or "disabled": plaintext unless PLUGIN_CLIENT_CERT is set
    * (then AutoMTLS); "auto": TLS with a generated cert; "manual": TLS with
    * @c cert_file / @c key_file. Anything else is an error. */
@@ -245,15 +256,16 @@ typedef struct soupc_plugin_serve_options {
   const char *tls_curve;
   /** RSA key size: 2048 (default), 3072 or 4096. */
   int tls_rsa_bits;
-  /** PEM files for tls_mode "manual". */
+  /** PEM certificate file for tls_mode "manual". */
   const char *cert_file;
+  /** PEM private key file for tls_mode "manual". */
   const char *key_file;
   /** NULL or "unix" (default, like Go plugins), or "tcp" (127.0.0.1 within
    * PLUGIN_MIN_PORT..PLUGIN_MAX_PORT). */
   const char *network;
   /** Passed to soupc_server_new(); 0 = defaults. */
   size_t max_message_size;
-  int workers;
+  int workers; /**< passed to soupc_server_new(); 0 = one per core */
   /** Log level for the hclog JSON lines on stderr; NULL = "info". */
   const char *log_level;
   /** Non-zero: go-plugin's stdio capture. From just before the server
@@ -374,13 +386,14 @@ typedef struct soupc_plugin_host_options {
   /** Launch: extra "KEY=VALUE" entries, NULL-terminated; they override the
    * inherited environment and ours. */
   const char *const *env;
-  /** Launch: the magic cookie (required). */
+  /** Launch: the magic cookie's variable name (required). */
   const char *cookie_key;
+  /** Launch: the value the plugin expects in it (required). */
   const char *cookie_value;
   /** App versions we speak; NULL or 0 = {1}. The plugin's choice must be
    * one of them. */
   const int *versions;
-  size_t n_versions;
+  size_t n_versions; /**< entries in @c versions */
   /** Non-zero turns AutoMTLS off (launch: no PLUGIN_CLIENT_CERT; reattach:
    * no generated client certificate). AutoMTLS is on by default. */
   int no_automtls;
@@ -393,7 +406,7 @@ typedef struct soupc_plugin_host_options {
    * a generated one. Reattaching to an AutoMTLS plugin needs the pair whose
    * certificate was in that plugin's PLUGIN_CLIENT_CERT. */
   const char *client_cert_pem;
-  const char *client_key_pem;
+  const char *client_key_pem; /**< the key of @c client_cert_pem (PEM) */
   /** Launch: how long to wait for the handshake line; 0 = 60000 ms
    * (go-plugin StartTimeout). */
   int handshake_timeout_ms;
@@ -407,10 +420,10 @@ typedef struct soupc_plugin_host_options {
   int log_stderr;
   /** Optional sink for plugin output (see soupc_plugin_output_fn). */
   soupc_plugin_output_fn on_output;
-  void *output_user_data;
+  void *output_user_data; /**< passed to @c on_output; never freed */
   /** Passed to soupc_channel_open(); 0 = defaults. */
   size_t max_message_size;
-  int connect_timeout_ms;
+  int connect_timeout_ms; /**< passed to soupc_channel_open(); 0 = 10 s */
   /** Non-zero: do not open GRPCStdio/StreamStdio. */
   int no_stdio_stream;
   /** Launch: non-zero sets PLUGIN_UNIX_SOCKET_DIR to a 0700 directory we
@@ -428,7 +441,7 @@ typedef struct soupc_plugin_host_options {
    * resolved executable must equal these @c secure_checksum_len bytes
    * (32), or nothing is started. */
   const uint8_t *secure_checksum;
-  size_t secure_checksum_len;
+  size_t secure_checksum_len; /**< bytes in @c secure_checksum (32) */
   /** Launch: go-plugin's SkipHostEnv: the plugin inherits none of our
    * environment, only go-plugin's variables and @c env. */
   int skip_host_env;
@@ -497,9 +510,11 @@ SOUPC_EXTERN int soupc_plugin_host_launch(soupc_plugin_host **out,
  *
  * @param out written only on success; free with soupc_plugin_host_close()
  *            (leaves the plugin running) or soupc_plugin_host_kill()
+ * @param handshake_line the plugin's handshake line, NUL-terminated
+ * @param opts           may be NULL; copied during the call
+ * @param st             may be NULL; says why on error
  * @return 0, SOUPC_ERR_HANDSHAKE / SOUPC_ERR_UNSUPPORTED (line),
- *         SOUPC_ERR_CONNECT, SOUPC_ERR_TLS, SOUPC_ERR_NOMEM; @p st (may be
- *         NULL) says why.
+ *         SOUPC_ERR_CONNECT, SOUPC_ERR_TLS, SOUPC_ERR_NOMEM.
  */
 SOUPC_EXTERN int
 soupc_plugin_host_reattach(soupc_plugin_host **out, const char *handshake_line,
@@ -537,7 +552,11 @@ typedef struct soupc_plugin_reattach {
 /**
  * Connects to a running plugin described by @p rc (go-plugin's
  * ClientConfig.Reattach). TLS and options as soupc_plugin_host_reattach().
- * @param rc borrowed for the call
+ * @param out  written only on success; free as for
+ *             soupc_plugin_host_reattach()
+ * @param rc   borrowed for the call
+ * @param opts may be NULL; copied during the call
+ * @param st   may be NULL; says why on error
  * @return as soupc_plugin_host_reattach(), plus SOUPC_ERR_NOT_FOUND
  *         ("reattachment process not found") when @c rc->pid does not exist
  *         and SOUPC_ERR_INVALID_ARGUMENT for an incomplete @p rc.
@@ -576,6 +595,8 @@ SOUPC_EXTERN pid_t soupc_plugin_host_pid(const soupc_plugin_host *host);
 /**
  * go-plugin's Ping: grpc.health.v1.Health/Check {service:"plugin"}, blocking
  * up to @p timeout_ms (0 = no deadline). Thread-safe.
+ * @param host       a launched or reattached host
+ * @param timeout_ms the call's deadline in milliseconds; 0 = none
  * @param st may be NULL; gets the call's gRPC status (code and message)
  * @return 0 (SERVING answered OK); SOUPC_ERR_CONNECT (UNAVAILABLE: the
  *         plugin is gone), SOUPC_ERR_DEADLINE, SOUPC_ERR_NOT_FOUND (the

@@ -69,7 +69,11 @@ typedef struct soupc_tls_context soupc_tls_context;
  * soupc_channel_options.tls would be; server_name is not used: channels
  * take it from their own tls options, else the address's host or
  * "localhost").
+ * @param out       on success, the context; release with
+ *                  soupc_tls_context_free()
+ * @param opts      the TLS material, copied during the call
  * @param is_server non-zero for servers, zero for channels
+ * @param st        may be NULL; says which material is bad
  * @return 0, SOUPC_ERR_TLS (bad material; @p st says which),
  *         SOUPC_ERR_NOMEM.
  */
@@ -85,9 +89,14 @@ SOUPC_EXTERN void soupc_tls_context_free(soupc_tls_context *ctx);
 /* Server                                                              */
 /* ------------------------------------------------------------------ */
 
+/** A gRPC server (opaque): soupc_server_new() to soupc_server_free(). */
 typedef struct soupc_server soupc_server;
+/** One call a server is handling (opaque); valid from its handler until it
+ * is finished with soupc_call_reply(), soupc_call_fail() or
+ * soupc_call_finish(). */
 typedef struct soupc_call soupc_call;
 
+/** Options for soupc_server_new(). Start from SOUPC_SERVER_OPTIONS_INIT. */
 typedef struct soupc_server_options {
   /** sizeof(soupc_server_options) as the caller was built; set by
    * SOUPC_SERVER_OPTIONS_INIT (docs/api/abi.md). */
@@ -161,9 +170,10 @@ typedef struct soupc_server_options {
  * eventually finish the call exactly once, with soupc_call_reply() or
  * soupc_call_fail(), from any thread (now or later, e.g. after an fsync).
  *
- * @param call     the call; valid until it is finished
- * @param req      the request message; borrowed for the handler's duration
- * @param req_len  bytes in @p req
+ * @param call      the call; valid until it is finished
+ * @param req       the request message; borrowed for the handler's duration
+ * @param req_len   bytes in @p req
+ * @param user_data what soupc_server_add_unary() was given
  */
 typedef void (*soupc_unary_fn)(soupc_call *call, const uint8_t *req,
                                size_t req_len, void *user_data);
@@ -206,15 +216,21 @@ SOUPC_EXTERN int soupc_server_new(soupc_server **out,
 
 /**
  * Registers a handler for one unary method.
- * @param path full gRPC path such as "/proto.KV/Get"; copied
+ * @param srv       a server that is not started yet
+ * @param path      full gRPC path such as "/proto.KV/Get"; copied
+ * @param fn        runs on the worker thread that owns each call
+ * @param user_data passed to @p fn as its last argument; never freed
  * @return 0, SOUPC_ERR_INVALID_ARGUMENT (bad or duplicate path, or the server
  *         is already started) or SOUPC_ERR_NOMEM.
  */
 SOUPC_EXTERN int soupc_server_add_unary(soupc_server *srv, const char *path,
                                         soupc_unary_fn fn, void *user_data);
 
-/** Registers a streaming method; @p handlers is copied. Errors as
- * soupc_server_add_unary(). */
+/** Registers a streaming method; @p handlers is copied (it starts from
+ * SOUPC_STREAM_HANDLERS_INIT).
+ * @return as soupc_server_add_unary(), plus SOUPC_ERR_INVALID_ARGUMENT or
+ *         SOUPC_ERR_UNSUPPORTED for @p handlers not initialised with its
+ *         INIT macro or setting a callback newer than this library. */
 SOUPC_EXTERN int soupc_server_add_stream(soupc_server *srv, const char *path,
                                          const soupc_stream_handlers *handlers,
                                          void *user_data);
@@ -231,6 +247,8 @@ SOUPC_EXTERN int soupc_server_listen(soupc_server *srv, const char *address,
 /**
  * Listens on an already-bound listening socket; the server owns @p fd.
  * @p address_text is what soupc_server_address() will report.
+ * @return 0; SOUPC_ERR_INVALID_ARGUMENT (@p fd negative or not usable, the
+ *         server already started, or too many listeners); SOUPC_ERR_NOMEM.
  */
 SOUPC_EXTERN int soupc_server_listen_fd(soupc_server *srv, int fd,
                                         const char *address_text);
@@ -304,9 +322,15 @@ SOUPC_EXTERN soupc_server *soupc_call_server(const soupc_call *call);
 /* Client channel                                                      */
 /* ------------------------------------------------------------------ */
 
+/** A client connection to one server (opaque): soupc_channel_open() to
+ * soupc_channel_free(); thread-safe. */
 typedef struct soupc_channel soupc_channel;
+/** One streaming call on a channel (opaque): soupc_client_stream_open() to
+ * soupc_client_stream_free(). */
 typedef struct soupc_client_stream soupc_client_stream;
 
+/** Options for soupc_channel_open(). Start from
+ * SOUPC_CHANNEL_OPTIONS_INIT. */
 typedef struct soupc_channel_options {
   /** sizeof(soupc_channel_options) as the caller was built; set by
    * SOUPC_CHANNEL_OPTIONS_INIT (docs/api/abi.md). */
@@ -339,10 +363,17 @@ SOUPC_EXTERN int soupc_channel_open(soupc_channel **out, const char *address,
 
 /**
  * One unary call, blocking. @p req is borrowed (not copied) until return.
+ * @param ch         an open channel
+ * @param path       the full method path, e.g. "/proto.KV/Get"
+ * @param req        the request message
+ * @param req_len    bytes in @p req
  * @param timeout_ms deadline sent as grpc-timeout and also enforced locally
  *                   (RST_STREAM CANCEL, DEADLINE_EXCEEDED); 0 = none
- * @param resp_out   on OK, a malloc'd copy of the response (free with
- *                   free()); NULL for a 0-byte response. Untouched otherwise.
+ * @param resp_out   on OK, a copy of the response (release with
+ *                   soupc_free()); NULL for a 0-byte response. Untouched
+ *                   otherwise.
+ * @param resp_len_out bytes in @p resp_out, on OK
+ * @param st         may be NULL; the call's gRPC status
  * @return the gRPC status code (SOUPC_GRPC_OK = 0); @p st holds code and
  *         message. Transport failures come back as UNAVAILABLE,
  *         DEADLINE_EXCEEDED or INTERNAL.
@@ -379,7 +410,9 @@ SOUPC_EXTERN int soupc_client_stream_open(soupc_client_stream **out,
 SOUPC_EXTERN int soupc_client_stream_send(soupc_client_stream *stream,
                                           const uint8_t *msg, size_t len);
 
-/** Half-closes our side (END_STREAM). */
+/** Half-closes our side (END_STREAM).
+ * @return 0; SOUPC_ERR_CLOSED (the stream or channel has ended);
+ *         SOUPC_ERR_NOMEM. */
 SOUPC_EXTERN int soupc_client_stream_close_send(soupc_client_stream *stream);
 
 /** Cancels the stream (RST_STREAM CANCEL) if still open and frees it once
