@@ -356,6 +356,18 @@ def _run_meta(session):
     except (OSError, subprocess.SubprocessError) as e:
         meta["version"] = "unavailable: %s" % e
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        # The binary carries no commit: say whether it is older than the
+        # source it should have been built from.
+        import glob
+        built = os.path.getmtime(binary)
+        srcs = glob.glob(os.path.join(repo, "src", "**", "*.[ch]"), recursive=True)
+        newest = max(srcs, key=os.path.getmtime) if srcs else None
+        meta["binary built"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(built)) + (
+            "; OLDER than %s of this checkout: rebuild?" % os.path.relpath(newest, repo)
+            if newest and os.path.getmtime(newest) > built else "; newer than every src/ file of this checkout")
+    except OSError:
+        pass
     if shutil.which("git"):
         head = subprocess.run(["git", "-C", repo, "rev-parse", "--short=12", "HEAD"], capture_output=True,
                               text=True).stdout.strip()

@@ -247,7 +247,8 @@ def render(run: dict) -> str:
     meta = run.get("meta", {})
     counts = " &middot; ".join('<span data-count="%s"><b>%d</b> %s</span>' % (o, c.get(o, 0), o)
                                for o in OUTCOMES)
-    rows = [("binary", meta.get("binary")), ("version", meta.get("version")),
+    rows = [("binary", meta.get("binary")), ("binary built", meta.get("binary built")),
+            ("version", meta.get("version")),
             ("binary sha256", meta.get("binary_sha256")), ("sanitizers", meta.get("sanitizers")),
             ("commit", meta.get("commit")), ("implementation", meta.get("impl")),
             ("profile", meta.get("profile")), ("seed", meta.get("seed")),
