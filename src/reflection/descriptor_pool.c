@@ -23,7 +23,8 @@ static void pb_free(void *ud, void *ptr) {
   soupc__free(ptr);
 }
 
-static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
+/* protobuf-c through soup-c's allocator (allocation-failure tests). */
+ProtobufCAllocator soupc__reflection_pb_allocator = {pb_alloc, pb_free, NULL};
 
 /* Everything add_set() builds for one file. */
 struct walk {
@@ -198,7 +199,8 @@ int soupc__dpool_add_set(struct dpool *p, const uint8_t *set, size_t len,
   size_t i;
   int rv = 0;
 
-  fds = google__protobuf__file_descriptor_set__unpack(&pb_allocator, len, set);
+  fds = google__protobuf__file_descriptor_set__unpack(
+      &soupc__reflection_pb_allocator, len, set);
   if (fds == NULL) {
     soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
                      "the descriptor set (%zu bytes) is not a "
@@ -217,7 +219,8 @@ int soupc__dpool_add_set(struct dpool *p, const uint8_t *set, size_t len,
       rv = add_file(p, f);
     }
   }
-  google__protobuf__file_descriptor_set__free_unpacked(fds, &pb_allocator);
+  google__protobuf__file_descriptor_set__free_unpacked(
+      fds, &soupc__reflection_pb_allocator);
   if (rv == SOUPC_ERR_NOMEM) {
     soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
   }

@@ -10,7 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "soupc/soupc.h"
+
+/* protobuf-c's allocations through soupc__malloc (descriptor_pool.c). */
+extern ProtobufCAllocator soupc__reflection_pb_allocator;
 
 struct dpool_file {
   char *name;     /* "kv.proto" */

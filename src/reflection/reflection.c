@@ -34,18 +34,6 @@ struct soupc_reflection {
   struct dpool pool;
 };
 
-static void *pb_alloc(void *ud, size_t size) {
-  (void)ud;
-  return soupc__malloc(size);
-}
-
-static void pb_free(void *ud, void *ptr) {
-  (void)ud;
-  soupc__free(ptr);
-}
-
-static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
-
 /* ---- building responses ---- */
 
 /* Sends @p resp on @p call, then forgets its message_response (the caller's
@@ -312,7 +300,7 @@ static int answer(soupc_call *call, const struct soupc_reflection *r,
 static void on_message(soupc_call *call, const uint8_t *msg, size_t len,
                        void *user_data) {
   request *req = grpc__reflection__v1__server_reflection_request__unpack(
-      &pb_allocator, len, msg);
+      &soupc__reflection_pb_allocator, len, msg);
 
   if (req == NULL) {
     soupc_call_fail(call, SOUPC_GRPC_INVALID_ARGUMENT,
@@ -320,8 +308,8 @@ static void on_message(soupc_call *call, const uint8_t *msg, size_t len,
     return;
   }
   (void)answer(call, user_data, req);
-  grpc__reflection__v1__server_reflection_request__free_unpacked(req,
-                                                                 &pb_allocator);
+  grpc__reflection__v1__server_reflection_request__free_unpacked(
+      req, &soupc__reflection_pb_allocator);
 }
 
 static void on_half_close(soupc_call *call, void *user_data) {
