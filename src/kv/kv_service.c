@@ -99,8 +99,9 @@ static int check_key(struct kv_service *kv, ProtobufCBinaryData *key,
 
 /* From this size a Get's value goes out without a copy: its GetResponse is
  * a 1-byte field tag and a varint length followed by the value's bytes,
- * handed to the transport by reference (transport.h). Below it, packing a
- * copy is cheaper than tracking the reference. */
+ * handed to the transport by reference (transport.h). A Put's value from
+ * this size is handed to the store in the buffer protobuf-c unpacked it
+ * into. Below it, a copy is cheaper than tracking the buffer. */
 #define KV_REF_MIN_BYTES ((size_t)16 * 1024)
 /* A field tag and a 64-bit varint. */
 #define KV_PB_HEAD_MAX 11
@@ -287,8 +288,22 @@ static void handle_put(soupc_call *call, const uint8_t *req, size_t req_len,
                     queued, KV_MAX_INFLIGHT_BYTES);
     goto done;
   }
-  rv = soupc__backend_put(kv->backend, msg->key.data, msg->key.len,
-                          msg->value.data, value_len, put_done, op);
+  if (value_len >= KV_REF_MIN_BYTES && msg->value.data != NULL) {
+    /* A large value goes to the store in protobuf-c's own buffer, which
+     * the store takes instead of copying (backend.h, put_take). */
+    uint8_t *val = msg->value.data;
+
+    msg->value.data = NULL;
+    msg->value.len = 0;
+    rv = soupc__backend_put_take(kv->backend, msg->key.data, msg->key.len, val,
+                                 value_len, put_done, op);
+    if (rv != 0) {
+      soupc__free(val);
+    }
+  } else {
+    rv = soupc__backend_put(kv->backend, msg->key.data, msg->key.len,
+                            msg->value.data, value_len, put_done, op);
+  }
   if (rv != 0) {
     atomic_fetch_sub(&kv->inflight_bytes, op->bytes);
     soupc__free(op);

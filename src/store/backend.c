@@ -39,6 +39,22 @@ int soupc__backend_put(struct store_backend *b, const uint8_t *key,
   return b->ops->put(b->impl, key, key_len, val, val_len, done, user_data);
 }
 
+int soupc__backend_put_take(struct store_backend *b, const uint8_t *key,
+                            size_t key_len, uint8_t *val, size_t val_len,
+                            store_done_fn done, void *user_data) {
+  int rv;
+
+  if (b->ops->put_take != NULL) {
+    return b->ops->put_take(b->impl, key, key_len, val, val_len, done,
+                            user_data);
+  }
+  rv = b->ops->put(b->impl, key, key_len, val, val_len, done, user_data);
+  if (rv == 0) {
+    soupc__free(val); /* copied by put */
+  }
+  return rv;
+}
+
 int soupc__backend_health(struct store_backend *b, soupc_status *st) {
   soupc_status_clear(st);
   return b->ops->health(b->impl, st);

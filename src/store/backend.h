@@ -74,6 +74,10 @@ struct store_backend_ops {
   int (*health)(void *impl, soupc_status *st);
   /* Completes every accepted operation (each done runs), then frees. */
   void (*close)(void *impl);
+  /* Optional: put, but takes @p val (soupc__malloc'd) instead of copying
+   * it, and frees it once done; on error @p val is still the caller's. */
+  int (*put_take)(void *impl, const uint8_t *key, size_t key_len, uint8_t *val,
+                  size_t val_len, store_done_fn done, void *user_data);
 };
 
 /* Wraps @p impl (owned: freed through ops->close by
@@ -88,6 +92,12 @@ int soupc__backend_get(struct store_backend *b, const uint8_t *key,
 int soupc__backend_put(struct store_backend *b, const uint8_t *key,
                        size_t key_len, const uint8_t *val, size_t val_len,
                        store_done_fn done, void *user_data);
+/* put for a value in a buffer of its own (soupc__malloc'd): @p val is taken
+ * on success (the backend frees it; LMDB writes it without another copy)
+ * and stays the caller's on error. */
+int soupc__backend_put_take(struct store_backend *b, const uint8_t *key,
+                            size_t key_len, uint8_t *val, size_t val_len,
+                            store_done_fn done, void *user_data);
 int soupc__backend_health(struct store_backend *b, soupc_status *st);
 const char *soupc__backend_name(const struct store_backend *b);
 

@@ -84,6 +84,25 @@ static int lmdb_put(void *impl, const uint8_t *key, size_t key_len,
   return rv;
 }
 
+static int lmdb_put_take(void *impl, const uint8_t *key, size_t key_len,
+                         uint8_t *val, size_t val_len, store_done_fn done,
+                         void *user_data) {
+  struct lmdb_put *p = soupc__malloc(sizeof(*p));
+  int rv;
+
+  if (p == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  p->done = done;
+  p->user_data = user_data;
+  rv = soupc__store_put_async_take(impl, key, key_len, val, val_len,
+                                   lmdb_put_done, p);
+  if (rv != 0) {
+    soupc__free(p);
+  }
+  return rv;
+}
+
 static int lmdb_health(void *impl, soupc_status *st) {
   int rv = soupc__store_check(impl);
 
@@ -100,7 +119,7 @@ static void lmdb_close(void *impl) {
 }
 
 static const struct store_backend_ops lmdb_ops = {
-    "lmdb", lmdb_get, lmdb_put, lmdb_health, lmdb_close,
+    "lmdb", lmdb_get, lmdb_put, lmdb_health, lmdb_close, lmdb_put_take,
 };
 
 int soupc__backend_lmdb_new(struct store_backend **out, struct store *store) {

@@ -363,7 +363,7 @@ static void etcd_close(void *impl) {
 }
 
 static const struct store_backend_ops etcd_ops = {
-    "etcd", etcd_get, etcd_put, etcd_health, etcd_close,
+    "etcd", etcd_get, etcd_put, etcd_health, etcd_close, NULL /* put_take */,
 };
 
 int soupc__backend_etcd_new(struct store_backend **out,

@@ -34,8 +34,8 @@ static int put_one(struct store *st, MDB_txn *txn, struct put_op *op) {
   if (rv != 0) {
     return rv;
   }
-  soupc__store_record_write(d.mv_data, op->data, op->key_len,
-                            op->data + op->key_len, op->val_len);
+  soupc__store_record_write(d.mv_data, op->data, op->key_len, op->val,
+                            op->val_len);
   return 0;
 }
 
@@ -105,6 +105,7 @@ static void process_batch(struct store *st, struct put_op *batch, size_t n) {
     if (op->done != NULL) {
       op->done(op->rv, op->user_data);
     }
+    soupc__free(op->val_owned);
     soupc__free(op);
   }
   soupc__batch_end();
@@ -381,12 +382,13 @@ static int defer_put(struct store *st, struct put_op *op) {
 }
 
 /* put_async; @p may_defer is 0 for a caller that waits for done() on this
- * thread (it would wait for its own scope's end). */
+ * thread (it would wait for its own scope's end). With @p owned the value
+ * is @p owned itself (taken, freed after the commit); else it is copied. */
 static int put_async(struct store *st, const uint8_t *key, size_t key_len,
-                     const uint8_t *val, size_t val_len, store_put_done_fn done,
-                     void *user_data, int may_defer) {
+                     const uint8_t *val, size_t val_len, uint8_t *owned,
+                     store_put_done_fn done, void *user_data, int may_defer) {
   struct put_op *op;
-  size_t rec_len;
+  size_t rec_len, copied = owned != NULL ? 0 : val_len;
   int rv;
 
   if (key_len == 0 || key_len > st->max_key_size) {
@@ -394,10 +396,10 @@ static int put_async(struct store *st, const uint8_t *key, size_t key_len,
   }
   /* key_len <= max_key_size, so only val_len can overflow here. */
   rv = soupc__store_record_size(&rec_len, key_len, val_len);
-  if (rv != 0 || val_len > SIZE_MAX - sizeof(*op) - key_len) {
+  if (rv != 0 || copied > SIZE_MAX - sizeof(*op) - key_len) {
     return SOUPC_ERR_NOMEM;
   }
-  op = soupc__malloc(sizeof(*op) + key_len + val_len);
+  op = soupc__malloc(sizeof(*op) + key_len + copied);
   if (op == NULL) {
     return SOUPC_ERR_NOMEM;
   }
@@ -411,8 +413,10 @@ static int put_async(struct store *st, const uint8_t *key, size_t key_len,
   /* Hashing long keys here spreads the SHA-256 work over the callers. */
   op->enc_len = soupc__store_key_encode(op->enc, key, key_len);
   memcpy(op->data, key, key_len);
-  if (val_len > 0) {
-    memcpy(op->data + key_len, val, val_len);
+  op->val_owned = NULL;
+  op->val = op->data + key_len;
+  if (copied > 0) {
+    memcpy(op->data + key_len, val, copied);
   }
 
   /* seq_cst: pairs with soupc__store_commit_stop's store to closing and
@@ -421,8 +425,12 @@ static int put_async(struct store *st, const uint8_t *key, size_t key_len,
   atomic_fetch_add(&st->producers, 1);
   if (atomic_load(&st->closing)) {
     atomic_fetch_sub(&st->producers, 1);
-    soupc__free(op);
+    soupc__free(op); /* an owned value stays the caller's on error */
     return SOUPC_ERR_CLOSED;
+  }
+  if (owned != NULL) {
+    op->val_owned = owned;
+    op->val = owned;
   }
   if (!may_defer || !defer_put(st, op)) {
     submit(st, op, op, 1, rec_len);
@@ -434,7 +442,16 @@ static int put_async(struct store *st, const uint8_t *key, size_t key_len,
 int soupc__store_put_async(struct store *st, const uint8_t *key, size_t key_len,
                            const uint8_t *val, size_t val_len,
                            store_put_done_fn done, void *user_data) {
-  return put_async(st, key, key_len, val, val_len, done, user_data, 1);
+  return put_async(st, key, key_len, val, val_len, NULL, done, user_data, 1);
+}
+
+int soupc__store_put_async_take(struct store *st, const uint8_t *key,
+                                size_t key_len, uint8_t *val, size_t val_len,
+                                store_put_done_fn done, void *user_data) {
+  if (val == NULL) {
+    return put_async(st, key, key_len, NULL, 0, NULL, done, user_data, 1);
+  }
+  return put_async(st, key, key_len, val, val_len, val, done, user_data, 1);
 }
 
 struct put_waiter {
@@ -468,7 +485,7 @@ int soupc__store_put(struct store *st, const uint8_t *key, size_t key_len,
     pthread_mutex_destroy(&w.mu);
     return SOUPC_ERR_NOMEM;
   }
-  rv = put_async(st, key, key_len, val, val_len, put_wake, &w, 0);
+  rv = put_async(st, key, key_len, val, val_len, NULL, put_wake, &w, 0);
   if (rv == 0) {
     pthread_mutex_lock(&w.mu);
     while (!w.finished) {

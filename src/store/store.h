@@ -100,6 +100,13 @@ int soupc__store_put_async(struct store *st, const uint8_t *key, size_t key_len,
                            const uint8_t *val, size_t val_len,
                            store_put_done_fn done, void *user_data);
 
+/* put_async, but takes @p val (malloc'd with soupc__malloc) instead of
+ * copying it: the store frees it after the commit. On error @p val is still
+ * the caller's. For large values that arrive in their own buffer. */
+int soupc__store_put_async_take(struct store *st, const uint8_t *key,
+                                size_t key_len, uint8_t *val, size_t val_len,
+                                store_put_done_fn done, void *user_data);
+
 /* Blocking Put: queue and wait. @return as put_async, or the commit result.
  * Never call it from a done callback. */
 int soupc__store_put(struct store *st, const uint8_t *key, size_t key_len,

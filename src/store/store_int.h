@@ -27,7 +27,8 @@
 #define STORE_MAX_PINS 256
 
 /* One queued Put, one allocation: the header, then key_len bytes of key and
- * val_len bytes of value in data[]. */
+ * (unless the value was taken, soupc__store_put_async_take) val_len bytes
+ * of value in data[]. */
 struct put_op {
   struct put_op *next; /* queue order = commit order */
   store_put_done_fn done;
@@ -37,6 +38,8 @@ struct put_op {
   size_t rec_len;                 /* LMDB record size (key_encoding.h) */
   size_t enc_len;                 /* bytes used in enc */
   int rv;                         /* commit result, set by the commit thread */
+  const uint8_t *val;             /* val_len bytes: in data[] or val_owned */
+  uint8_t *val_owned;             /* a value taken, not copied; or NULL */
   uint8_t enc[STORE_KEY_ENC_MAX]; /* LMDB key */
   uint8_t data[];
 };

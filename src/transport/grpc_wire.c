@@ -25,6 +25,17 @@ int soupc__deframer_partial(const struct deframer *d) {
   return d->hdr_have > 0;
 }
 
+uint8_t *soupc__deframer_take(struct deframer *d, const uint8_t *msg) {
+  uint8_t *buf = d->buf;
+
+  if (buf == NULL || msg != buf) {
+    return NULL;
+  }
+  d->buf = NULL;
+  d->have = d->cap = 0;
+  return buf;
+}
+
 /* Validates a complete prefix. */
 static int check_prefix(struct deframer *d, soupc_status *st) {
   uint32_t n = ((uint32_t)d->hdr[1] << 24) | ((uint32_t)d->hdr[2] << 16) |

@@ -51,6 +51,13 @@ int soupc__deframer_feed(struct deframer *d, const uint8_t *data, size_t len,
 /* @return non-zero if a message has started but not finished. */
 int soupc__deframer_partial(const struct deframer *d);
 
+/* From inside the message callback: if @p msg is the deframer's own buffer
+ * (the message arrived in pieces and was put together there), hands that
+ * buffer over, malloc'd, instead of the caller copying it: @return it (free
+ * with soupc__free) and the deframer starts a new one. Otherwise (the
+ * message is borrowed from the input) @return NULL. */
+uint8_t *soupc__deframer_take(struct deframer *d, const uint8_t *msg);
+
 /* Head bytes a zero-copy message may carry before its payload (a protobuf
  * field tag and length). */
 #define SOUPC__OUT_MSG_HEAD_MAX 16

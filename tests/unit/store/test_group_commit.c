@@ -539,6 +539,37 @@ static void sync_none_keeps_queue_order_with_inline_commits(void **state) {
   soupc__store_close(st);
 }
 
+/* A taken value is committed from the caller's buffer, which the store
+ * frees (ASan/LSan would report a leak or a double free otherwise). */
+static void put_async_take_commits_the_buffer_it_took(void **state) {
+  struct fixture *f = *state;
+  size_t n = (size_t)100 << 10;
+  uint8_t *val = soupc__malloc(n), *got = NULL;
+  struct ack a;
+  size_t len = 0;
+
+  assert_non_null(val);
+  memset(val, 'T', n);
+  memset(&a, 0, sizeof(a));
+  assert_int_equal(soupc__store_put_async_take(f->store, (const uint8_t *)"t",
+                                               1, val, n, on_done, &a),
+                   0);
+  val = NULL; /* the store's now */
+  assert_int_equal(
+      soupc__store_put(f->store, (const uint8_t *)"fence", 5, NULL, 0), 0);
+  assert_int_equal(atomic_load(&a.calls), 1);
+  assert_int_equal(a.rv, 0);
+  assert_int_equal(
+      soupc__store_get(f->store, &got, &len, (const uint8_t *)"t", 1), 0);
+  assert_int_equal(len, n);
+  for (size_t i = 0; i < n; i++) {
+    if (got[i] != 'T') {
+      fail_msg("byte %zu is %d", i, got[i]);
+    }
+  }
+  soupc__free(got);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -556,6 +587,7 @@ int main(void) {
       T(sync_none_put_on_an_idle_store_commits_on_the_calling_thread),
       T(sync_none_puts_in_a_scope_commit_in_one_txn_at_its_end),
       T(sync_none_keeps_queue_order_with_inline_commits),
+      T(put_async_take_commits_the_buffer_it_took),
 #undef T
   };
 

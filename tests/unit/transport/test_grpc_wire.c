@@ -11,6 +11,7 @@
 
 #include <event2/buffer.h>
 
+#include "base/alloc.h"
 #include "soupc/rpc.h"
 #include "transport/grpc_wire.h"
 
@@ -324,6 +325,56 @@ static void zero_copy_reference_freed_unwritten_is_released(void **st) {
   assert_int_equal(released, 1);
 }
 
+static uint8_t *taken;
+static size_t taken_len;
+static struct deframer *taking_from;
+
+static int take_message(void *user_data, const uint8_t *msg, size_t len) {
+  (void)user_data;
+  taken = soupc__deframer_take(taking_from, msg);
+  taken_len = len;
+  return 0;
+}
+
+/* A message put together from pieces can be taken without a copy; one that
+ * arrived whole is borrowed from the input and cannot. */
+static void deframer_hands_over_a_message_it_assembled(void **state) {
+  struct deframer d;
+  soupc_status st;
+  uint8_t frame[5 + 40000];
+  size_t i;
+
+  (void)state;
+  frame[0] = 0;
+  frame[1] = 0;
+  frame[2] = (uint8_t)(40000 >> 16);
+  frame[3] = (uint8_t)(40000 >> 8);
+  frame[4] = (uint8_t)40000;
+  for (i = 0; i < 40000; i++) {
+    frame[5 + i] = (uint8_t)i;
+  }
+  soupc__deframer_init(&d, 1 << 20);
+  taking_from = &d;
+  taken = NULL;
+  for (i = 0; i < sizeof(frame); i += 16384) {
+    size_t n = sizeof(frame) - i < 16384 ? sizeof(frame) - i : 16384;
+    assert_int_equal(
+        soupc__deframer_feed(&d, frame + i, n, take_message, NULL, &st), 0);
+  }
+  assert_non_null(taken);
+  assert_int_equal(taken_len, 40000);
+  assert_memory_equal(taken, frame + 5, 40000);
+  soupc__free(taken);
+  /* The deframer goes on with a fresh buffer. */
+  taken = (uint8_t *)1;
+  assert_int_equal(
+      soupc__deframer_feed(&d, frame, sizeof(frame), take_message, NULL, &st),
+      0);
+  assert_null(taken); /* whole in one chunk: borrowed, nothing to take */
+  assert_int_equal(taken_len, 40000);
+  soupc__deframer_dispose(&d);
+}
+
 static void content_type_check_follows_the_grpc_spec(void **state) {
   (void)state;
   assert_true(soupc__grpc_content_type_ok("application/grpc", 16));
@@ -364,6 +415,7 @@ int main(void) {
           zero_copy_message_is_released_after_its_bytes_are_written),
       cmocka_unit_test(zero_copy_message_copied_or_dropped_is_released_once),
       cmocka_unit_test(zero_copy_reference_freed_unwritten_is_released),
+      cmocka_unit_test(deframer_hands_over_a_message_it_assembled),
       cmocka_unit_test(content_type_check_follows_the_grpc_spec),
       cmocka_unit_test(http_status_maps_like_grpc_go),
   };
