@@ -70,8 +70,14 @@ static void on_plugin_output(soupc_plugin_output kind, const char *data,
 }
 
 /* The plugin's argv, as soup-go builds it: "rpc kv server", plus the TLS
- * flags from $TLS_MODE/$TLS_KEY_TYPE/$TLS_CURVE when a mode is set. */
-static void build_argv(const char **argv, size_t cap, const char *path) {
+ * flags from $TLS_MODE/$TLS_KEY_TYPE/$TLS_CURVE when a mode is set. When
+ * the plugin is soup-c itself and nobody chose its key, it is asked for a
+ * P-256 one: only we verify it, and a P-384 key costs the session about
+ * 2.5 ms of CPU more (keygen, the certificate's and the handshake's
+ * signatures, our two verifications; OpenSSL 3.0 has no fast P-384 code).
+ * Another plugin gets soup-go's argv unchanged. */
+static void build_argv(const char **argv, size_t cap, const char *path,
+                       int self) {
   const char *mode = getenv("TLS_MODE");
   const char *key_type = getenv("TLS_KEY_TYPE");
   const char *curve = getenv("TLS_CURVE");
@@ -81,6 +87,11 @@ static void build_argv(const char **argv, size_t cap, const char *path) {
   argv[n++] = "rpc";
   argv[n++] = "kv";
   argv[n++] = "server";
+  if (self && (mode == NULL || *mode == '\0') &&
+      (curve == NULL || *curve == '\0')) {
+    argv[n++] = "--tls-curve";
+    argv[n++] = "secp256r1";
+  }
   if (mode != NULL && *mode != '\0' && strcmp(mode, "disabled") != 0) {
     argv[n++] = "--tls-mode";
     argv[n++] = mode;
@@ -206,11 +217,12 @@ int client_target_open_plugin(struct client_target *t,
       self[n] = '\0';
       path = self;
     }
-    build_argv(argv, sizeof(argv) / sizeof(argv[0]), path);
+    hopts.client_cert_pipe = is_self(path);
+    build_argv(argv, sizeof(argv) / sizeof(argv[0]), path,
+               hopts.client_cert_pipe);
     hopts.path = path;
     hopts.argv = argv;
     /* soup-c driving soup-c: make our key while the plugin starts. */
-    hopts.client_cert_pipe = is_self(path);
     hopts.skip_host_env = opts->skip_host_env;
     hopts.multiplex = opts->multiplex;
     if (opts->plugin_sha256 != NULL) {
