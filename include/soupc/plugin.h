@@ -301,6 +301,11 @@ typedef struct soupc_plugin_serve_options {
   const uint8_t *reflection_descriptor_set;
   /** Bytes in @c reflection_descriptor_set. */
   size_t reflection_descriptor_set_len;
+  /** The server's limits against hostile clients (the fields of
+   * soupc_server_options from max_connection_buffer on; its tls, workers
+   * and max_message_size are ignored); NULL = the library's defaults.
+   * Borrowed for the call. */
+  const soupc_server_options *server_limits;
 } soupc_plugin_serve_options;
 
 /** Initialiser for soupc_plugin_serve_options: every field at its default. */

@@ -4,6 +4,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/server_config.h"
+#include "cli/server_limits.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -77,8 +78,10 @@ static void print_help(const char *cmd) {
       "  --log-level LEVEL         error|warn|info|debug|trace (default info)\n"
       "  --no-reflection           do not serve gRPC reflection (served by\n"
       "                            default: grpc.reflection.v1 and v1alpha)\n"
-      "  -h, --help                this help\n",
+      "  -h, --help                this help\n"
+      "\n",
       cmd);
+  server_limit_help(stdout);
 }
 
 enum {
@@ -140,6 +143,22 @@ static const struct option long_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
+/* long_options plus the limit flags (server_limits.c). */
+static const struct option *all_options(void) {
+  static struct option all[sizeof(long_options) / sizeof(long_options[0]) + 32];
+  size_t n = 0;
+
+  if (all[0].name == NULL) {
+    while (long_options[n].name != NULL) {
+      all[n] = long_options[n];
+      n++;
+    }
+    n += server_limit_options(all + n, 31);
+    all[n] = (struct option){NULL, 0, NULL, 0};
+  }
+  return all;
+}
+
 /* Parses the flags into @p cfg. @return -1 to continue, or an exit code. */
 static int parse_flags(struct server_config *cfg, int argc, char **argv) {
   const char *cmd = argv[0];
@@ -148,7 +167,7 @@ static int parse_flags(struct server_config *cfg, int argc, char **argv) {
   int c;
 
   optind = 1;
-  while ((c = cli_getopt(argc, argv, "h", long_options, cmd)) != -1) {
+  while ((c = cli_getopt(argc, argv, "h", all_options(), cmd)) != -1) {
     switch (c) {
     case 'h':
       print_help(cmd);
@@ -263,8 +282,13 @@ static int parse_flags(struct server_config *cfg, int argc, char **argv) {
     case OPT_NO_REFLECTION:
       cfg->no_reflection = 1;
       break;
-    default:
-      return CLI_USAGE;
+    default: {
+      int rv = server_limit_flag(cfg, c, optarg);
+      if (rv != 0) {
+        return rv < 0 ? CLI_USAGE : rv;
+      }
+      break;
+    }
     }
   }
   if (optind < argc) {

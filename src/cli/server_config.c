@@ -1,6 +1,7 @@
 #include "cli/server_config.h"
 
 #include "cli/cli_util.h"
+#include "cli/server_limits.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@ void server_config_init(struct server_config *cfg) {
   cfg->cert.key_type = SOUPC_KEY_EC;
   cfg->cert.curve = SOUPC_CURVE_P384;
   cfg->cert.rsa_bits = 2048;
+  server_limits_init(cfg);
 }
 
 /* The backend flags: --store etcd needs endpoints, and each backend's own

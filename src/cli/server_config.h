@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "soupc/cert.h"
+#include "soupc/rpc.h"
 #include "soupc/soupc.h"
 
 /* An environment switch of soup-c's own (KV_ENRICH_JSON,
@@ -41,6 +42,9 @@ struct server_config {
   int workers; /* 0 = one per core */
   const char *log_level;
   int no_reflection; /* --no-reflection */
+  /* The limit flags (server_limits.c): only their fields are used. */
+  soupc_server_options limits;
+  int idle_timeout_set; /* --idle-timeout given */
   /* Parsed by server_config_check(). */
   soupc_cert_options cert; /* key type, curve, bits for generated certs */
 };

@@ -2,6 +2,7 @@
  * §6.1). The store is opened only once the cookie and TLS checks have
  * passed, so running the binary by hand creates nothing. */
 #include "cli/server_config.h"
+#include "cli/server_limits.h"
 
 #include "cli/cli_util.h"
 #include "cli/server_store.h"
@@ -72,6 +73,7 @@ static const char *env_log_level(void) {
 
 int server_run_plugin(const struct server_config *cfg) {
   soupc_plugin_serve_options opts = SOUPC_PLUGIN_SERVE_OPTIONS_INIT;
+  soupc_server_options limits = SOUPC_SERVER_OPTIONS_INIT;
   struct plugin_ctx ctx = {0};
   const char *cookie_key = getenv("PLUGIN_MAGIC_COOKIE_KEY");
   soupc_status st;
@@ -95,6 +97,8 @@ int server_run_plugin(const struct server_config *cfg) {
   opts.network = cfg->transport_tcp ? "tcp" : "unix";
   opts.max_message_size = cfg->max_message_size;
   opts.workers = cfg->workers;
+  server_limits_apply(cfg, &limits);
+  opts.server_limits = &limits;
   opts.log_level = cfg->log_level != NULL ? cfg->log_level : env_log_level();
   /* rpc-spec.md §7.5: a reattaching CLI calls Shutdown on every exit; this
    * opt-out keeps one plugin alive across many CLI calls. */

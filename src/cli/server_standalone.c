@@ -3,6 +3,7 @@
  * fallback), prints "Server listening on <addr>" once ready, and stops
  * gracefully on SIGTERM or SIGINT. */
 #include "cli/server_config.h"
+#include "cli/server_limits.h"
 
 #include "cli/cli_util.h"
 #include "cli/server_store.h"
@@ -102,6 +103,7 @@ int server_run_standalone(const struct server_config *cfg) {
   }
   sopts.max_message_size = cfg->max_message_size;
   sopts.workers = cfg->workers;
+  server_limits_apply(cfg, &sopts);
   if (cert_pem != NULL) {
     tls.cert_pem = cert_pem;
     tls.key_pem = key_pem;

@@ -224,6 +224,15 @@ static int serve_listen(struct serve *s) {
   }
   to = (soupc_tls_options)SOUPC_TLS_OPTIONS_INIT;
   so = (soupc_server_options)SOUPC_SERVER_OPTIONS_INIT;
+  if (s->opts->server_limits != NULL) {
+    /* Read at the caller's size (docs/api/abi.md); only the limits count. */
+    rv = soupc__options_copy(&so, sizeof(so), s->opts->server_limits,
+                             "soupc_server_options", s->st);
+    if (rv != 0) {
+      return rv;
+    }
+    so.tls = NULL;
+  }
   so.max_message_size = s->opts->max_message_size;
   so.workers = s->opts->workers;
   if (s->tls.kind != SOUPC_PLUGIN_TLS_NONE) {

@@ -8,6 +8,28 @@
 #include "base/alloc.h"
 #include "store/store.h"
 
+/* Says which resource ran out or failed (issue 8): the caller learns
+ * whether to free disk space, raise the map size or look at the disk. */
+static void status_for(struct store_result *res) {
+  switch (res->rv) {
+  case SOUPC_ERR_STORE_FULL:
+    soupc_status_set(&res->status, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                     "the store is full (LMDB map size reached)");
+    break;
+  case SOUPC__ERR_STORE_DISK_FULL:
+    soupc_status_set(&res->status, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                     "the disk under the store is full (ENOSPC); free space "
+                     "and retry");
+    break;
+  case SOUPC_ERR_IO:
+    soupc_status_set(&res->status, SOUPC_GRPC_UNAVAILABLE,
+                     "disk I/O error in the store (EIO)");
+    break;
+  default:
+    break;
+  }
+}
+
 /* A queued Put's callback, carried through the store's group commit. */
 struct lmdb_put {
   store_done_fn done;
@@ -37,10 +59,7 @@ static int lmdb_get(void *impl, const uint8_t *key, size_t key_len,
   if (res.rv == SOUPC_ERR_INVALID_ARGUMENT) {
     return res.rv; /* done never runs on a refused call */
   }
-  if (res.rv == SOUPC_ERR_STORE_FULL) {
-    soupc_status_set(&res.status, SOUPC_GRPC_RESOURCE_EXHAUSTED,
-                     "the store is full (LMDB map size reached)");
-  }
+  status_for(&res);
   done(&res, user_data);
   if (res.value != NULL && res.release != NULL) {
     res.release(res.release_arg);
@@ -57,10 +76,7 @@ static void lmdb_put_done(int rv, void *user_data) {
 
   memset(&res, 0, sizeof(res));
   res.rv = rv;
-  if (rv == SOUPC_ERR_STORE_FULL) {
-    soupc_status_set(&res.status, SOUPC_GRPC_RESOURCE_EXHAUSTED,
-                     "the store is full (LMDB map size reached)");
-  }
+  status_for(&res);
   p->done(&res, p->user_data);
   soupc__free(p);
 }

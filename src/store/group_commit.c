@@ -78,17 +78,24 @@ static void process_batch(struct store *st, struct put_op *batch, size_t n) {
     for (op = batch; op != NULL; op = op->next) {
       next = op->next;
       op->next = NULL;
-      op->rv = soupc__store_err_from_mdb(commit_batch(st, op, 1));
+      op->rv = soupc__store_err_from_commit(st, commit_batch(st, op, 1));
       op->next = next;
     }
   } else {
+    int err = soupc__store_err_from_commit(st, rv);
     for (op = batch; op != NULL; op = op->next) {
-      op->rv = soupc__store_err_from_mdb(rv);
+      op->rv = err;
     }
   }
   if (rv != 0) {
-    soupc_log(rv == MDB_MAP_FULL ? SOUPC_LOG_WARN : SOUPC_LOG_ERROR, "store",
-              "commit of %zu Puts: %s", n, mdb_strerror(rv));
+    int err = soupc__store_err_from_commit(st, rv);
+    /* Full (map or disk) is an operator's matter, not a store fault. */
+    soupc_log(err == SOUPC_ERR_STORE_FULL || err == SOUPC__ERR_STORE_DISK_FULL
+                  ? SOUPC_LOG_WARN
+                  : SOUPC_LOG_ERROR,
+              "store", "commit of %zu Puts: %s", n,
+              err == SOUPC__ERR_STORE_DISK_FULL ? "the disk is full (ENOSPC)"
+                                                : mdb_strerror(rv));
   }
   /* Every Put of the batch has its outcome: a producer may now commit
    * inline without overtaking any of them (try_commit_inline). */
@@ -100,7 +107,7 @@ static void process_batch(struct store *st, struct put_op *batch, size_t n) {
   for (op = batch; op != NULL; op = next) {
     next = op->next;
     if (op->rv == SOUPC_ERR_NOMEM || op->rv == SOUPC_ERR_NOT_FOUND) {
-      op->rv = SOUPC_ERR_STORE; /* done() promises STORE_FULL or STORE */
+      op->rv = SOUPC_ERR_STORE; /* outside what done() promises (store.h) */
     }
     if (op->done != NULL) {
       op->done(op->rv, op->user_data);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "base/alloc.h"
 
@@ -16,6 +17,8 @@
 /* 64 GiB: the map is only address space; data.mdb grows as pages are
  * written, so a large default costs nothing and avoids MDB_MAP_FULL. */
 #define DEFAULT_MAP_SIZE ((size_t)64 << 30)
+/* Less free space than this after a failed write: the disk is full. */
+#define DISK_FULL_BELOW ((uint64_t)1 << 20)
 
 int soupc__store_err_from_mdb(int rv) {
   switch (rv) {
@@ -25,11 +28,30 @@ int soupc__store_err_from_mdb(int rv) {
     return SOUPC_ERR_NOT_FOUND;
   case MDB_MAP_FULL:
     return SOUPC_ERR_STORE_FULL;
+  case ENOSPC:
+  case EDQUOT:
+    return SOUPC__ERR_STORE_DISK_FULL;
+  case EIO:
+    return SOUPC_ERR_IO;
   case ENOMEM:
     return SOUPC_ERR_NOMEM;
   default:
     return SOUPC_ERR_STORE;
   }
+}
+
+int soupc__store_err_from_commit(struct store *st, int rv) {
+  struct statvfs vfs;
+  mdb_filehandle_t fd;
+
+  /* mdb_page_flush() turns a short write into EIO (lmdb 0.9: "short write,
+   * filesystem full?"); tell a full disk from a failing one. */
+  if (rv == EIO && mdb_env_get_fd(st->env, &fd) == 0 &&
+      fstatvfs(fd, &vfs) == 0 &&
+      (uint64_t)vfs.f_bavail * vfs.f_frsize < DISK_FULL_BELOW) {
+    return SOUPC__ERR_STORE_DISK_FULL;
+  }
+  return soupc__store_err_from_mdb(rv);
 }
 
 /* LMDB (lmdb.h, "Caveats"): a process must not open one environment

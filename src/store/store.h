@@ -79,12 +79,19 @@ int soupc__store_get_pinned(struct store *st, const uint8_t **val_out,
 /* Ends a pin: the value is gone, its snapshot released. Any thread. */
 void soupc__store_unpin(struct store_pin *pin);
 
+/* The filesystem under the store is full (ENOSPC, EDQUOT): a refinement of
+ * SOUPC_ERR_STORE_FULL (which means LMDB's map is full) that never leaves
+ * the store and kv layers (the backend turns it into a status). */
+#define SOUPC__ERR_STORE_DISK_FULL (-1300)
+
 /* Called once per Put after the commit (and fsync): rv is 0,
- * SOUPC_ERR_STORE_FULL or SOUPC_ERR_STORE. It runs on the commit thread,
- * which no other Put progresses without, or (sync none, idle store) on the
- * thread that called put_async, before put_async or the caller's batch
- * scope (base/batch.h) returns: keep it short (hand the result to your own
- * thread) and never call soupc__store_close from it. */
+ * SOUPC_ERR_STORE_FULL (the map is full), SOUPC__ERR_STORE_DISK_FULL,
+ * SOUPC_ERR_IO (EIO: the disk failed) or SOUPC_ERR_STORE. The store stays
+ * usable after each: once space is freed the next Put can succeed. It runs on
+ * the commit thread, which no other Put progresses without, or (sync none, idle
+ * store) on the thread that called put_async, before put_async or the caller's
+ * batch scope (base/batch.h) returns: keep it short (hand the result to your
+ * own thread) and never call soupc__store_close from it. */
 typedef void (*store_put_done_fn)(int rv, void *user_data);
 
 /* Queues a Put (key and value are copied) for the next group commit.

@@ -91,6 +91,10 @@ struct store {
 
 /* MDB_* or errno code -> soupc_err (STYLE.md: translate once). */
 int soupc__store_err_from_mdb(int rv);
+/* soupc__store_err_from_mdb() for a failed commit: LMDB reports a short
+ * write ("filesystem full?") as EIO, so an EIO on a filesystem with next to
+ * no space left is SOUPC__ERR_STORE_DISK_FULL. */
+int soupc__store_err_from_commit(struct store *st, int rv);
 
 /* group_commit.c: start the commit thread / drain the queue and join it.
  * stop is idempotent and safe if start never ran. */

@@ -591,6 +591,9 @@ int soupc__h2_timer_arm(struct event **evp, struct event_base *base,
   if (ms < 0) {
     ms = 0;
   }
+  /* libevent counts from the time it cached when the loop woke; callbacks
+   * that ran since would make a deadline fire early. */
+  event_base_update_cache_time(base);
   tv.tv_sec = (time_t)(ms / 1000);
   tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
   return evtimer_add(*evp, &tv) == 0 ? 0 : SOUPC_ERR_NOMEM;

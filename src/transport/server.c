@@ -194,11 +194,11 @@ static void run_op(struct worker *w, struct wop *op) {
     soupc__free(op);
     break;
   case WOP_SHUTDOWN:
-    worker_shutdown(w, op->grace_ms);
+    worker_shutdown(w, op->code);
     soupc__free(op);
     break;
   case WOP_SHED:
-    soupc__worker_shed(w, op->grace_ms);
+    soupc__worker_shed(w, op->code);
     soupc__free(op);
     break;
   default:
@@ -360,7 +360,7 @@ static void at_connection_limit(struct soupc_server *srv, const char *why) {
     struct wop *op = soupc__calloc(1, sizeof(*op));
     if (op != NULL) {
       op->kind = WOP_SHED;
-      op->grace_ms = SHED_PER_WORKER; /* how many */
+      op->code = SHED_PER_WORKER; /* how many */
       post_worker(&srv->workers[i], op);
     }
   }
@@ -781,7 +781,7 @@ void soupc_server_shutdown(soupc_server *srv, int grace_ms) {
       continue; /* that worker then only stops in soupc_server_free() */
     }
     op->kind = WOP_SHUTDOWN;
-    op->grace_ms = grace_ms;
+    op->code = grace_ms;
     post_worker(&srv->workers[i], op);
   }
 }
@@ -901,6 +901,10 @@ int soupc__mem_conn_feed(struct soupc__mem_conn *mc, const uint8_t *data,
 size_t soupc__mem_conn_take_output(struct soupc__mem_conn *mc, uint8_t *buf,
                                    size_t cap) {
   int n = evbuffer_remove(mc->conn->h2.out, buf, cap);
+
+  if (n > 0) {
+    soupc__guard_progress(mc->conn, soupc__now_ms());
+  }
   return n > 0 ? (size_t)n : 0;
 }
 

@@ -23,15 +23,15 @@ struct soupc_call {
   struct conn *conn;              /* NULL once the stream is closed */
   struct soupc_call *prev, *next; /* conn->calls while the stream is open */
   int32_t stream_id;
+  uint32_t header_bytes; /* header list so far, as RFC 7541 §4.1 counts */
   const struct method *method;
   int refs; /* stream (until closed) + app (from dispatch until finish) */
   /* Request headers, validated when they are complete. */
   unsigned saw_post : 1, ctype_ok : 1, bad_timeout : 1;
-  char *unknown_path;  /* :path that matched no method, for the error */
-  char *bad_ctype;     /* content-type that is not gRPC, for the error */
-  char *bad_encoding;  /* grpc-encoding other than identity */
-  int64_t timeout_ms;  /* grpc-timeout, or -1 */
-  size_t header_bytes; /* header list so far, as RFC 7541 §4.1 counts */
+  char *unknown_path; /* :path that matched no method, for the error */
+  char *bad_ctype;    /* content-type that is not gRPC, for the error */
+  char *bad_encoding; /* grpc-encoding other than identity */
+  int64_t timeout_ms; /* grpc-timeout, or -1 */
   /* State. */
   unsigned dispatched : 1;    /* the app has seen the call */
   unsigned app_done : 1;      /* the app has finished it */
@@ -41,10 +41,13 @@ struct soupc_call {
   unsigned status_queued : 1; /* final status decided */
   unsigned deferred : 1;      /* data provider returned DEFERRED */
   unsigned cancel_notified : 1;
-  atomic_int cancelled; /* read by foreign threads in soupc_call_send() */
+  unsigned parked : 1;      /* in conn->parked_*, waiting for its handler */
+  unsigned req_counted : 1; /* req (req_len bytes) is in g.req_buffered */
+  atomic_int cancelled;     /* read by foreign threads in soupc_call_send() */
   struct deframer df;
   uint8_t *req; /* unary request: req_inline or malloc'd */
   size_t req_len;
+  struct soupc_call *park_prev, *park_next;
   uint8_t req_inline[REQ_INLINE];
   struct out_queue outq;
   int final_code;
@@ -512,8 +515,9 @@ static void call_headers_done(struct soupc_call *c) {
     return;
   }
   /* Issue 8: a connection whose client does not read its responses gets
-   * no new work. */
-  if (soupc__guard_admit(c->conn, text, sizeof(text)) != 0) {
+   * no new work (unary calls are checked when they are complete). */
+  if (c->method->streaming &&
+      soupc__guard_admit(c->conn, 0, text, sizeof(text)) == GUARD_REFUSE) {
     call_set_status(c, 200, SOUPC_GRPC_RESOURCE_EXHAUSTED, text);
     return;
   }
@@ -565,11 +569,94 @@ static int on_request_message(void *user_data, const uint8_t *msg, size_t len) {
                "out of memory copying the request");
     return 1;
   }
+  if (c->req != c->req_inline) {
+    /* Held until the handler runs, which may wait: counted like a
+     * deframer's buffer (call_feed checks the limit). */
+    c->req_counted = 1;
+    c->conn->g.req_buffered += len;
+  }
   if (len > 0) {
     memcpy(c->req, msg, len);
   }
   c->req_len = len;
   return 0;
+}
+
+/* The request's copy is no longer needed (or counted). */
+static void call_drop_request(struct soupc_call *c) {
+  if (c->req_counted && c->conn != NULL) {
+    struct conn_guard *g = &c->conn->g;
+    g->req_buffered =
+        c->req_len > g->req_buffered ? 0 : g->req_buffered - c->req_len;
+  }
+  c->req_counted = 0;
+  if (c->req != c->req_inline) {
+    soupc__free(c->req);
+  }
+  c->req = c->req_inline;
+}
+
+static void call_dispatch_unary(struct soupc_call *c) {
+  c->dispatched = 1;
+  c->refs++; /* the app's reference, dropped when it finishes the call */
+  c->method->unary(c, c->req, c->req_len, c->method->user_data);
+  /* The request was borrowed for the handler's duration only. */
+  call_drop_request(c);
+}
+
+/* Issue 8, "a handler whose stream cannot drain stops being fed": the call
+ * waits, in order, until the connection's queue is under its cap. */
+static void call_park(struct soupc_call *c) {
+  struct conn *conn = c->conn;
+
+  c->parked = 1;
+  c->park_next = NULL;
+  c->park_prev = conn->parked_tail;
+  if (conn->parked_tail != NULL) {
+    conn->parked_tail->park_next = c;
+  } else {
+    conn->parked_head = c;
+  }
+  conn->parked_tail = c;
+  conn->g.nparked++;
+}
+
+static void call_unpark(struct soupc_call *c) {
+  struct conn *conn = c->conn;
+
+  if (!c->parked || conn == NULL) {
+    return;
+  }
+  if (c->park_prev != NULL) {
+    c->park_prev->park_next = c->park_next;
+  } else {
+    conn->parked_head = c->park_next;
+  }
+  if (c->park_next != NULL) {
+    c->park_next->park_prev = c->park_prev;
+  } else {
+    conn->parked_tail = c->park_prev;
+  }
+  c->park_prev = c->park_next = NULL;
+  c->parked = 0;
+  conn->g.nparked--;
+}
+
+/* Runs waiting handlers while the queue has room (after a flush). */
+static void conn_unpark(struct conn *conn) {
+  if (conn->unparking) {
+    return;
+  }
+  conn->unparking = 1;
+  while (conn->parked_head != NULL && !conn->closed &&
+         soupc__guard_room(conn)) {
+    struct soupc_call *c = conn->parked_head;
+    call_unpark(c);
+    if (!c->status_queued && !c->stream_closed && !atomic_load(&c->cancelled)) {
+      call_dispatch_unary(c);
+    }
+  }
+  conn->unparking = 0;
 }
 
 /* The client sent END_STREAM. */
@@ -601,18 +688,17 @@ static void call_half_close(struct soupc_call *c) {
     return;
   }
   /* Responses may have piled up since the headers arrived. */
-  if (soupc__guard_admit(c->conn, text, sizeof(text)) != 0) {
+  switch (soupc__guard_admit(c->conn, 1, text, sizeof(text))) {
+  case GUARD_REFUSE:
     call_set_status(c, 200, SOUPC_GRPC_RESOURCE_EXHAUSTED, text);
     return;
+  case GUARD_WAIT:
+    call_park(c);
+    return;
+  case GUARD_GO:
+    break;
   }
-  c->dispatched = 1;
-  c->refs++; /* the app's reference, dropped when it finishes the call */
-  c->method->unary(c, c->req, c->req_len, c->method->user_data);
-  /* The request was borrowed for the handler's duration only. */
-  if (c->req != c->req_inline) {
-    soupc__free(c->req);
-  }
-  c->req = c->req_inline;
+  call_dispatch_unary(c);
 }
 
 /* The stream is gone (closed normally, reset, or the connection ended). */
@@ -621,6 +707,8 @@ static void call_stream_closed(struct soupc_call *c) {
 
   /* While the connection is still known: give back its buffer counts. */
   call_queue_clear(c);
+  call_unpark(c);
+  call_drop_request(c);
   if (conn != NULL) {
     size_t held = c->df.cap;
     conn->g.req_buffered =
@@ -727,11 +815,11 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
   /* Issue 8: enforce the MAX_HEADER_LIST_SIZE we advertised while the list
    * is decoded. Failing here resets the stream and stops nghttp2 from
    * validating (and us from seeing) the rest of the block. */
-  c->header_bytes += namelen + valuelen + 32;
-  if (c->header_bytes > SOUPC__MAX_HEADER_LIST) {
+  if (namelen + valuelen + 32 > SOUPC__MAX_HEADER_LIST - c->header_bytes) {
     soupc__guard_charge(c->conn, 100, "header lists over the limit");
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   }
+  c->header_bytes += (uint32_t)(namelen + valuelen + 32);
   if (namelen > 0 && name[0] == ':') {
     if (name_is(name, namelen, ":method")) {
       c->saw_post = name_is(value, valuelen, "POST") ? 1u : 0u;
@@ -917,6 +1005,7 @@ static void conn_on_read(struct h2_session *s, int rv) {
 static void conn_on_write(struct h2_session *s) {
   struct conn *c = s->owner;
 
+  soupc__guard_progress(c, soupc__now_ms());
   if (s->draining) {
     if (evbuffer_get_length(s->out) == 0) {
       soupc__conn_close(c);
@@ -1020,6 +1109,13 @@ void soupc__conn_after_io(struct conn *c) {
     return;
   }
   soupc__h2_session_flush(&c->h2);
+  if (c->parked_head != NULL && !c->h2.dead && soupc__guard_room(c)) {
+    conn_unpark(c); /* their replies may queue more: flush again */
+    if (c->closed) {
+      return;
+    }
+    soupc__h2_session_flush(&c->h2);
+  }
   if (c->h2.dead) {
     soupc__conn_close(c);
     return;

@@ -34,6 +34,14 @@
 #define TINY_WINDOW_UPDATE 1024
 /* What a header list over the advertised limit costs, in frames. */
 #define HEADER_LIST_COST 100
+/* Over its cap, a connection whose socket took nothing for this long has
+ * stopped reading: its new calls are refused rather than made to wait. */
+#define STALL_MS 250
+/* The server-wide response count moves in steps of at most this (and of
+ * a 64th of the limit), per connection. */
+#define PUBLISH_STEP ((size_t)256 * 1024)
+/* Calls one connection may have waiting (MAX_CONCURRENT_STREAMS). */
+#define MAX_PARKED 1024
 /* After one of our GOAWAYs a peer that does not read it is cut off. */
 #define GOAWAY_DRAIN_MS 1000
 /* A connection whose queue reached this is worth a malloc_trim() when it
@@ -93,6 +101,7 @@ void soupc__guard_conn_init(struct conn *c, int64_t now) {
   g->idle_since_ms = now;
   g->last_read_ms = now;
   g->progress_ms = now;
+  g->progress_seen_ms = now;
   g->flood_ms = now;
   g->flood_milli = (int64_t)c->w->srv->limits.flood_budget * 1000;
 }
@@ -167,7 +176,14 @@ void soupc__guard_frame_seen(struct conn *c, const struct h2_frame_seen *f) {
                                        ((uint32_t)f->peek[1] << 16) |
                                        ((uint32_t)f->peek[2] << 8) | f->peek[3]
                                  : 0;
-    if (inc < TINY_WINDOW_UPDATE) {
+    /* A client may acknowledge each DATA frame we send, however small
+     * (stream and connection): that is work we did, not a flood. */
+    if (inc >= TINY_WINDOW_UPDATE) {
+      break;
+    }
+    if (c->g.update_credit > 0) {
+      c->g.update_credit--;
+    } else {
       soupc__guard_charge(c, 1, "WINDOW_UPDATE frames that change nothing");
     }
     break;
@@ -235,6 +251,10 @@ void soupc__guard_frame_sent(struct conn *c, const nghttp2_frame *frame) {
   if (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) {
     c->g.reset_strikes = 1;
   }
+  if (frame->hd.type == NGHTTP2_DATA && frame->hd.length > 0 &&
+      c->g.update_credit < 4 * c->w->srv->limits.flood_budget) {
+    c->g.update_credit += 2; /* one stream, one connection WINDOW_UPDATE */
+  }
 }
 
 /* ------------------------------------------------------------------ */
@@ -243,55 +263,107 @@ void soupc__guard_frame_sent(struct conn *c, const nghttp2_frame *frame) {
 
 void soupc__guard_queued(struct soupc_server *srv, struct conn *c, size_t bytes,
                          int add) {
-  if (bytes == 0) {
-    return;
+  struct conn_guard *g;
+  size_t step;
+
+  if (bytes == 0 || c == NULL) {
+    return; /* a detached call's queue was given back when it closed */
   }
+  g = &c->g;
   if (add) {
-    atomic_fetch_add_explicit(&srv->total_queued, bytes, memory_order_relaxed);
-  } else {
-    atomic_fetch_sub_explicit(&srv->total_queued, bytes, memory_order_relaxed);
-  }
-  if (c == NULL) {
-    return;
-  }
-  if (add) {
-    c->g.queued += bytes;
-    if (c->g.queued > c->g.peak_queued) {
-      c->g.peak_queued = c->g.queued;
+    g->queued += bytes;
+    if (g->queued > g->peak_queued) {
+      g->peak_queued = g->queued;
     }
   } else {
-    c->g.queued = bytes > c->g.queued ? 0 : c->g.queued - bytes;
+    g->queued = bytes > g->queued ? 0 : g->queued - bytes;
   }
-  if (c->g.queued >= srv->limits.conn_buffer) {
-    if (c->g.over_since_ms == 0) {
-      c->g.over_since_ms = soupc__now_ms();
+  /* The server-wide count is one atomic that every worker writes: touch it
+   * only in steps (and back to zero), not for every small reply; it is
+   * then exact to within a step per connection. */
+  step = srv->limits.total_buffer / 64;
+  if (step > PUBLISH_STEP) {
+    step = PUBLISH_STEP;
+  }
+  if (g->queued >= g->published + step || g->queued + step <= g->published ||
+      (g->queued == 0 && g->published != 0)) {
+    if (g->queued > g->published) {
+      atomic_fetch_add_explicit(&srv->total_queued, g->queued - g->published,
+                                memory_order_relaxed);
+    } else {
+      atomic_fetch_sub_explicit(&srv->total_queued, g->published - g->queued,
+                                memory_order_relaxed);
+    }
+    g->published = g->queued;
+  }
+  if (g->queued >= srv->limits.conn_buffer) {
+    if (g->over_since_ms == 0) {
+      g->over_since_ms = soupc__now_ms();
     }
   } else {
-    c->g.over_since_ms = 0;
+    g->over_since_ms = 0;
   }
 }
 
-int soupc__guard_admit(const struct conn *c, char *text, size_t cap) {
-  const struct soupc_server *srv = c->w->srv;
-  size_t total;
+void soupc__guard_progress(struct conn *c, int64_t now) {
+  c->g.progress_ms = now;
+}
 
-  if (c->g.queued >= srv->limits.conn_buffer) {
-    snprintf(text, cap,
-             "this connection has %zu bytes of responses the client has not "
-             "read; the limit is %zu bytes",
-             c->g.queued, srv->limits.conn_buffer);
-    return -1;
+/* The sweep's look at progress: bytes the socket took since its last look
+ * (nghttp2's output minus what still waits in the bufferevent) count as
+ * progress seen now; the write callback's time counts too. @return ms
+ * since the latest. Only the sweep may move progress_seen_ms: it knows
+ * progress only to within one of its intervals. */
+static int64_t since_progress(struct conn *c, int64_t now) {
+  struct conn_guard *g = &c->g;
+  uint64_t taken = c->h2.sent_bytes - evbuffer_get_length(c->h2.out);
+
+  if (taken != g->progress) {
+    g->progress = taken;
+    g->progress_seen_ms = now;
   }
-  total = atomic_load_explicit(&((struct soupc_server *)srv)->total_queued,
-                               memory_order_relaxed);
+  return now - (g->progress_seen_ms > g->progress_ms ? g->progress_seen_ms
+                                                     : g->progress_ms);
+}
+
+static size_t total_queued(const struct soupc_server *srv) {
+  return atomic_load_explicit(&((struct soupc_server *)srv)->total_queued,
+                              memory_order_relaxed);
+}
+
+int soupc__guard_room(const struct conn *c) {
+  const struct soupc_server *srv = c->w->srv;
+
+  return c->g.queued < srv->limits.conn_buffer &&
+         total_queued(srv) < srv->limits.total_buffer;
+}
+
+enum guard_admit soupc__guard_admit(struct conn *c, int can_wait, char *text,
+                                    size_t cap) {
+  const struct soupc_server *srv = c->w->srv;
+  size_t total = total_queued(srv);
+
   if (total >= srv->limits.total_buffer) {
     snprintf(text, cap,
              "the server has %zu bytes of responses clients have not read; "
              "the limit is %zu bytes",
              total, srv->limits.total_buffer);
-    return -1;
+    return GUARD_REFUSE;
   }
-  return 0;
+  if (c->g.queued < srv->limits.conn_buffer) {
+    return GUARD_GO;
+  }
+  /* progress_ms is fresh: the write callback sets it each time the socket
+   * drains below the low-water mark. */
+  if (can_wait && soupc__now_ms() - c->g.progress_ms < STALL_MS &&
+      c->g.nparked < MAX_PARKED) {
+    return GUARD_WAIT;
+  }
+  snprintf(text, cap,
+           "this connection has %zu bytes of responses the client has not "
+           "read; the limit is %zu bytes",
+           c->g.queued, srv->limits.conn_buffer);
+  return GUARD_REFUSE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -302,17 +374,14 @@ int soupc__guard_admit(const struct conn *c, char *text, size_t cap) {
  * write timeout. Progress: the socket took bytes (nghttp2's bytes minus
  * what is still in the output buffer). */
 static int write_stalled(struct conn *c, int64_t now, int timeout_ms) {
-  struct conn_guard *g = &c->g;
-  size_t out = evbuffer_get_length(c->h2.out);
-  uint64_t taken = c->h2.sent_bytes - out;
-  int pending = out > 0 || g->queued > 0;
+  int pending = evbuffer_get_length(c->h2.out) > 0 || c->g.queued > 0;
+  int64_t idle = since_progress(c, now);
 
-  if (!pending || taken != g->progress) {
-    g->progress = taken;
-    g->progress_ms = now;
+  if (!pending) {
+    c->g.progress_seen_ms = now; /* nothing to write is no stall */
     return 0;
   }
-  return timeout_ms > 0 && now - g->progress_ms >= timeout_ms;
+  return timeout_ms > 0 && idle >= timeout_ms;
 }
 
 static void close_now(struct conn *c, const char *why) {
@@ -347,8 +416,11 @@ void soupc__guard_check(struct conn *c, int64_t now) {
     }
     return;
   }
+  /* Over the cap and not draining: a client that reads, however much it
+   * asks for, is only paced (soupc__guard_admit). */
   if (g->over_since_ms != 0 && l->buffer_timeout_ms > 0 &&
-      now - g->over_since_ms >= l->buffer_timeout_ms) {
+      now - g->over_since_ms >= l->buffer_timeout_ms &&
+      since_progress(c, now) >= l->buffer_timeout_ms) {
     soupc__guard_violation(c, NGHTTP2_ENHANCE_YOUR_CALM,
                            "response buffer over its limit for too long");
     soupc__conn_after_io(c);

@@ -48,11 +48,10 @@ enum wop_kind {
 struct wop {
   struct h2_op link; /* first: the queue's view of the op */
   enum wop_kind kind;
+  int code; /* WOP_FINISH: the gRPC code; SHUTDOWN: grace ms; SHED: count */
   struct soupc_call *call;
   struct out_msg *msg; /* owned */
-  int code;
-  char *message; /* owned; may be NULL */
-  int grace_ms;
+  char *message;       /* owned; may be NULL */
 };
 
 /* WOP_FD: a new connection and its peer address. */
@@ -141,15 +140,20 @@ struct conn_guard {
   int64_t ping_sent_ms; /* our keepalive PING; 0 = none outstanding */
   int64_t peer_ping_ms; /* the peer's last PING */
   int ping_strikes;
-  int reset_strikes;     /* we sent HEADERS or DATA since the last PING */
-  int settings_seen;     /* SETTINGS frames from the client (not ACKs) */
-  int64_t over_since_ms; /* queued >= the cap since then; 0 = under */
-  int64_t close_by_ms;   /* after our GOAWAY: closed by then; 0 = none */
-  uint64_t progress;     /* bytes the socket has taken, at progress_ms */
-  int64_t progress_ms;
-  int64_t flood_milli; /* no-work budget left, in thousandths of a frame */
-  int64_t flood_ms;    /* when flood_milli was last refilled */
-  size_t queued;       /* response bytes in the calls' queues */
+  int reset_strikes;        /* we sent HEADERS or DATA since the last PING */
+  int settings_seen;        /* SETTINGS frames from the client (not ACKs) */
+  int update_credit;        /* small WINDOW_UPDATEs our DATA frames justify */
+  int64_t over_since_ms;    /* queued >= the cap since then; 0 = under */
+  size_t nparked;           /* unary calls waiting for the queue to drain */
+  int64_t close_by_ms;      /* after our GOAWAY: closed by then; 0 = none */
+  int64_t progress_ms;      /* the write callback last ran (the socket took
+                             * bytes and drained to the low-water mark) */
+  uint64_t progress;        /* bytes the socket had taken at the last sweep */
+  int64_t progress_seen_ms; /* the sweep last saw that number change */
+  int64_t flood_milli;      /* no-work budget left, in thousandths of a frame */
+  int64_t flood_ms;         /* when flood_milli was last refilled */
+  size_t queued;            /* response bytes in the calls' queues */
+  size_t published;         /* the part of queued added to srv->total_queued */
   size_t peak_queued;
   size_t req_buffered; /* bytes the calls' deframers hold */
 };
@@ -164,6 +168,10 @@ struct conn {
   int goaway;       /* graceful GOAWAY submitted */
   int closed;       /* memory mode: torn down but not freed */
   int got_settings; /* the client's first SETTINGS arrived */
+  int unparking;    /* inside conn_unpark(): no re-entry */
+  /* Unary calls whose handler waits until the connection's response queue
+   * is under its cap (a client that reads is paced, not refused). */
+  struct soupc_call *parked_head, *parked_tail;
   struct conn_guard g;
 };
 
@@ -222,13 +230,29 @@ void soupc__guard_frame_sent(struct conn *c, const nghttp2_frame *frame);
 void soupc__guard_charge(struct conn *c, int frames, const char *why);
 
 /* Response bytes queued (+) or gone (-) on @p c (NULL: the call's stream
- * has closed; only the server-wide count changes). */
+ * has closed and gave its bytes back then: nothing to count). */
 void soupc__guard_queued(struct soupc_server *srv, struct conn *c, size_t bytes,
                          int add);
 
-/* @return 0 if a new call may start on @p c, or -1 with a RESOURCE_EXHAUSTED
- * message in @p text (of @p cap bytes). */
-int soupc__guard_admit(const struct conn *c, char *text, size_t cap);
+enum guard_admit {
+  GUARD_GO = 0,     /* the call may start */
+  GUARD_WAIT = 1,   /* over the connection's cap but draining: wait */
+  GUARD_REFUSE = -1 /* RESOURCE_EXHAUSTED, message in text */
+};
+
+/* Whether a new call may start on @p c. Over the connection's cap a call
+ * that @p can_wait waits while the client is still taking bytes and is
+ * refused once it has stopped (no progress for 250 ms); over the server's
+ * cap every call is refused. @p text (of @p cap bytes) gets the message. */
+enum guard_admit soupc__guard_admit(struct conn *c, int can_wait, char *text,
+                                    size_t cap);
+
+/* The socket took bytes (the write callback ran, or a memory connection's
+ * output was read). */
+void soupc__guard_progress(struct conn *c, int64_t now);
+
+/* @return non-zero while @p c's response queue is under both caps. */
+int soupc__guard_room(const struct conn *c);
 
 /* Ends the connection for breaking a limit: GOAWAY with @p error_code and
  * @p why as debug data, no more reading, closed once the GOAWAY is out or

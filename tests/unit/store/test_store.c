@@ -13,6 +13,7 @@
 
 #include "base/alloc.h"
 #include "store/store.h"
+#include "store/store_int.h"
 #include "store_test_util.h"
 
 struct fixture {
@@ -506,6 +507,27 @@ static void empty_dir_name_is_invalid_argument(void **state) {
   assert_null(st);
 }
 
+/* Issue 8: each failure says what ran out (map or disk) or that the disk
+ * failed, so the caller gets RESOURCE_EXHAUSTED or UNAVAILABLE. */
+static void lmdb_errors_say_what_ran_out(void **state) {
+  (void)state;
+  assert_int_equal(soupc__store_err_from_mdb(MDB_MAP_FULL),
+                   SOUPC_ERR_STORE_FULL);
+  assert_int_equal(soupc__store_err_from_mdb(ENOSPC),
+                   SOUPC__ERR_STORE_DISK_FULL);
+  assert_int_equal(soupc__store_err_from_mdb(EDQUOT),
+                   SOUPC__ERR_STORE_DISK_FULL);
+  assert_int_equal(soupc__store_err_from_mdb(EIO), SOUPC_ERR_IO);
+  assert_int_equal(soupc__store_err_from_mdb(MDB_CORRUPTED), SOUPC_ERR_STORE);
+}
+
+/* A short write is EIO in LMDB; with space left on the disk it stays EIO. */
+static void eio_with_free_space_stays_eio(void **state) {
+  struct fixture *f = *state;
+
+  assert_int_equal(soupc__store_err_from_commit(f->store, EIO), SOUPC_ERR_IO);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -527,6 +549,8 @@ int main(void) {
       T(second_open_of_an_open_dir_is_refused),
       T(each_allocation_failure_is_nomem),
       cmocka_unit_test(empty_dir_name_is_invalid_argument),
+      cmocka_unit_test(lmdb_errors_say_what_ran_out),
+      T(eio_with_free_space_stays_eio),
 #undef T
   };
 

@@ -35,6 +35,7 @@ struct h2c {
   int goaway;
   uint32_t goaway_code;
   char goaway_data[64];
+  size_t trailers_ok; /* grpc-status 0 seen, any stream */
 };
 
 static inline int on_header(nghttp2_session *s, const nghttp2_frame *f,
@@ -52,6 +53,7 @@ static inline int on_header(nghttp2_session *s, const nghttp2_frame *f,
     c->http_status = (int)strtol(v, NULL, 10);
   } else if (namelen == 11 && memcmp(name, "grpc-status", 11) == 0) {
     c->grpc_status = (int)strtol(v, NULL, 10);
+    c->trailers_ok += c->grpc_status == 0;
   } else if (namelen == 12 && memcmp(name, "grpc-message", 12) == 0) {
     snprintf(c->grpc_message, sizeof(c->grpc_message), "%s", v);
   }

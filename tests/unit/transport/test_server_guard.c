@@ -195,6 +195,24 @@ static void tiny_window_updates_end_in_enhance_your_calm(void **state) {
   h2c_dispose(&c);
 }
 
+/* Some clients (conformance/soupconf/frames.py, older Go http2) return
+ * each DATA frame's bytes at once, stream and connection: that is no
+ * flood, however small the frames. */
+static void acknowledging_each_data_frame_is_not_a_flood(void **state) {
+  static const uint8_t plus_12[4] = {0, 0, 0, 12};
+  struct h2c c;
+
+  (void)state;
+  connect_default(&c);
+  for (int i = 0; i < 700; i++) {
+    int32_t id = start_call(&c, "/t.S/Echo", "hello", NULL, 0);
+    feed_frames(&c, NGHTTP2_WINDOW_UPDATE, 0, 0, plus_12, 4, 1);
+    feed_frames(&c, NGHTTP2_WINDOW_UPDATE, 0, id, plus_12, 4, 1);
+  }
+  assert_false(c.goaway);
+  h2c_dispose(&c);
+}
+
 static void real_window_updates_are_not_counted(void **state) {
   static const uint8_t plus_64k[4] = {0, 1, 0, 0};
   struct h2c c;
@@ -459,17 +477,56 @@ static void full_connection_buffer_refuses_new_calls_then_goaway(void **st_) {
   h2c_init_zero_window(&c);
   start_call(&c, "/t.S/Big", "100000", NULL, 0); /* queued, cannot drain */
   t0 = soupc__now_ms();
+  tu_sleep_ms(300); /* nothing taken for 250 ms: the client has stopped */
   c.grpc_status = -1;
   start_call(&c, "/t.S/Echo", "more", NULL, 0);
   assert_int_equal(c.grpc_status, SOUPC_GRPC_RESOURCE_EXHAUSTED);
   assert_non_null(strstr(c.grpc_message, "has 100005 bytes of responses"));
   assert_non_null(strstr(c.grpc_message, "the limit is 65536 bytes"));
+  /* The sweep notices the refusal's bytes as progress first. */
   soupc__mem_conn_sweep(c.mc, t0 + 1100);
+  pump(&c);
+  assert_false(c.goaway);
+  soupc__mem_conn_sweep(c.mc, t0 + 2200);
   pump(&c);
   assert_true(c.goaway);
   assert_int_equal(c.goaway_code, NGHTTP2_ENHANCE_YOUR_CALM);
   soupc__mem_conn_sweep(c.mc, soupc__now_ms() + 1100);
   assert_int_equal(soupc__mem_conn_feed(c.mc, NULL, 0), -1);
+  h2c_dispose(&c);
+}
+
+/* Over the cap while the client still reads: calls wait their turn and
+ * are all answered. */
+static void a_client_that_reads_is_paced_not_refused(void **state) {
+  soupc_server_options o = SOUPC_SERVER_OPTIONS_INIT;
+  struct h2c c;
+  int ok = 0;
+
+  (void)state;
+  o.max_connection_buffer = 64 * 1024;
+  srv = server_with(&o);
+  h2c_init_for(&c, srv);
+  pump(&c);
+  /* 20 replies of 100 000 bytes asked for at once: 2 MB against 64 KiB. */
+  for (int i = 0; i < 20; i++) {
+    static struct body bb[20];
+    static uint8_t req[20][16];
+    nghttp2_nv nv[] = {NV(":method", "POST"), NV(":scheme", "http"),
+                       NV(":path", "/t.S/Big"), NV(":authority", "a"),
+                       NV("content-type", "application/grpc")};
+    nghttp2_data_provider prd = {{.ptr = &bb[i]}, body_read};
+    bb[i] = (struct body){req[i], grpc_frame(req[i], 0, "100000"), 0};
+    assert_true(nghttp2_submit_request(c.s, NULL, nv, 5, &prd, NULL) > 0);
+  }
+  for (int round = 0; round < 50; round++) {
+    pump(&c);
+    soupc__mem_conn_feed(c.mc, NULL, 0);
+  }
+  pump(&c);
+  ok = (int)c.trailers_ok;
+  assert_int_equal(ok, 20);
+  assert_false(c.goaway);
   h2c_dispose(&c);
 }
 
@@ -539,6 +596,8 @@ int main(void) {
       cmocka_unit_test_teardown(tiny_window_updates_end_in_enhance_your_calm,
                                 teardown),
       cmocka_unit_test_teardown(real_window_updates_are_not_counted, teardown),
+      cmocka_unit_test_teardown(acknowledging_each_data_frame_is_not_a_flood,
+                                teardown),
       cmocka_unit_test_teardown(priority_frames_end_in_enhance_your_calm,
                                 teardown),
       cmocka_unit_test_teardown(unknown_frame_types_end_in_enhance_your_calm,
@@ -557,6 +616,8 @@ int main(void) {
                                 teardown),
       cmocka_unit_test_teardown(
           full_connection_buffer_refuses_new_calls_then_goaway, teardown),
+      cmocka_unit_test_teardown(a_client_that_reads_is_paced_not_refused,
+                                teardown),
       cmocka_unit_test_teardown(total_buffer_limit_covers_every_connection,
                                 teardown),
       cmocka_unit_test_teardown(unfinished_requests_are_bounded_per_connection,
