@@ -393,6 +393,7 @@ int soupc__h2_send_data(struct h2_session *s, const uint8_t *framehd,
                                    keep) != 0) {
     return NGHTTP2_ERR_CALLBACK_FAILURE; /* out of memory: session dead */
   }
+  s->sent_bytes += 9 + length; /* as on_send counts its frames */
   return 0;
 }
 

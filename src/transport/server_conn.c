@@ -1090,7 +1090,6 @@ void soupc__conn_close(struct conn *c) {
   if (c->h2.bev != NULL) {
     atomic_fetch_sub(&w->srv->nconns, 1); /* the acceptor counted it */
     soupc__h2_session_free_bev(&c->h2);
-    soupc__guard_conn_closed(c);
     soupc__free(c);
   } else {
     /* Memory mode: the driver frees it (it still reads the output). */

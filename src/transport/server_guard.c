@@ -8,9 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include <event2/buffer.h>
 
@@ -44,9 +41,6 @@
 #define MAX_PARKED 1024
 /* After one of our GOAWAYs a peer that does not read it is cut off. */
 #define GOAWAY_DRAIN_MS 1000
-/* A connection whose queue reached this is worth a malloc_trim() when it
- * closes. */
-#define TRIM_AFTER_BYTES ((size_t)4 * 1024 * 1024)
 
 static int pick_ms(int v, int def) {
   return v == 0 ? def : v < 0 ? 0 : v;
@@ -272,9 +266,6 @@ void soupc__guard_queued(struct soupc_server *srv, struct conn *c, size_t bytes,
   g = &c->g;
   if (add) {
     g->queued += bytes;
-    if (g->queued > g->peak_queued) {
-      g->peak_queued = g->queued;
-    }
   } else {
     g->queued = bytes > g->queued ? 0 : g->queued - bytes;
   }
@@ -516,25 +507,4 @@ int soupc__worker_shed(struct worker *w, int n) {
 
 int soupc__server_max_connections(const struct soupc_server *srv) {
   return max_connections(&srv->limits);
-}
-
-void soupc__guard_conn_closed(struct conn *c) {
-#ifdef __GLIBC__
-  struct worker *w = c->w;
-  int64_t now;
-
-  if (c->g.peak_queued < TRIM_AFTER_BYTES) {
-    return;
-  }
-  now = soupc__now_ms();
-  if (now - w->last_trim_ms < 1000) {
-    return;
-  }
-  w->last_trim_ms = now;
-  /* glibc keeps freed multi-megabyte buffers in its arenas (the mmap
-   * threshold grows past them); give the pages back. */
-  malloc_trim(0);
-#else
-  (void)c;
-#endif
 }

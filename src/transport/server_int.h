@@ -79,7 +79,6 @@ struct worker {
   struct event *grace_ev;
   struct event *final_ev; /* graceful shutdown: the final GOAWAY */
   struct event *sweep_ev; /* the limits' periodic check (server_guard.c) */
-  int64_t last_trim_ms;   /* malloc_trim() after a big connection closed */
   int started;
 };
 
@@ -154,8 +153,7 @@ struct conn_guard {
   int64_t flood_ms;         /* when flood_milli was last refilled */
   size_t queued;            /* response bytes in the calls' queues */
   size_t published;         /* the part of queued added to srv->total_queued */
-  size_t peak_queued;
-  size_t req_buffered; /* bytes the calls' deframers hold */
+  size_t req_buffered;      /* bytes the calls' deframers hold */
 };
 
 /* One server-side HTTP/2 connection. Owner thread only. */
@@ -274,10 +272,6 @@ int soupc__worker_sweep_start(struct worker *w);
 /* Closes up to @p n of @p w's oldest connections that have no open
  * stream. @return how many. */
 int soupc__worker_shed(struct worker *w, int n);
-
-/* A connection closed: memory it made us hold goes back to the system
- * (malloc_trim, at most once a second per worker). */
-void soupc__guard_conn_closed(struct conn *c);
 
 /* The connection limit: max_connections, or the fd limit minus a reserve
  * (read when called: call after the fd limit has been raised). */
