@@ -188,6 +188,60 @@ static void garbage_is_rejected_with_a_clear_message(void **state) {
   expect_garbled(longcert, SOUPC_ERR_HANDSHAKE, "not base64");
 }
 
+/* Error messages quote a bad field: at most 40 bytes, then "...", control
+ * bytes as '?'. */
+static void a_quoted_field_is_cut_at_40_bytes(void **state) {
+  char line[160], want[80];
+  const char *net40 =
+      "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\x01"; /* 40 bytes */
+
+  (void)state;
+  snprintf(line, sizeof(line), "1|1|%s|/tmp/p|grpc|", net40);
+  snprintf(want, sizeof(want), "is \"%.39s?\";", net40);
+  expect_garbled(line, SOUPC_ERR_HANDSHAKE, want);
+  snprintf(line, sizeof(line), "1|1|%sX|/tmp/p|grpc|", net40); /* 41 bytes */
+  snprintf(want, sizeof(want), "is \"%.39s?...\";", net40);
+  expect_garbled(line, SOUPC_ERR_HANDSHAKE, want);
+}
+
+static void ports_0_to_65535_are_valid(void **state) {
+  soupc_plugin_handshake *hs = NULL;
+  soupc_status st;
+  const char *edge = "1|1|tcp|127.0.0.1:65535|grpc|";
+  const char *zero = "1|1|tcp|127.0.0.1:0|grpc|";
+
+  (void)state;
+  assert_int_equal(soupc_plugin_handshake_parse(&hs, edge, strlen(edge), &st),
+                   0);
+  soupc_plugin_handshake_free(hs);
+  assert_int_equal(soupc_plugin_handshake_parse(&hs, zero, strlen(zero), &st),
+                   0);
+  soupc_plugin_handshake_free(hs);
+  expect_garbled("1|1|tcp|127.0.0.1:65536|grpc|", SOUPC_ERR_HANDSHAKE,
+                 "field 4");
+}
+
+/* plugin_int.h: dispose zeroes the struct (mux -1), so disposing twice is
+ * harmless. */
+static void dispose_leaves_an_empty_handshake(void **state) {
+  soupc_plugin_handshake hs;
+  soupc_status st;
+  const char *l = "1|1|unix|/tmp/plugin1|grpc||true";
+
+  (void)state;
+  assert_int_equal(soupc__plugin_handshake_parse_into(&hs, l, strlen(l), &st),
+                   0);
+  assert_int_equal(hs.mux, 1);
+  soupc__plugin_handshake_dispose(&hs);
+  assert_null(hs.address);
+  assert_null(hs.dial_address);
+  assert_null(hs.cert_der);
+  assert_null(hs.cert_pem);
+  assert_int_equal(hs.app_version, 0);
+  assert_int_equal(hs.mux, -1);
+  soupc__plugin_handshake_dispose(&hs);
+}
+
 static void parse_survives_every_allocation_failure(void **state) {
   soupc_plugin_handshake *hs = NULL;
   soupc_status st;
@@ -202,6 +256,10 @@ static void parse_survives_every_allocation_failure(void **state) {
     rv = soupc_plugin_handshake_parse(&hs, l, strlen(l), &st);
     soupc__alloc_fail_at(0);
     if (rv == 0) {
+      /* success means a whole result, not one missing what failed */
+      assert_non_null(hs->address);
+      assert_string_equal(hs->address, "/tmp/plugin1");
+      assert_string_equal(hs->dial_address, "unix:/tmp/plugin1");
       soupc_plugin_handshake_free(hs);
       break;
     }
@@ -219,6 +277,9 @@ int main(void) {
       cmocka_unit_test(cert_parses_with_and_without_base64_padding),
       cmocka_unit_test(short_cert_field_is_ignored_like_go_plugin),
       cmocka_unit_test(garbage_is_rejected_with_a_clear_message),
+      cmocka_unit_test(a_quoted_field_is_cut_at_40_bytes),
+      cmocka_unit_test(ports_0_to_65535_are_valid),
+      cmocka_unit_test(dispose_leaves_an_empty_handshake),
       cmocka_unit_test(parse_survives_every_allocation_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
