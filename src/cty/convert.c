@@ -686,6 +686,11 @@ dynamic_replace(const struct soupc_cty_type *in,
     soupc__free(nl);
     return rv == 0 ? r : NULL;
   case SOUPC_CTY_TUPLE:
+    if (out->n == 0) {
+      /* go-cty appends to a nil slice: cty.Tuple(nil), which its
+       * MarshalJSON writes as ["tuple",null] */
+      return soupc__cty_type_new_tuple_nil(&r) == 0 ? r : NULL;
+    }
     if (in->kind != SOUPC_CTY_TUPLE || in->n < out->n) {
       return NULL; /* go-cty: TupleElementType panics */
     }

@@ -197,6 +197,11 @@ int soupc__cty_type_new_coll(struct soupc_cty_type **out, soupc_cty_kind kind,
  * copied. Names must already be NFC; they are sorted here. */
 int soupc__cty_type_new_tuple(struct soupc_cty_type **out,
                               struct soupc_cty_type **elems, size_t n);
+/* Go's cty.Tuple(nil): an empty tuple type whose element list is a nil
+ * slice (elems NULL), which Type.MarshalJSON writes ["tuple",null]; it
+ * comes from Type.UnmarshalJSON of ["tuple",null] and from convert's
+ * dynamicReplace. Equal to the empty tuple in every other respect. */
+int soupc__cty_type_new_tuple_nil(struct soupc_cty_type **out);
 int soupc__cty_type_new_object(struct soupc_cty_type **out, char **names,
                                size_t *name_lens, struct soupc_cty_type **attrs,
                                const bool *optional, size_t n);

@@ -98,8 +98,9 @@ int soupc__cty_type_new_tuple(struct soupc_cty_type **out,
   struct soupc_cty_type *t = soupc__calloc(1, sizeof(*t));
   size_t i;
 
+  /* elems is never NULL here: NULL is Go's Tuple(nil) (new_tuple_nil) */
   if (t == NULL ||
-      (n > 0 && (t->elems = soupc__calloc(n, sizeof(*t->elems))) == NULL)) {
+      (t->elems = soupc__calloc(n + 1, sizeof(*t->elems))) == NULL) {
     soupc__free(t);
     for (i = 0; i < n; i++) {
       soupc_cty_type_free(elems[i]);
@@ -131,6 +132,19 @@ int soupc__cty_type_new_tuple(struct soupc_cty_type **out,
       return SOUPC_ERR_NOMEM;
     }
   }
+  *out = t;
+  return 0;
+}
+
+int soupc__cty_type_new_tuple_nil(struct soupc_cty_type **out) {
+  struct soupc_cty_type *t = soupc__calloc(1, sizeof(*t));
+
+  if (t == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  t->refs = 1;
+  t->kind = SOUPC_CTY_TUPLE;
+  t->plain = true;
   *out = t;
   return 0;
 }
@@ -797,6 +811,10 @@ static int type_json(struct cty_buf *b, const struct soupc_cty_type *t,
     return 0;
   case SOUPC_CTY_TUPLE:
   case SOUPC_CTY_OBJECT:
+    if (t->kind == SOUPC_CTY_TUPLE && t->elems == NULL) {
+      soupc__cty_buf_puts(b, "[\"tuple\",null]"); /* Go's nil slice */
+      return 0;
+    }
     soupc__cty_buf_puts(b, t->kind == SOUPC_CTY_TUPLE ? "[\"tuple\",["
                                                       : "[\"object\",{");
     for (i = 0; i < t->n; i++) {
@@ -1362,6 +1380,9 @@ static int unmarshal_node(struct soupc_cty_type **out,
                       "json: cannot unmarshal %s into Go value of type "
                       "[]cty.Type",
                       jn_kind(a));
+    }
+    if (a->kind == JN_NULL) {
+      return soupc__cty_type_new_tuple_nil(out); /* var etys []Type */
     }
     elems = soupc__calloc(na + 1, sizeof(*elems));
     if (elems == NULL) {

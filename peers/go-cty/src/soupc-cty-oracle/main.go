@@ -303,6 +303,10 @@ func main() {
 		benchMain(args)
 		return
 	}
+	if len(args) >= 1 && args[0] == "opsbatch" {
+		opsBatch()
+		return
+	}
 	fail("usage: soupc-cty-oracle batch | wire encode - --type T | bench --type T --iterations N")
 }
 
