@@ -265,7 +265,10 @@ static struct rinfo rune_info(const uint8_t *p, size_t len) {
   const struct nprop *np;
 
   if (c0 < 0x80) {
+    /* ASCII letters combine forward ('y' + U+0301 is U+00FD) */
+    np = props != NULL ? find(c0) : NULL;
     r.size = 1;
+    r.flags = np != NULL ? np->flags : 0;
     return r;
   }
   if (c0 < 0xC2 || c0 >= 0xF8) {
@@ -406,9 +409,10 @@ int soupc_cty_safe_known_prefix(char **out, size_t *len_out, const char *s,
     *len_out = (size_t)lb;
     return 0;
   }
-  /* Grapheme clusters to the end, or up to bytes that are not UTF-8:
-   * there go-textseg asks for more input and go-cty stops, keeping every
-   * cluster before them. pb..tb is the last complete cluster. */
+  /* Grapheme clusters to the end, or up to bytes that are not UTF-8 or a
+   * lone CR or LF: there go-textseg asks for more input and go-cty stops,
+   * keeping every cluster before them. pb..tb is the last complete
+   * cluster. */
   while (off < plen) {
     utf8proc_int32_t cp;
     utf8proc_ssize_t n =
@@ -424,6 +428,15 @@ int soupc_cty_safe_known_prefix(char **out, size_t *len_out, const char *s,
       pb = tb;
       tb = off;
       cstart = off;
+    }
+    /* go-textseg's scanner cannot finish a cluster that starts with CR
+     * (unless CR LF) or LF, even at the end of the input: it asks for more
+     * and go-cty keeps what came before */
+    if (cstart == off &&
+        (cp == '\n' ||
+         (cp == '\r' && !(off + 1 < plen && u[off + 1] == '\n')))) {
+      pb = off;
+      goto done;
     }
     prev_cp = cp;
     off += (size_t)n;
