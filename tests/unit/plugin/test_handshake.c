@@ -221,6 +221,49 @@ static void ports_0_to_65535_are_valid(void **state) {
                  "field 4");
 }
 
+/* A reattach config becomes the line go-plugin would have printed. */
+static void reattach_config_becomes_a_handshake_line(void **state) {
+  soupc_plugin_reattach rc = SOUPC_PLUGIN_REATTACH_INIT;
+  soupc_cert_options co = SOUPC_CERT_OPTIONS_INIT;
+  char *line = NULL, *cert = NULL, *key = NULL, *b64 = NULL, want[2048];
+  uint8_t *der = NULL;
+  size_t der_len = 0;
+  soupc_status st;
+
+  (void)state;
+  co.curve = SOUPC_CURVE_P256;
+  assert_int_equal(soupc_cert_generate(&cert, &key, &co, &st), 0);
+  assert_int_equal(soupc_cert_pem_to_der(&der, &der_len, cert), 0);
+  assert_int_equal(soupc_base64_encode_unpadded(&b64, der, der_len), 0);
+  rc.network = "unix";
+  rc.address = "/tmp/p";
+  rc.protocol_version = 3;
+  assert_int_equal(soupc__plugin_reattach_line(&line, &rc, &st), 0);
+  assert_string_equal(line, "1|3|unix|/tmp/p|grpc|\n");
+  soupc__free(line);
+  rc.server_cert_pem = cert;
+  assert_int_equal(soupc__plugin_reattach_line(&line, &rc, &st), 0);
+  snprintf(want, sizeof(want), "1|3|unix|/tmp/p|grpc|%s\n", b64);
+  assert_string_equal(line, want);
+  soupc__free(line);
+  rc.server_cert_pem = "not a certificate";
+  assert_int_equal(soupc__plugin_reattach_line(&line, &rc, &st),
+                   SOUPC_ERR_INVALID_ARGUMENT);
+  assert_non_null(strstr(st.message, "not a PEM certificate"));
+  rc.server_cert_pem = NULL;
+  soupc__alloc_fail_at(1); /* the line itself */
+  assert_int_equal(soupc__plugin_reattach_line(&line, &rc, &st),
+                   SOUPC_ERR_NOMEM);
+  soupc__alloc_fail_at(0);
+  rc.protocol = "netrpc";
+  assert_int_equal(soupc__plugin_reattach_line(&line, &rc, &st),
+                   SOUPC_ERR_UNSUPPORTED);
+  free(cert);
+  free(key);
+  free(der);
+  free(b64);
+}
+
 /* plugin_int.h: dispose zeroes the struct (mux -1), so disposing twice is
  * harmless. */
 static void dispose_leaves_an_empty_handshake(void **state) {
@@ -280,6 +323,7 @@ int main(void) {
       cmocka_unit_test(a_quoted_field_is_cut_at_40_bytes),
       cmocka_unit_test(ports_0_to_65535_are_valid),
       cmocka_unit_test(dispose_leaves_an_empty_handshake),
+      cmocka_unit_test(reattach_config_becomes_a_handshake_line),
       cmocka_unit_test(parse_survives_every_allocation_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
