@@ -5,6 +5,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "kv/kv.h"
@@ -106,6 +107,34 @@ static void value_with_nul_byte_passes_through(void **state) {
   assert_null(buf);
 }
 
+/* cert_fingerprint is the sha256 of $PLUGIN_SERVER_CERT's bytes, as
+ * soup-go computes it; an unreadable or empty path gives null. */
+static void cert_fingerprint_is_the_files_sha256(void **state) {
+  struct kv_enrich_config cfg;
+  char path[] = "/tmp/soupc-enrich-XXXXXX";
+  int fd;
+
+  (void)state;
+  fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "abc", 3), 3);
+  close(fd);
+  setenv("PLUGIN_SERVER_CERT", path, 1);
+  soupc__kv_enrich_config_load(&cfg);
+  /* FIPS 180-2's "abc" example */
+  assert_string_equal(cfg.cert_fingerprint, "ba7816bf8f01cfea414140de5dae2223"
+                                            "b00361a396177a9cb410ff61f20015ad");
+  unlink(path);
+  soupc__kv_enrich_config_load(&cfg); /* the file is gone */
+  assert_string_equal(cfg.cert_fingerprint, "");
+  setenv("PLUGIN_SERVER_CERT", "", 1);
+  soupc__kv_enrich_config_load(&cfg);
+  assert_string_equal(cfg.cert_fingerprint, "");
+  unsetenv("PLUGIN_SERVER_CERT");
+  soupc__kv_enrich_config_load(&cfg);
+  assert_string_equal(cfg.cert_fingerprint, "");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(object_gets_a_server_handshake_last),
@@ -113,6 +142,7 @@ int main(void) {
       cmocka_unit_test(big_number_text_is_kept_exactly),
       cmocka_unit_test(non_objects_pass_through),
       cmocka_unit_test(value_with_nul_byte_passes_through),
+      cmocka_unit_test(cert_fingerprint_is_the_files_sha256),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -67,6 +67,32 @@ static void key_description_escapes_and_truncates(void **state) {
                          (const uint8_t *)"0123456789abcdefghij", 20);
   assert_true(strlen(buf) < sizeof(buf));
   assert_non_null(strstr(buf, "..."));
+  /* Exactly: eight bytes of room kept for one escape, then "...". */
+  assert_string_equal(buf, "01234567...");
+  /* A backslash, DEL and controls are escaped; a space and '~' are not. */
+  soupc__kv_key_describe(buf, sizeof(buf), (const uint8_t *)" \\~", 3);
+  assert_string_equal(buf, " \\x5c~");
+  soupc__kv_key_describe(buf, sizeof(buf), (const uint8_t *)"\x7f\x1f", 2);
+  assert_string_equal(buf, "\\x7f\\x1f");
+}
+
+/* Tiny buffers: still a C string, "..." only where it fits, and a zero
+ * capacity writes nothing. */
+static void key_description_fits_any_buffer(void **state) {
+  char buf[8];
+
+  (void)state;
+  memset(buf, 'Z', sizeof(buf));
+  soupc__kv_key_describe(buf, 0, (const uint8_t *)"abc", 3);
+  assert_int_equal(buf[0], 'Z');
+  soupc__kv_key_describe(buf, 1, (const uint8_t *)"abc", 3);
+  assert_string_equal(buf, "");
+  soupc__kv_key_describe(buf, 3, (const uint8_t *)"abc", 3);
+  assert_string_equal(buf, "");
+  soupc__kv_key_describe(buf, 4, (const uint8_t *)"abc", 3);
+  assert_string_equal(buf, "...");
+  soupc__kv_key_describe(buf, sizeof(buf), (const uint8_t *)"", 0);
+  assert_string_equal(buf, "");
 }
 
 int main(void) {
@@ -76,6 +102,7 @@ int main(void) {
       cmocka_unit_test(invalid_utf8_is_rejected_with_its_offset),
       cmocka_unit_test(nul_unicode_and_traversal_keys_are_valid),
       cmocka_unit_test(key_description_escapes_and_truncates),
+      cmocka_unit_test(key_description_fits_any_buffer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
