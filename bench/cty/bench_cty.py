@@ -14,6 +14,7 @@ source schemas), and soup-c's ratio to go-cty. It measures only; it never
 decides pass or fail.
 
 Usage: /usr/bin/python3 bench/cty/bench_cty.py [--resources N] [--iterations N]
+       [--rounds N]        (default 5: C and Go alternate, medians quoted)
        [--build-dir DIR]   (default: build/release, configured and built
                             with the release preset, target soupc_cty only)
 """
@@ -23,6 +24,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,6 +113,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--resources", type=int, default=40)
     ap.add_argument("--iterations", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--build-dir")
     ap.add_argument("--oracle", default=os.environ.get("SOUPC_GO_CTY"))
     a = ap.parse_args()
@@ -126,16 +129,32 @@ def main():
             json.dump(TYPE, f)
         with open(vfile, "w") as f:
             json.dump(schema_value(a.resources), f)
-        c = parse(sh([exe, tfile, vfile, str(a.iterations)]))
-        with open(vfile) as f:
-            g = parse(sh([oracle, "bench", "--type", json.dumps(TYPE), "--iterations",
-                          str(a.iterations)], stdin=f))
+        # Contenders alternate (C first in even rounds, Go first in odd
+        # ones) so that a load change on the shared machine hits both; the
+        # table quotes each figure's median over the rounds.
+        runs = {"c": [], "go": []}
+
+        def run_c():
+            runs["c"].append(parse(sh([exe, tfile, vfile, str(a.iterations)])))
+
+        def run_go():
+            with open(vfile) as f:
+                runs["go"].append(parse(sh([oracle, "bench", "--type", json.dumps(TYPE),
+                                            "--iterations", str(a.iterations)], stdin=f)))
+
+        for r in range(a.rounds):
+            for fn in ((run_c, run_go) if r % 2 == 0 else (run_go, run_c)):
+                fn()
+            print("round %d/%d done" % (r + 1, a.rounds), file=sys.stderr)
+        c = {k: statistics.median(x[k] for x in runs["c"]) for k in runs["c"][0]}
+        g = {k: statistics.median(x[k] for x in runs["go"]) for k in runs["go"][0]}
         if c["bytes"] != g["bytes"]:
             print("warning: encodings differ in length (C %d, Go %d bytes)" % (c["bytes"], g["bytes"]))
-        n, size = a.iterations, c["bytes"]
+        n, size = a.iterations, int(c["bytes"])
         go = "go-cty 1.12.1 (Go %s)" % sh(["go", "env", "GOVERSION"]).strip()
         print("cty on the provider-schema object: %d resources, %d msgpack bytes per value, "
-              "%d iterations" % (a.resources, size, n))
+              "%d iterations per run, median of %d alternated rounds" %
+              (a.resources, size, n, a.rounds))
         print("%-28s %12s %12s %12s %12s %12s %12s" % ("implementation", "enc MB/s", "enc val/s",
                                                       "dec MB/s", "dec val/s", "convert/s",
                                                       "unify/s"))
@@ -149,6 +168,9 @@ def main():
         print("%-28s %11.2fx %12s %11.2fx %12s %11.2fx %11.2fx" % (
             "soup-c / go-cty", rows[0][1] / rows[1][1], "", rows[0][3] / rows[1][3], "",
             rows[0][5] / rows[1][5], rows[0][6] / rows[1][6]))
+        # The spread: each round's decode ratio (same-round pairs).
+        per = sorted(gr["decode_ns"] / cr["decode_ns"] for cr, gr in zip(runs["c"], runs["go"]))
+        print("decode ratio per round: %s" % " ".join("%.2fx" % x for x in per))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
