@@ -68,16 +68,17 @@ static int call(soupc_channel *ch, const char *method, long long delta,
   uint8_t req[16], *resp = NULL;
   size_t req_len = 0, resp_len = 0;
   soupc_status st;
-  int code;
+  int rv;
 
   if (strcmp(method, "/counter.Counter/Add") == 0) {
     add.delta = delta;
     req_len = counter__add_request__pack(&add, req);
   }
-  code = soupc_channel_unary(ch, method, req, req_len, &resp, &resp_len, 5000,
-                             &st);
-  if (code != SOUPC_GRPC_OK) {
-    fprintf(stderr, "counter-host: %s: %s\n", method, st.message);
+  rv = soupc_channel_unary(ch, method, req, req_len, &resp, &resp_len, 5000,
+                           &st);
+  if (rv != 0) {
+    fprintf(stderr, "counter-host: %s: %s: %s\n", method,
+            soupc_grpc_code_name(st.code), st.message);
     return -1;
   }
   reply = counter__count_reply__unpack(NULL, resp_len, resp);

@@ -363,25 +363,83 @@ SOUPC_EXTERN int soupc_channel_open(soupc_channel **out, const char *address,
 
 /**
  * One unary call, blocking. @p req is borrowed (not copied) until return.
+ * Not from the channel's I/O thread (a stream or async callback): use
+ * soupc_channel_unary_async() there.
  * @param ch         an open channel
  * @param path       the full method path, e.g. "/proto.KV/Get"
  * @param req        the request message
  * @param req_len    bytes in @p req
+ * @param resp_out   on success, a copy of the response (release with
+ *                   soupc_free()); NULL for a 0-byte response. Untouched
+ *                   otherwise; may be NULL to drop the response.
+ * @param resp_len_out bytes in @p resp_out, on success; may be NULL
  * @param timeout_ms deadline sent as grpc-timeout and also enforced locally
  *                   (RST_STREAM CANCEL, DEADLINE_EXCEEDED); 0 = none
- * @param resp_out   on OK, a copy of the response (release with
- *                   soupc_free()); NULL for a 0-byte response. Untouched
- *                   otherwise.
- * @param resp_len_out bytes in @p resp_out, on OK
- * @param st         may be NULL; the call's gRPC status
- * @return the gRPC status code (SOUPC_GRPC_OK = 0); @p st holds code and
- *         message. Transport failures come back as UNAVAILABLE,
- *         DEADLINE_EXCEEDED or INTERNAL.
+ * @param st         may be NULL; the call's gRPC status: code and message,
+ *                   SOUPC_GRPC_OK on success
+ * @return 0 when the server answered OK with one message;
+ *         SOUPC_ERR_STATUS when it answered (or reset the stream) with a
+ *         non-OK status, which @p st holds; or a local failure, with a
+ *         matching gRPC code in @p st: SOUPC_ERR_TOO_LARGE (@p req over
+ *         max_message_size, or a response over it: RESOURCE_EXHAUSTED),
+ *         SOUPC_ERR_CLOSED (the channel is closed or closing, or the call
+ *         was cancelled: UNAVAILABLE), SOUPC_ERR_CONNECT / SOUPC_ERR_TLS
+ *         (the connection was lost: UNAVAILABLE), SOUPC_ERR_DEADLINE
+ *         (@p timeout_ms passed here first: DEADLINE_EXCEEDED; the server,
+ *         which is sent the deadline, may end the call first, then it is
+ *         SOUPC_ERR_STATUS with DEADLINE_EXCEEDED), SOUPC_ERR_PROTOCOL (an
+ *         answer that breaks gRPC's rules: INTERNAL),
+ * SOUPC_ERR_INVALID_ARGUMENT (called from the I/O thread) or SOUPC_ERR_NOMEM.
  */
 SOUPC_EXTERN int soupc_channel_unary(soupc_channel *ch, const char *path,
                                      const uint8_t *req, size_t req_len,
                                      uint8_t **resp_out, size_t *resp_len_out,
                                      int64_t timeout_ms, soupc_status *st);
+
+/**
+ * The end of an asynchronous unary call. It runs once per call that
+ * soupc_channel_unary_async() accepted, on the channel's I/O thread, never
+ * before that function has returned, and at the latest inside
+ * soupc_channel_free() (then with SOUPC_ERR_CLOSED, UNAVAILABLE).
+ * It must not block on the channel (no soupc_channel_unary(), no
+ * soupc_channel_free()); it may start new asynchronous calls or streams.
+ * @param err       0, or the soupc_err soupc_channel_unary() would return
+ * @param status    the call's gRPC status (code and message); borrowed for
+ *                  the callback
+ * @param resp      on success (@p err 0) the response message, borrowed for
+ *                  the callback (copy what you keep); NULL otherwise, or
+ *                  for a 0-byte response
+ * @param resp_len  bytes in @p resp
+ * @param user_data what soupc_channel_unary_async() was given
+ */
+typedef void (*soupc_unary_done_fn)(int err, const soupc_status *status,
+                                    const uint8_t *resp, size_t resp_len,
+                                    void *user_data);
+
+/**
+ * One unary call, asynchronous: returns as soon as the call is queued to
+ * the channel's I/O thread; @p done reports its end. Many calls may be in
+ * flight on one channel at once (they share the HTTP/2 connection).
+ * Thread-safe, also from the I/O thread (inside a callback).
+ * @param ch         an open channel
+ * @param path       the full method path, e.g. "/proto.KV/Get"; copied
+ * @param req        the request message; copied, so the caller may reuse it
+ *                   at once
+ * @param req_len    bytes in @p req
+ * @param timeout_ms deadline as for soupc_channel_unary(); 0 = none
+ * @param done       runs once on the I/O thread when the call ends
+ * @param user_data  passed to @p done; never freed
+ * @param st         may be NULL; on failure, why
+ * @return 0 (then @p done will run exactly once), or SOUPC_ERR_TOO_LARGE
+ *         (@p req over max_message_size), SOUPC_ERR_CLOSED (the channel is
+ *         closed or closing) or SOUPC_ERR_NOMEM; on failure @p done never
+ *         runs.
+ */
+SOUPC_EXTERN int soupc_channel_unary_async(soupc_channel *ch, const char *path,
+                                           const uint8_t *req, size_t req_len,
+                                           int64_t timeout_ms,
+                                           soupc_unary_done_fn done,
+                                           void *user_data, soupc_status *st);
 
 /** Called on the channel's I/O thread for each message of a stream. */
 typedef void (*soupc_stream_message_fn)(soupc_client_stream *stream,
@@ -424,9 +482,10 @@ SOUPC_EXTERN void soupc_client_stream_free(soupc_client_stream *stream);
 /** @return non-zero while the connection is up (no GOAWAY, no error). */
 SOUPC_EXTERN int soupc_channel_is_open(const soupc_channel *ch);
 
-/** Closes the connection, fails outstanding calls with UNAVAILABLE, stops
- * the I/O thread and frees. Every client stream must be freed first. Accepts
- * NULL. */
+/** Closes the connection, fails outstanding calls with UNAVAILABLE (an
+ * asynchronous unary call's callback runs before this returns), stops
+ * the I/O thread and frees. Every client stream must be freed first. Not
+ * from the I/O thread. Accepts NULL. */
 SOUPC_EXTERN void soupc_channel_free(soupc_channel *ch);
 
 /** Encodes a grpc-timeout header value ("100m", "5S"...) for @p ms, rounded

@@ -61,6 +61,9 @@ typedef enum {
   SOUPC_ERR_CONNECT = -101,   /**< the connection could not be made */
   SOUPC_ERR_TLS = -102,       /**< TLS setup, handshake or certificate */
   SOUPC_ERR_PROTOCOL = -103,  /**< the peer broke HTTP/2 or gRPC rules */
+  /** the peer answered a call with a non-OK gRPC status (or reset its
+   * stream); the ::soupc_status holds the code and the peer's message */
+  SOUPC_ERR_STATUS = -104,
   /** -200..-299, plugin: the handshake line is missing or malformed, or
    * the versions do not match */
   SOUPC_ERR_HANDSHAKE = -200,

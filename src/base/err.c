@@ -29,6 +29,8 @@ const char *soupc_strerror(int err) {
     return "TLS error";
   case SOUPC_ERR_PROTOCOL:
     return "protocol error";
+  case SOUPC_ERR_STATUS:
+    return "call failed with a gRPC status";
   case SOUPC_ERR_HANDSHAKE:
     return "plugin handshake failed";
   case SOUPC_ERR_COOKIE:

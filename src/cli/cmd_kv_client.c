@@ -108,12 +108,13 @@ static void print_help(const char *cmd, int is_put) {
 static int call(struct client_target *t, const char *path, const uint8_t *req,
                 size_t req_len, uint8_t **resp, size_t *resp_len) {
   soupc_status st;
-  int code;
+  int rv;
 
-  code = soupc_channel_unary(t->channel, path, req, req_len, resp, resp_len,
-                             t->timeout_ms, &st);
-  if (code != SOUPC_GRPC_OK) {
-    return cli_fail("%s: %s", soupc_grpc_code_name(code), st.message);
+  rv = soupc_channel_unary(t->channel, path, req, req_len, resp, resp_len,
+                           t->timeout_ms, &st);
+  if (rv != 0) {
+    return cli_fail("%s: %s%s", soupc_grpc_code_name(st.code), st.message,
+                    rv == SOUPC_ERR_TOO_LARGE ? " (--max-message-size)" : "");
   }
   return CLI_OK;
 }
@@ -292,7 +293,7 @@ static int run(int argc, char **argv, int is_put) {
 
 done:
   client_target_close(&target);
-  free(resp);
+  soupc_free(resp);
   free(packed);
   free(value_buf);
   return rv;

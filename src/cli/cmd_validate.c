@@ -37,19 +37,20 @@ static int check_store(struct client_target *target, soupc_status *st) {
   static char kv_service[] = "proto.KV";
   uint8_t packed[64], *resp = NULL;
   size_t packed_len, resp_len = 0;
-  int code;
+  int rv;
 
   req.service = kv_service;
   packed_len = grpc__health__v1__health_check_request__pack(&req, packed);
-  code = soupc_channel_unary(target->channel, "/grpc.health.v1.Health/Check",
-                             packed, packed_len, &resp, &resp_len,
-                             target->timeout_ms, st);
-  free(resp);
-  if (code == SOUPC_GRPC_OK || code == SOUPC_GRPC_NOT_FOUND ||
-      code == SOUPC_GRPC_UNIMPLEMENTED) {
+  rv = soupc_channel_unary(target->channel, "/grpc.health.v1.Health/Check",
+                           packed, packed_len, &resp, &resp_len,
+                           target->timeout_ms, st);
+  soupc_free(resp);
+  if (rv == 0 ||
+      (rv == SOUPC_ERR_STATUS && (st->code == SOUPC_GRPC_NOT_FOUND ||
+                                  st->code == SOUPC_GRPC_UNIMPLEMENTED))) {
     return CLI_OK; /* healthy, or a server that does not report its store */
   }
-  return cli_fail("store backend: %s: %s", soupc_grpc_code_name(code),
+  return cli_fail("store backend: %s: %s", soupc_grpc_code_name(st->code),
                   st->message);
 }
 
@@ -64,7 +65,7 @@ int cmd_rpc_validate_connection(int argc, char **argv) {
   size_t packed_len, resp_len = 0;
   static char plugin_service[] = "plugin";
   soupc_status st;
-  int c, code, rv;
+  int c, rv;
 
   client_options_init(&copts);
   optind = 1;
@@ -115,11 +116,10 @@ int cmd_rpc_validate_connection(int argc, char **argv) {
   }
   req.service = plugin_service;
   packed_len = grpc__health__v1__health_check_request__pack(&req, packed);
-  code = soupc_channel_unary(target.channel, "/grpc.health.v1.Health/Check",
-                             packed, packed_len, &resp, &resp_len,
-                             target.timeout_ms, &st);
-  if (code != SOUPC_GRPC_OK) {
-    rv = cli_fail("health check: %s: %s", soupc_grpc_code_name(code),
+  if (soupc_channel_unary(target.channel, "/grpc.health.v1.Health/Check",
+                          packed, packed_len, &resp, &resp_len,
+                          target.timeout_ms, &st) != 0) {
+    rv = cli_fail("health check: %s: %s", soupc_grpc_code_name(st.code),
                   st.message);
     goto done;
   }
@@ -138,7 +138,7 @@ int cmd_rpc_validate_connection(int argc, char **argv) {
   }
 
 done:
-  free(resp);
+  soupc_free(resp);
   client_target_close(&target);
   return rv;
 }

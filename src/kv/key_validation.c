@@ -16,9 +16,8 @@ int soupc__kv_key_validate(const uint8_t *key, size_t len, size_t max_key_size,
   }
   if (len > max_key_size) {
     soupc_status_set(st, SOUPC_GRPC_INVALID_ARGUMENT,
-                     "key is %zu bytes; the limit is %zu bytes "
-                     "(--max-key-size)",
-                     len, max_key_size);
+                     "key is %zu bytes; the limit is %zu bytes", len,
+                     max_key_size);
     return SOUPC_ERR_INVALID_ARGUMENT;
   }
   while (off < len) {

@@ -145,9 +145,8 @@ static int teardown(struct soupc_plugin_host *h, int shutdown) {
     soupc_status st;
 
     /* Step 2: Shutdown with a deadline (Go has none and can hang). */
-    acked =
-        soupc_channel_unary(h->ch, "/plugin.GRPCController/Shutdown", NULL, 0,
-                            NULL, NULL, KILL_GRACE_MS, &st) == SOUPC_GRPC_OK;
+    acked = soupc_channel_unary(h->ch, "/plugin.GRPCController/Shutdown", NULL,
+                                0, NULL, NULL, KILL_GRACE_MS, &st) == 0;
   }
   deadline = soupc__plugin_now_ms() + KILL_GRACE_MS;
   if (h->launched && shutdown && h->stdio_stream != NULL) {
@@ -779,17 +778,17 @@ int soupc_plugin_host_ping(soupc_plugin_host *host, int64_t timeout_ms,
   uint8_t *resp = NULL;
   size_t resp_len = 0, n;
   soupc_status local;
-  int code;
+  int rv;
 
   if (st == NULL) {
     st = &local;
   }
   req.service = (char *)"plugin";
   n = grpc__health__v1__health_check_request__pack(&req, buf);
-  code = soupc_channel_unary(host->ch, "/grpc.health.v1.Health/Check", buf, n,
-                             &resp, &resp_len, timeout_ms, st);
-  free(resp);
-  if (code == SOUPC_GRPC_OK && st->code == SOUPC_GRPC_OK) {
+  rv = soupc_channel_unary(host->ch, "/grpc.health.v1.Health/Check", buf, n,
+                           &resp, &resp_len, timeout_ms, st);
+  soupc_free(resp);
+  if (rv == 0) {
     return 0;
   }
   return soupc__plugin_err_from_grpc(st->code);

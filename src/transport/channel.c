@@ -56,7 +56,8 @@ struct cop {
   struct sync_wait *sync;
 };
 
-/* A client call: a blocking unary call or a soupc_client_stream. */
+/* A client call: a unary call (blocking, or asynchronous with @c done) or
+ * a soupc_client_stream. */
 struct soupc_client_stream {
   soupc_channel *ch;
   struct soupc_client_stream *prev, *next; /* ch->calls, I/O thread */
@@ -73,16 +74,25 @@ struct soupc_client_stream {
   unsigned finalized : 1;
   unsigned have_override : 1;
   atomic_int closed; /* finalized, for soupc_client_stream_send() */
-  int refs;          /* streams: user + in flight (I/O thread) */
+  /* Streams: the user's, the in-flight one, and one per queued SEND or
+   * CLOSE_SEND op (taken by the posting thread, so a stream freed inside
+   * on_close outlives the ops still queued for it). */
+  atomic_int refs;
   /* Response side (I/O thread). */
   struct deframer df;
   int http_status;
   int grpc_status; /* -1 until seen */
   char grpc_message[512];
   soupc_status override; /* a local error that beats the trailers */
+  int override_err;      /* its soupc_err */
+  int err;               /* the outcome's soupc_err, set by call_finalize */
   uint8_t *resp;
   size_t resp_len;
   size_t nresp;
+  /* Asynchronous unary: runs on the I/O thread instead of waking a
+   * waiter; the request is the call's own copy (borrowed.data). */
+  soupc_unary_done_fn done_fn;
+  uint8_t *req_copy;
   /* Unary waiter. */
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -145,14 +155,19 @@ static void call_free(struct soupc_client_stream *c) {
   soupc__deframer_dispose(&c->df);
   soupc__out_queue_clear(&c->outq, &c->borrowed);
   soupc__free(c->resp);
+  soupc__free(c->req_copy);
   soupc__free(c->path);
   pthread_mutex_destroy(&c->mu);
   pthread_cond_destroy(&c->cv);
   soupc__free(c);
 }
 
+static void call_ref(struct soupc_client_stream *c) {
+  atomic_fetch_add(&c->refs, 1);
+}
+
 static void call_unref(struct soupc_client_stream *c) {
-  if (--c->refs == 0) {
+  if (atomic_fetch_sub(&c->refs, 1) == 1) {
     call_free(c);
   }
 }
@@ -174,6 +189,7 @@ static struct soupc_client_stream *call_new(soupc_channel *ch,
   op_init_embedded(&c->submit_op, COP_SUBMIT, c);
   op_init_embedded(&c->free_op, COP_FREE, c);
   atomic_init(&c->closed, 0);
+  atomic_init(&c->refs, 0);
   soupc__deframer_init(&c->df, ch->max_msg);
   pthread_mutex_init(&c->mu, NULL);
   pthread_cond_init(&c->cv, NULL);
@@ -181,12 +197,15 @@ static struct soupc_client_stream *call_new(soupc_channel *ch,
 }
 
 /* The final status from what the server sent (gRPC HTTP/2 spec,
- * "Responses"; grpc-go http2_client.go operateHeaders). */
-static void compute_status(struct soupc_client_stream *c, uint32_t h2_error,
-                           soupc_status *st) {
+ * "Responses"; grpc-go http2_client.go operateHeaders). @return its
+ * soupc_err: 0 for OK, SOUPC_ERR_STATUS for the server's non-OK status or
+ * reset, SOUPC_ERR_PROTOCOL for an answer that breaks gRPC's rules, or the
+ * local error that overrode it. */
+static int compute_status(struct soupc_client_stream *c, uint32_t h2_error,
+                          soupc_status *st) {
   if (c->have_override) {
     *st = c->override;
-    return;
+    return c->override_err;
   }
   if (c->grpc_status >= 0) {
     soupc_status_set(st, c->grpc_status, "%s", c->grpc_message);
@@ -194,44 +213,49 @@ static void compute_status(struct soupc_client_stream *c, uint32_t h2_error,
     soupc_status_set(st, soupc__grpc_code_from_http(c->http_status),
                      "unexpected HTTP status code received from server: %d",
                      c->http_status);
-    return;
+    return SOUPC_ERR_PROTOCOL;
   } else if (h2_error == NGHTTP2_REFUSED_STREAM) {
     soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE,
                      "the server refused the stream (REFUSED_STREAM)");
-    return;
+    return SOUPC_ERR_STATUS;
   } else if (h2_error == NGHTTP2_CANCEL) {
     soupc_status_set(st, SOUPC_GRPC_CANCELLED,
                      "stream cancelled by the "
                      "server");
-    return;
+    return SOUPC_ERR_STATUS;
   } else if (h2_error != NGHTTP2_NO_ERROR) {
     soupc_status_set(st, SOUPC_GRPC_INTERNAL,
                      "stream reset by the server (HTTP/2 error %u: %s)",
                      (unsigned)h2_error, nghttp2_http2_strerror(h2_error));
-    return;
+    return SOUPC_ERR_STATUS;
   } else {
     soupc_status_set(st, SOUPC_GRPC_INTERNAL,
                      "the server closed the stream without a grpc-status");
-    return;
+    return SOUPC_ERR_PROTOCOL;
   }
   if (c->unary && st->code == SOUPC_GRPC_OK && c->nresp != 1) {
     soupc_status_set(st, SOUPC_GRPC_INTERNAL,
                      "the server sent %zu response messages to a unary call",
                      c->nresp);
+    return SOUPC_ERR_PROTOCOL;
   }
+  return st->code == SOUPC_GRPC_OK ? 0 : SOUPC_ERR_STATUS;
 }
 
-/* Ends a call once: detaches it from the session (RST_STREAM CANCEL if
- * @p reset and the stream may still be open), then wakes the unary waiter
- * or runs on_close. The I/O thread does not touch a unary call after this. */
-static void call_finalize(struct soupc_client_stream *c, const soupc_status *st,
-                          int reset) {
+/* Ends a call once with @p st (and @p err, its soupc_err): detaches it from
+ * the session (RST_STREAM CANCEL if @p reset and the stream may still be
+ * open), then wakes the unary waiter, runs the asynchronous unary callback
+ * (and frees the call) or runs on_close. The I/O thread does not touch a
+ * unary call after this. */
+static void call_finalize(struct soupc_client_stream *c, int err,
+                          const soupc_status *st, int reset) {
   soupc_channel *ch = c->ch;
 
   if (c->finalized) {
     return;
   }
   c->finalized = 1;
+  c->err = err;
   atomic_store(&c->closed, 1);
   if (c->deadline_ev != NULL) {
     event_del(c->deadline_ev);
@@ -252,6 +276,13 @@ static void call_finalize(struct soupc_client_stream *c, const soupc_status *st,
     c->next->prev = c->prev;
   }
   c->prev = c->next = NULL;
+  if (c->done_fn != NULL) {
+    int ok = st->code == SOUPC_GRPC_OK;
+    c->done_fn(err, st, ok ? c->resp : NULL, ok ? c->resp_len : 0,
+               c->user_data);
+    call_free(c);
+    return;
+  }
   if (c->unary) {
     /* The waiter frees the call, maybe after soupc_channel_free() has freed
      * the event_base: release the timer here, on the loop's thread. */
@@ -264,19 +295,20 @@ static void call_finalize(struct soupc_client_stream *c, const soupc_status *st,
     return;
   }
   if (c->on_close != NULL) {
-    c->refs++;
+    call_ref(c);
     c->on_close(c, st, c->user_data);
     call_unref(c);
   }
   call_unref(c); /* the in-flight reference */
 }
 
-static void call_fail(struct soupc_client_stream *c, int code, const char *msg,
-                      int reset) {
+/* Ends a call with a local error @p err (a soupc_err) and a status. */
+static void call_fail(struct soupc_client_stream *c, int err, int code,
+                      const char *msg, int reset) {
   soupc_status st;
 
   soupc_status_set(&st, code, "%s", msg);
-  call_finalize(c, &st, reset);
+  call_finalize(c, err, &st, reset);
 }
 
 /* ------------------------------------------------------------------ */
@@ -303,7 +335,7 @@ static void chan_lost(soupc_channel *ch, int err, const char *why) {
     bufferevent_disable(ch->h2.bev, EV_READ | EV_WRITE);
   }
   while (ch->calls != NULL) {
-    call_fail(ch->calls, SOUPC_GRPC_UNAVAILABLE, why, 0);
+    call_fail(ch->calls, err, SOUPC_GRPC_UNAVAILABLE, why, 0);
   }
 }
 
@@ -428,6 +460,7 @@ static int on_response_message(void *user_data, const uint8_t *msg,
       c->resp = soupc__malloc(len);
       if (c->resp == NULL) {
         c->have_override = 1;
+        c->override_err = SOUPC_ERR_NOMEM;
         soupc_status_set(&c->override, SOUPC_GRPC_RESOURCE_EXHAUSTED,
                          "out of memory for a %zu-byte response", len);
         return 1;
@@ -458,13 +491,17 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags,
   }
   unary = c->unary;
   if (!unary) {
-    c->refs++; /* on_message may free the stream */
+    call_ref(c); /* on_message may free the stream */
   }
   rv = soupc__deframer_feed(&c->df, data, len, on_response_message, c, &st);
   if (rv != 0 && !c->finalized) {
     /* A unary call may be freed by its waiter inside call_finalize(): do
      * not touch it afterwards. */
-    call_finalize(c, rv < 0 ? &st : &c->override, 1);
+    if (rv < 0) {
+      call_finalize(c, rv, &st, 1);
+    } else {
+      call_finalize(c, c->override_err, &c->override, 1);
+    }
   }
   if (!unary) {
     call_unref(c);
@@ -482,8 +519,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id,
   if (c == NULL) {
     return 0;
   }
-  compute_status(c, error_code, &st);
-  call_finalize(c, &st, 0);
+  call_finalize(c, compute_status(c, error_code, &st), &st, 0);
   return 0;
 }
 
@@ -557,7 +593,8 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg) {
 
   (void)fd;
   (void)what;
-  call_fail(c, SOUPC_GRPC_DEADLINE_EXCEEDED, "deadline exceeded", 1);
+  call_fail(c, SOUPC_ERR_DEADLINE, SOUPC_GRPC_DEADLINE_EXCEEDED,
+            "deadline exceeded", 1);
   chan_after_io(ch);
 }
 
@@ -584,14 +621,15 @@ static void op_submit(soupc_channel *ch, struct soupc_client_stream *c) {
   int32_t id;
 
   if (ch->lost || !atomic_load(&ch->open)) {
-    call_fail(c, SOUPC_GRPC_UNAVAILABLE,
+    call_fail(c, SOUPC_ERR_CLOSED, SOUPC_GRPC_UNAVAILABLE,
               ch->lost ? ch->lost_msg : "the channel is closing (GOAWAY)", 0);
     return;
   }
   if (c->deadline_ms > 0) {
     int64_t left = c->deadline_ms - soupc__now_ms();
     if (left <= 0) {
-      call_fail(c, SOUPC_GRPC_DEADLINE_EXCEEDED, "deadline exceeded", 0);
+      call_fail(c, SOUPC_ERR_DEADLINE, SOUPC_GRPC_DEADLINE_EXCEEDED,
+                "deadline exceeded", 0);
       return;
     }
     soupc_grpc_timeout_format(timeout, left);
@@ -600,7 +638,8 @@ static void op_submit(soupc_channel *ch, struct soupc_client_stream *c) {
                              strlen(timeout), NGHTTP2_NV_FLAG_NO_COPY_NAME};
     if (soupc__h2_timer_arm(&c->deadline_ev, ch->base, deadline_cb, c, left) !=
         0) {
-      call_fail(c, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory", 0);
+      call_fail(c, SOUPC_ERR_NOMEM, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                "out of memory", 0);
       return;
     }
   }
@@ -608,7 +647,8 @@ static void op_submit(soupc_channel *ch, struct soupc_client_stream *c) {
   prd.read_callback = call_data_read;
   id = nghttp2_submit_request(ch->h2.ng, NULL, nv, nnv, &prd, c);
   if (id < 0) {
-    call_fail(c, SOUPC_GRPC_UNAVAILABLE, nghttp2_strerror(id), 0);
+    call_fail(c, id == NGHTTP2_ERR_NOMEM ? SOUPC_ERR_NOMEM : SOUPC_ERR_CLOSED,
+              SOUPC_GRPC_UNAVAILABLE, nghttp2_strerror(id), 0);
     return;
   }
   c->stream_id = id;
@@ -621,7 +661,8 @@ static void op_submit(soupc_channel *ch, struct soupc_client_stream *c) {
 
 static void free_local(struct soupc_client_stream *c) {
   if (!c->finalized) {
-    call_fail(c, SOUPC_GRPC_CANCELLED, "cancelled by the client", 1);
+    call_fail(c, SOUPC_ERR_CLOSED, SOUPC_GRPC_CANCELLED,
+              "cancelled by the client", 1);
   }
   call_unref(c); /* the user's reference */
 }
@@ -635,6 +676,12 @@ static void sync_done(struct sync_wait *s) {
 
 static void op_stop(soupc_channel *ch) {
   if (!ch->lost) {
+    /* Before the GOAWAY, which closes the streams as if the server had
+     * cancelled them: the calls end because we close the channel. */
+    while (ch->calls != NULL) {
+      call_fail(ch->calls, SOUPC_ERR_CLOSED, SOUPC_GRPC_UNAVAILABLE,
+                "the channel was closed", 1);
+    }
     nghttp2_session_terminate_session(ch->h2.ng, NGHTTP2_NO_ERROR);
     chan_flush(ch);
     /* Best effort: get the GOAWAY out before the socket closes. */
@@ -664,12 +711,14 @@ static void run_op(soupc_channel *ch, struct cop *op) {
       soupc__out_queue_push(&c->outq, op->msg);
       call_resume(c);
     }
+    call_unref(c); /* the op's reference (op_new) */
     break;
   case COP_CLOSE_SEND:
     if (!c->finalized && !c->half_close) {
       c->half_close = 1;
       call_resume(c);
     }
+    call_unref(c);
     break;
   case COP_FREE:
     free_local(c);
@@ -702,24 +751,29 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg) {
 }
 
 /* Posts to the I/O thread. @return 0, or SOUPC_ERR_CLOSED if it has gone
- * (an allocated op is then freed, with its message; never its call). */
+ * (an allocated op is then freed, with its message and its reference to
+ * the call; the caller holds another, so the call itself stays). */
 static int post(soupc_channel *ch, struct cop *op) {
   if (soupc__h2_opq_post(&ch->q, &op->link) == 0) {
     return 0;
   }
   if (!op->embedded) {
     soupc__out_msg_free(op->msg);
+    call_unref(op->call);
     soupc__free(op);
   }
   return SOUPC_ERR_CLOSED;
 }
 
+/* An allocated op (SEND, CLOSE_SEND) on stream @p c; it holds a reference
+ * to @p c until run_op() has run it. */
 static struct cop *op_new(enum cop_kind kind, struct soupc_client_stream *c) {
   struct cop *op = soupc__calloc(1, sizeof(*op));
 
   if (op != NULL) {
     op->kind = kind;
     op->call = c;
+    call_ref(c);
   }
   return op;
 }
@@ -1055,60 +1109,82 @@ void soupc_channel_free(soupc_channel *ch) {
   channel_stop(ch, 1);
 }
 
+/* What both unary calls check before a call exists. @return 0, or the
+ * soupc_err with @p st set. */
+static int unary_check(soupc_channel *ch, size_t req_len, soupc_status *st) {
+  if (req_len > ch->max_msg) {
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED,
+                     "request message is %zu bytes; the limit is %zu bytes",
+                     req_len, ch->max_msg);
+    return SOUPC_ERR_TOO_LARGE;
+  }
+  if (!atomic_load(&ch->open)) {
+    soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "the channel is closed");
+    return SOUPC_ERR_CLOSED;
+  }
+  return 0;
+}
+
+/* A unary call whose request is already in its output queue. */
+static struct soupc_client_stream *unary_new(soupc_channel *ch,
+                                             const char *path,
+                                             const uint8_t *req, size_t len,
+                                             int64_t timeout_ms) {
+  struct soupc_client_stream *c = call_new(ch, path);
+
+  if (c == NULL) {
+    return NULL;
+  }
+  c->unary = 1;
+  if (timeout_ms > 0) {
+    c->deadline_ms = soupc__now_ms() + timeout_ms;
+  }
+  soupc__out_msg_init_borrowed(&c->borrowed, req, len);
+  soupc__out_queue_push(&c->outq, &c->borrowed);
+  c->half_close = 1;
+  return c;
+}
+
 int soupc_channel_unary(soupc_channel *ch, const char *path, const uint8_t *req,
                         size_t req_len, uint8_t **resp_out,
                         size_t *resp_len_out, int64_t timeout_ms,
                         soupc_status *st) {
   struct soupc_client_stream *c;
-  int code;
+  int rv;
 
-  if (req_len > ch->max_msg) {
-    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED,
-                     "request message is %zu bytes; the limit is %zu bytes "
-                     "(--max-message-size)",
-                     req_len, ch->max_msg);
-    return SOUPC_GRPC_RESOURCE_EXHAUSTED;
+  rv = unary_check(ch, req_len, st);
+  if (rv != 0) {
+    return rv;
   }
   if (on_io_thread(ch)) {
     /* It would wait for the thread that has to do the work. */
-    soupc_status_set(st, SOUPC_GRPC_INTERNAL,
-                     "soupc_channel_unary() called from the channel's own "
-                     "I/O thread (a stream callback)");
-    return SOUPC_GRPC_INTERNAL;
-  }
-  if (!atomic_load(&ch->open)) {
-    soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "the channel is closed");
-    return SOUPC_GRPC_UNAVAILABLE;
-  }
-  c = call_new(ch, path);
-  if (c == NULL) {
-    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return SOUPC_GRPC_RESOURCE_EXHAUSTED;
-  }
-  c->unary = 1;
-  c->refs = 1;
-  if (timeout_ms > 0) {
-    c->deadline_ms = soupc__now_ms() + timeout_ms;
+    soupc_status_set(
+        st, SOUPC_GRPC_INTERNAL,
+        "soupc_channel_unary() called from the channel's own "
+        "I/O thread (a callback); use soupc_channel_unary_async()");
+    return SOUPC_ERR_INVALID_ARGUMENT;
   }
   /* The caller blocks until the call ends, so the request is borrowed. */
-  soupc__out_msg_init_borrowed(&c->borrowed, req, req_len);
-  soupc__out_queue_push(&c->outq, &c->borrowed);
-  c->half_close = 1;
+  c = unary_new(ch, path, req, req_len, timeout_ms);
+  if (c == NULL) {
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    return SOUPC_ERR_NOMEM;
+  }
   if (post(ch, &c->submit_op) != 0) {
     call_free(c);
     soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "the channel is closed");
-    return SOUPC_GRPC_UNAVAILABLE;
+    return SOUPC_ERR_CLOSED;
   }
   pthread_mutex_lock(&c->mu);
   while (!c->done) {
     pthread_cond_wait(&c->cv, &c->mu);
   }
   pthread_mutex_unlock(&c->mu);
-  code = c->status.code;
+  rv = c->err;
   if (st != NULL) {
     *st = c->status;
   }
-  if (code == SOUPC_GRPC_OK) {
+  if (rv == 0) {
     if (resp_out != NULL) {
       *resp_out = c->resp;
       c->resp = NULL;
@@ -1118,7 +1194,43 @@ int soupc_channel_unary(soupc_channel *ch, const char *path, const uint8_t *req,
     }
   }
   call_free(c);
-  return code;
+  return rv;
+}
+
+int soupc_channel_unary_async(soupc_channel *ch, const char *path,
+                              const uint8_t *req, size_t req_len,
+                              int64_t timeout_ms, soupc_unary_done_fn done,
+                              void *user_data, soupc_status *st) {
+  struct soupc_client_stream *c;
+  uint8_t *copy;
+  int rv;
+
+  rv = unary_check(ch, req_len, st);
+  if (rv != 0) {
+    return rv;
+  }
+  /* The caller goes on at once: the call keeps its own copy. */
+  copy = soupc__malloc(req_len > 0 ? req_len : 1);
+  c = copy != NULL ? unary_new(ch, path, copy, req_len, timeout_ms) : NULL;
+  if (c == NULL) {
+    soupc__free(copy);
+    soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    return SOUPC_ERR_NOMEM;
+  }
+  if (req_len > 0) {
+    memcpy(copy, req, req_len);
+  }
+  c->req_copy = copy;
+  c->done_fn = done;
+  c->user_data = user_data;
+  /* Posted even from the I/O thread, so that @p done never runs before
+   * this returns. */
+  if (post(ch, &c->submit_op) != 0) {
+    call_free(c);
+    soupc_status_set(st, SOUPC_GRPC_UNAVAILABLE, "the channel is closed");
+    return SOUPC_ERR_CLOSED;
+  }
+  return 0;
 }
 
 int soupc_client_stream_open(soupc_client_stream **out, soupc_channel *ch,
@@ -1134,7 +1246,7 @@ int soupc_client_stream_open(soupc_client_stream **out, soupc_channel *ch,
   if (c == NULL) {
     return SOUPC_ERR_NOMEM;
   }
-  c->refs = 2; /* the user's and the in-flight one */
+  atomic_store(&c->refs, 2); /* the user's and the in-flight one */
   c->on_message = on_message;
   c->on_close = on_close;
   c->user_data = user_data;
@@ -1180,6 +1292,7 @@ int soupc_client_stream_send(soupc_client_stream *stream, const uint8_t *msg,
   }
   op->msg = soupc__out_msg_new(msg, len);
   if (op->msg == NULL) {
+    call_unref(stream);
     soupc__free(op);
     return SOUPC_ERR_NOMEM;
   }

@@ -54,8 +54,7 @@ static int check_prefix(struct deframer *d, soupc_status *st) {
   }
   if ((size_t)n > d->limit) {
     soupc_status_set(st, SOUPC_GRPC_RESOURCE_EXHAUSTED,
-                     "received message is %lu bytes; the limit is %zu bytes "
-                     "(--max-message-size)",
+                     "received message is %lu bytes; the limit is %zu bytes",
                      (unsigned long)n, d->limit);
     return SOUPC_ERR_TOO_LARGE;
   }

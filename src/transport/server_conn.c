@@ -284,9 +284,8 @@ static void call_finish_local(struct soupc_call *c, struct out_msg *m, int code,
       if (len > c->w->srv->max_msg) {
         char text[160];
         snprintf(text, sizeof(text),
-                 "response message is %zu bytes; the limit is %zu bytes "
-                 "(--max-message-size)",
-                 len, c->w->srv->max_msg);
+                 "response message is %zu bytes; the limit is %zu bytes", len,
+                 c->w->srv->max_msg);
         soupc__out_msg_free(m);
         call_set_status(c, 200, SOUPC_GRPC_RESOURCE_EXHAUSTED, text);
         goto done;

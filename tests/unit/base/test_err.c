@@ -19,6 +19,7 @@ static void every_error_code_has_a_name(void **state) {
                               SOUPC_ERR_CONNECT,
                               SOUPC_ERR_TLS,
                               SOUPC_ERR_PROTOCOL,
+                              SOUPC_ERR_STATUS,
                               SOUPC_ERR_HANDSHAKE,
                               SOUPC_ERR_COOKIE,
                               SOUPC_ERR_PLUGIN_EXITED,

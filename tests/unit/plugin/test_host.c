@@ -545,7 +545,8 @@ static void round_trip(const char *tls_mode, int automtls, const char *network,
     assert_int_equal(soupc_channel_unary(soupc_plugin_host_channel(h),
                                          "/grpc.health.v1.Health/Check", buf, n,
                                          NULL, NULL, 5000, &st),
-                     SOUPC_GRPC_NOT_FOUND);
+                     SOUPC_ERR_STATUS);
+    assert_int_equal(st.code, SOUPC_GRPC_NOT_FOUND);
   }
   live_host = NULL;
   assert_int_equal(soupc_plugin_host_kill(h), 0);

@@ -151,10 +151,10 @@ over_limit_request_is_resource_exhausted_and_next_call_works(void **state) {
   (void)state;
   assert_int_equal(soupc_channel_unary(ch, "/test.Echo/Unary", req, big, &resp,
                                        &resp_len, 0, &st),
-                   SOUPC_GRPC_RESOURCE_EXHAUSTED);
+                   SOUPC_ERR_STATUS);
+  assert_int_equal(st.code, SOUPC_GRPC_RESOURCE_EXHAUSTED);
   assert_string_equal(st.message, "received message is 3145728 bytes; the "
-                                  "limit is 1048576 bytes "
-                                  "(--max-message-size)");
+                                  "limit is 1048576 bytes");
   assert_null(resp);
   assert_int_equal(
       tu_call(ch, "/test.Echo/Unary", "next", out, sizeof(out), 0, &st), 0);

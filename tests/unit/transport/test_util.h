@@ -201,14 +201,27 @@ static inline soupc_channel *tu_channel(const char *address,
   return ch;
 }
 
-/* Unary call with a string request; @return the code. */
+/* Unary call with a string request; @return the gRPC code (after checking
+ * that soupc_channel_unary() returned 0 exactly when the code is OK). */
 static inline int tu_call(soupc_channel *ch, const char *path, const char *req,
                           char *resp, size_t cap, int64_t timeout_ms,
                           soupc_status *st) {
   uint8_t *out = NULL;
   size_t out_len = 0;
-  int code = soupc_channel_unary(ch, path, (const uint8_t *)req, strlen(req),
-                                 &out, &out_len, timeout_ms, st);
+  soupc_status local;
+  int rv, code;
+
+  if (st == NULL) {
+    st = &local;
+  }
+  rv = soupc_channel_unary(ch, path, (const uint8_t *)req, strlen(req), &out,
+                           &out_len, timeout_ms, st);
+  code = st->code;
+  if ((rv == 0) != (code == SOUPC_GRPC_OK) || rv > 0) {
+    fprintf(stderr, "soupc_channel_unary returned %d with status %d\n", rv,
+            code);
+    abort();
+  }
   if (resp != NULL && cap > 0) {
     size_t n = code == 0 ? (out_len < cap - 1 ? out_len : cap - 1) : 0;
     if (n > 0) {
