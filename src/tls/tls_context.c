@@ -26,6 +26,18 @@ static const char tls12_ciphers[] =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
+/* TLS 1.3 suites, server's order: AES-128-GCM first, as Go's server
+ * orders them on AES-NI hardware. OpenSSL's default puts AES-256-GCM
+ * first and a server honouring an OpenSSL client's order (h2load, grpcio)
+ * then pays for 14 AES rounds instead of 10 on every byte, and for
+ * SHA-384 in every HKDF step of the handshake. AES-128 keeps the 128-bit
+ * security level of the P-256 and X25519 key exchange. With
+ * SSL_OP_PRIORITIZE_CHACHA a client that lists ChaCha20 first (no AES
+ * hardware) still gets it. */
+static const char tls13_server_suites[] =
+    "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:"
+    "TLS_AES_256_GCM_SHA384";
+
 /* Key exchange groups: every group Go offers, and P-256 for grpcio, whose
  * BoringSSL group list is fixed. */
 static const char groups[] = "X25519:P-256:P-384:P-521";
@@ -311,6 +323,13 @@ SSL_CTX *soupc__tls_server_ctx_new(const soupc_tls_options *opts,
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                        NULL);
   }
+  if (!SSL_CTX_set_ciphersuites(ctx, tls13_server_suites)) {
+    soupc_status_set(st, SOUPC_GRPC_INTERNAL, "TLS server suites: %s",
+                     soupc__tls_last_error(why, sizeof(why)));
+    goto fail;
+  }
+  SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE |
+                               SSL_OP_PRIORITIZE_CHACHA);
   SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
   set_resumption(ctx);
   ERR_clear_error();

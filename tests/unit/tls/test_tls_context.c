@@ -85,6 +85,7 @@ struct conn_spec {
   SSL_SESSION *resume; /* a session from an earlier handshake, or NULL */
   SSL_CTX *sctx;       /* reuse this server context (resumption), or NULL */
   int dirty_close;     /* end with a close without close_notify */
+  const char *client_suites; /* the client's TLS 1.3 suites, or NULL */
 };
 
 struct conn_result {
@@ -93,6 +94,7 @@ struct conn_result {
   int version;
   int reused;           /* the client resumed spec->resume */
   int dirty_eof_err;    /* server's SSL_get_error after a dirty close */
+  const char *cipher;   /* the suite negotiated (a static OpenSSL name) */
   SSL_SESSION *session; /* the client's session after the handshake */
   char client_err[256], server_err[256];
 };
@@ -148,6 +150,9 @@ static void handshake(struct conn_result *res, const struct conn_spec *spec) {
   if (spec->max_version != 0) {
     SSL_set_max_proto_version(c, spec->max_version);
   }
+  if (spec->client_suites != NULL) {
+    assert_int_equal(SSL_set_ciphersuites(c, spec->client_suites), 1);
+  }
   if (spec->resume != NULL) {
     assert_int_equal(SSL_set_session(c, spec->resume), 1);
   }
@@ -181,6 +186,7 @@ static void handshake(struct conn_result *res, const struct conn_spec *spec) {
     res->server_alpn_rv = soupc__tls_check_alpn(s, &st);
     res->version = SSL_version(c);
     res->reused = SSL_session_reused(c);
+    res->cipher = SSL_get_cipher_name(c);
     if (spec->sctx != NULL) {
       /* TLS 1.3 tickets arrive after the handshake; a read takes them in. */
       char byte;
@@ -561,6 +567,37 @@ static void mtls_sessions_resume(void **state) {
   }
 }
 
+/* The server picks the TLS 1.3 suite in its own order, AES-128-GCM first
+ * (the cheapest with AES hardware), whatever order an OpenSSL client
+ * offers; a client that lists ChaCha20 first (no AES hardware) gets it,
+ * and one that offers only AES-256 still connects. */
+static void server_orders_tls13_suites_aes128_first(void **state) {
+  static const struct {
+    const char *offer, *want;
+  } cases[] = {
+      {"TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
+       "TLS_AES_128_GCM_SHA256",
+       "TLS_AES_128_GCM_SHA256"},
+      {"TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:"
+       "TLS_AES_128_GCM_SHA256",
+       "TLS_CHACHA20_POLY1305_SHA256"},
+      {"TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384"},
+  };
+  struct conn_spec spec;
+  struct conn_result r;
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    server_auth_spec(&spec, &server_p256);
+    spec.client_suites = cases[i].offer;
+    handshake(&r, &spec);
+    assert_true(r.client_ok && r.server_ok);
+    assert_int_equal(r.version, TLS1_3_VERSION);
+    assert_string_equal(r.cipher, cases[i].want);
+  }
+}
+
 /* Resumption rests on stateless tickets alone: no server session cache
  * (no lock shared by the workers), one TLS 1.3 ticket, and both versions
  * still resume. */
@@ -644,6 +681,7 @@ int main(void) {
       cmocka_unit_test(default_roots_do_not_trust_self_signed),
       cmocka_unit_test(mtls_sessions_resume),
       cmocka_unit_test(sessions_resume_from_tickets_without_a_cache),
+      cmocka_unit_test(server_orders_tls13_suites_aes128_first),
       cmocka_unit_test(close_without_close_notify_reads_as_eof),
       cmocka_unit_test(last_error_reads_and_clears_the_queue),
   };
