@@ -24,6 +24,16 @@ Contenders (pick with --contenders):
   base, base-none  another soup-c binary (--baseline PATH), for before/after
                 comparisons of a change in the same run
 
+Connection setup (--ops conn,s_time), measured on its own:
+  conn          h2load -c N -n N: N connections at once, one 64 B Get each, so
+                every call pays for its connection (and, in TLS, a full
+                handshake); req/s is then connections per second
+  s_time        openssl s_time for --seconds (TLS only, one connection at a
+                time): shape 1x1 full TLS 1.3 handshakes (-new), shape 2x1
+                TLS 1.2 resumed from the server's session ticket (-reuse;
+                s_time cannot resume TLS 1.3, whose tickets come after the
+                handshake and which it never reads)
+
 Load shapes are CLIENTSxSTREAMS: h2load -c CLIENTS -m STREAMS, or
 redis-benchmark -c CLIENTS -P STREAMS (pipelining). h2load gets
 min(CLIENTS, cores) threads and redis-benchmark one unless --gen-threads says
@@ -74,6 +84,9 @@ DURABILITY = {
     "base-none": "as soup-c-none (--baseline binary)",
 }
 GET_SHAPES = ["1x1", "4x25", "100x10", "1000x1"]
+CONN_SHAPES = ["100x1", "1000x1"]
+S_TIME_SHAPES = ["1x1", "2x1"]  # -new (TLS 1.3), -reuse (TLS 1.2)
+S_TIME_LABELS = {"1x1": "new TLS 1.3", "2x1": "resumed TLS 1.2"}
 PUT_SHAPES = ["1x1", "4x25", "16x1", "100x1", "100x10", "1000x1"]
 
 
@@ -262,6 +275,27 @@ def h2load(server, method, body_path, n, clients, streams, threads, timeout):
             "mean_ms": mean_ms}
 
 
+def s_time(server, reuse, seconds, timeout):
+    """openssl s_time, one connection at a time; each connection does the
+    handshake and closes. @return connections done in the measured wall time."""
+    cmd = ["openssl", "s_time", "-connect", f"127.0.0.1:{server.port}",
+           "-time", str(max(1, int(round(seconds))))]
+    cmd += ["-reuse", "-tls1_2"] if reuse else ["-new"]
+    out, wall = run_timed(cmd, timeout)
+    m = re.findall(r"(\d+) connections in [\d.]+s;", out)
+    if not m:
+        raise RuntimeError(f"openssl s_time printed no count:\n{out[-1000:]}")
+    done = int(m[-1])
+    if reuse:
+        # One '*' per full handshake, one 'r' per resumed one.
+        marks = "".join(re.findall(r"^[*r]+$", out, re.M))
+        if done > 1 and marks.count("r") < done // 2:
+            raise RuntimeError("openssl s_time -reuse: the server resumed "
+                               f"{marks.count('r')} of {done} sessions")
+    return {"secs": wall, "done": done, "ok_http": done, "data": None,
+            "mean_ms": 1e3 * wall / max(done, 1)}
+
+
 def dur_ms(text):
     m = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
     if not m:
@@ -335,6 +369,10 @@ class Bench:
                 f.write(data)
             self.bodies[path] = len(data)
         return path
+
+    def seed_sizes(self):
+        """The value sizes stored: --sizes, and 64 B for the conn cells."""
+        return sorted(set(self.args.sizes) | ({64} if "conn" in self.args.ops else set()))
 
     def get_body(self, size):
         return self.body_file(f"get-{size}.bin", grpc_frame(pb_bytes_fields([(1, key(size))])))
@@ -414,7 +452,7 @@ class Bench:
         port = free_port()
         docs = os.path.join(self.work, "htdocs")
         os.makedirs(docs, exist_ok=True)
-        for size in self.args.sizes:
+        for size in self.seed_sizes():
             with open(os.path.join(docs, f"get-{size}"), "wb") as f:
                 f.write(grpc_frame(pb_bytes_fields([(1, value(size))])))
         cmd = ["nghttpd", "-n", str(NCPU), "-d", docs, "-a", "127.0.0.1", str(port)]
@@ -441,7 +479,8 @@ class Bench:
                 self.start_soupc("base-none", "none", tls, a.baseline)
             if "kvref" in want:
                 self.start_kvref(tls)
-            if "nghttpd" in want and "get" in a.ops:
+            if "nghttpd" in want and ("get" in a.ops or "conn" in a.ops or
+                                      (tls and "s_time" in a.ops)):
                 self.start_nghttpd(tls)
         if "h2c" in modes:
             if "etcd" in want:
@@ -477,7 +516,7 @@ class Bench:
     def seed(self):
         """Stores each Get value once and records what one success looks like."""
         for (name, mode), srv in self.servers.items():
-            for size in self.args.sizes:
+            for size in self.seed_sizes():
                 if srv.kind == "grpc":
                     body = self.body_file(f"seed-{size}.bin", grpc_frame(pb_bytes_fields(
                         [(1, key(size)), (2, value(size))])))
@@ -507,8 +546,12 @@ class Bench:
     def supports(self, contender, mode, op, size):
         if (contender, mode) not in self.servers:
             return False
+        if op == "s_time":
+            return mode == "tls" and contender in ("soup-c", "kvref", "nghttpd", "base")
+        if op == "conn" and contender in ("soup-c-none", "base-none"):
+            return False
         if contender in ("nghttpd", "soup-c-none", "base-none"):
-            return (op == "get") == (contender == "nghttpd")
+            return (op in ("get", "conn")) == (contender == "nghttpd")
         if contender == "etcd" and op == "put" and size > (4 << 10):
             return False  # every Put keeps a revision: 1 MiB ones fill the quota
         return True
@@ -523,7 +566,13 @@ class Bench:
         gen0 = children_cpu_s()
         t0 = time.monotonic()
         with RssSampler(srv.pid) as rs:
-            if srv.kind == "redis":
+            if op == "s_time":
+                r = s_time(srv, clients == 2, self.args.seconds, timeout)
+            elif op == "conn":
+                path = f"/get-{size}" if srv.kind == "static" else self.get_method(srv)
+                r = h2load(srv, path, None if srv.kind == "static" else self.get_body(size),
+                           clients, clients, 1, threads, timeout)
+            elif srv.kind == "redis":
                 r = redis_bench(srv, op, size, n, clients, streams, threads, timeout)
             elif srv.kind == "static":
                 r = h2load(srv, f"/get-{size}", None, n, clients, streams, threads, timeout)
@@ -536,8 +585,10 @@ class Bench:
         wall = time.monotonic() - t0
         gen_cpu = children_cpu_s() - gen0
         cpu = proc_cpu_s(srv.pid) - cpu0
-        if srv.kind == "grpc":
-            per = self.resp_data.get((contender, mode, op, size))
+        if op == "s_time":
+            ok = n = r["done"]  # it runs for a time, not a count; failures abort it
+        elif srv.kind == "grpc":
+            per = self.resp_data.get((contender, mode, "get" if op == "conn" else op, size))
             ok = min(r["ok_http"], r["data"] // per) if per else r["ok_http"]
         elif srv.kind == "static":
             per = len(grpc_frame(pb_bytes_fields([(1, value(size))])))
@@ -553,6 +604,8 @@ class Bench:
 
     def requests_for(self, keyt, shape):
         conc = shape[0] * shape[1]
+        if keyt[2] in ("conn", "s_time"):
+            return conc  # one call per connection; s_time runs for --seconds
         rate = self.rate_guess.get(keyt)
         if rate is None:
             return None
@@ -562,6 +615,9 @@ class Bench:
     def calibrate(self, keyt, contender, mode, op, size, shape):
         """A short first run (also the warm-up) to size the timed runs."""
         conc = shape[0] * shape[1]
+        if op in ("conn", "s_time"):
+            self.measure(contender, mode, op, size, shape, conc)  # warm-up only
+            return
         n = max(2 * conc, 200 if size <= 4096 else 40)
         if size >= 1 << 20:
             n = max(2 * conc, 20)
@@ -581,7 +637,7 @@ class Bench:
         for op in a.ops:
             shapes = a.shapes[op]
             for mode in a.modes:
-                for size in a.sizes:
+                for size in ([64] if op in ("conn", "s_time") else a.sizes):
                     for shape_text in shapes:
                         shape = parse_shape(shape_text)
                         conts = [c for c in a.contenders if self.supports(c, mode, op, size)]
@@ -677,6 +733,9 @@ def report(b, out):
         groups.setdefault((r["op"], r["mode"], r["size"]), []).append(r)
     for (op, mode, size), rows in groups.items():
         print(f"### {op.capitalize()} {size_name(size)}, {mode}\n", file=out)
+        if op in ("conn", "s_time"):
+            print("req/s here is connections per second (each with one call, or s_time's "
+                  "bare handshake); CPU is per connection\n", file=out)
         print("| shape | contender | req/s | [min-max] | ratio | srv CPU µs | gen CPU µs "
               "| gen% | mean ms | peak RSS MiB | not OK | durability |", file=out)
         print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|", file=out)
@@ -692,7 +751,8 @@ def report(b, out):
             if r["fsync"] and r["contender"] in ("soup-c", "soup-c-none", "base", "base-none",
                                                  "etcd", "redis-always"):
                 extra = f" ({med(rps) / r['fsync']:.1f}x fsync)"
-            print(f"| {r['shape']} | {r['contender']} | {fmt_rate(med(rps))}{extra} | "
+            shape = S_TIME_LABELS.get(r["shape"], r["shape"]) if op == "s_time" else r["shape"]
+            print(f"| {shape} | {r['contender']} | {fmt_rate(med(rps))}{extra} | "
                   f"[{fmt_rate(min(rps))}-{fmt_rate(max(rps))}] | {ratio} | "
                   f"{med([x['cpu_us'] for x in runs]):.1f} | "
                   f"{med([x['gen_cpu_us'] for x in runs]):.1f} | "
@@ -799,7 +859,9 @@ def parse_args(argv):
                          "h2c and TLS, 3 repetitions of ~1 s: a few minutes")
     ap.add_argument("--smoke", action="store_true",
                     help="seconds: 64 B, 4x25, h2c, soup-c and kvref, 1 repetition")
-    ap.add_argument("--ops", default="get,put", help="get,put (default both)")
+    ap.add_argument("--ops", default="get,put",
+                    help="get,put,conn,s_time (default get,put; conn and s_time measure "
+                         "connection setup and TLS handshakes, 64 B only)")
     ap.add_argument("--sizes", default="64,4K,1M", help="value sizes (default 64,4K,1M)")
     ap.add_argument("--shapes", default="",
                     help="CLIENTSxSTREAMS list (default Get: %s; Put: %s)"
@@ -821,13 +883,14 @@ def parse_args(argv):
     ap.add_argument("--baseline", help="a second soup-c binary: contenders base, base-none")
     ap.add_argument("--json", help="also write the raw results here")
     a = ap.parse_args(argv)
-    shapes = {"get": ",".join(GET_SHAPES), "put": ",".join(PUT_SHAPES)}
+    shapes = {"get": ",".join(GET_SHAPES), "put": ",".join(PUT_SHAPES),
+              "conn": ",".join(CONN_SHAPES), "s_time": ",".join(S_TIME_SHAPES)}
     if a.quick:
         a.sizes, a.seconds = "64,1M", 1.0
-        shapes = {"get": "1x1,100x10", "put": "1x1,16x1,100x1"}
+        shapes.update(get="1x1,100x10", put="1x1,16x1,100x1")
     if a.smoke:
         a.sizes, a.seconds, a.reps, a.modes = "64", 0.5, 1, "h2c"
-        shapes = {"get": "4x25", "put": "4x25"}
+        shapes.update(get="4x25", put="4x25")
         a.contenders = a.contenders or "soup-c,kvref"
         a.fsync_probe = 0.3
     a.contenders = a.contenders or ",".join(
@@ -843,10 +906,10 @@ def parse_args(argv):
         if m not in ("h2c", "tls"):
             ap.error(f"unknown mode {m!r}")
     for o in a.ops:
-        if o not in ("get", "put"):
+        if o not in ("get", "put", "conn", "s_time"):
             ap.error(f"unknown op {o!r}")
     if a.shapes:
-        shapes = {"get": a.shapes, "put": a.shapes}
+        shapes.update(get=a.shapes, put=a.shapes)
     a.shapes = {op: [x for x in v.split(",") if x] for op, v in shapes.items()}
     for v in a.shapes.values():
         for s in v:
