@@ -255,6 +255,10 @@ void soupc__cty_num_set_double(struct cty_num *n, double v);
 void soupc__cty_num_text_f(struct cty_buf *b, const struct cty_num *n);
 void soupc__cty_num_text_g10(struct cty_buf *b, const struct cty_num *n);
 void soupc__cty_num_text_g(struct cty_buf *b, const struct cty_num *n);
+/* big.Float.Text(fmt, prec) for fmt 'e', 'E', 'f', 'g', 'G'; prec < 0 is
+ * the shortest form. */
+void soupc__cty_num_text(struct cty_buf *b, const struct cty_num *n, char fmt,
+                         int prec);
 bool soupc__cty_num_int64(const struct cty_num *n, int64_t *out);
 bool soupc__cty_num_float64(const struct cty_num *n, double *out);
 bool soupc__cty_num_is_inf(const struct cty_num *n);

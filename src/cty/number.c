@@ -573,6 +573,87 @@ void soupc__cty_num_text_g(struct cty_buf *b, const struct cty_num *n) {
   soupc__free(d.mant);
 }
 
+/* big.Float.Text(fmt, prec) for 'e', 'E', 'f', 'g' and 'G' (prec < 0:
+ * the shortest digits that read back at the number's precision), as
+ * ftoa.go's Append writes it. Added for the cty function library's
+ * format (fmt.Sprintf of a *big.Float). */
+void soupc__cty_num_text(struct cty_buf *b, const struct cty_num *n, char fmt,
+                         int prec) {
+  struct dec d;
+  bool shortest = false;
+  size_t start;
+  int exp, eprec;
+  bool upper = fmt == 'E' || fmt == 'G';
+
+  if (num_prefix(b, n)) {
+    return;
+  }
+  if (dec_of(&d, n) != 0) {
+    b->oom = true;
+    return;
+  }
+  if (prec < 0) {
+    shortest = true;
+    if (round_shortest(&d, n) != 0) {
+      soupc__free(d.mant);
+      b->oom = true;
+      return;
+    }
+    if (fmt == 'e' || fmt == 'E') {
+      prec = d.nd - 1;
+    } else if (fmt == 'f') {
+      prec = d.nd - d.exp > 0 ? d.nd - d.exp : 0;
+    } else {
+      prec = d.nd;
+    }
+  } else if (fmt == 'e' || fmt == 'E') {
+    dec_round(&d, 1 + prec);
+  } else if (fmt == 'f') {
+    dec_round(&d, d.exp + prec);
+  } else {
+    if (prec == 0) {
+      prec = 1;
+    }
+    dec_round(&d, prec);
+  }
+  start = b->len;
+  if (fmt == 'e' || fmt == 'E') {
+    fmt_e(b, prec, &d);
+  } else if (fmt == 'f') {
+    fmt_f(b, prec, &d);
+  } else {
+    eprec = prec;
+    if (eprec > d.nd && d.nd >= d.exp) {
+      eprec = d.nd;
+    }
+    if (shortest) {
+      eprec = 6;
+    }
+    exp = d.exp - 1;
+    if (exp < -4 || exp >= eprec) {
+      if (prec > d.nd) {
+        prec = d.nd;
+      }
+      fmt_e(b, prec - 1, &d);
+    } else {
+      if (prec > d.exp) {
+        prec = d.nd;
+      }
+      fmt_f(b, prec - d.exp > 0 ? prec - d.exp : 0, &d);
+      upper = false;
+    }
+  }
+  if (upper && !b->oom) {
+    size_t i;
+    for (i = start; i < b->len; i++) {
+      if (b->p[i] == 'e') {
+        b->p[i] = 'E';
+      }
+    }
+  }
+  soupc__free(d.mant);
+}
+
 bool soupc__cty_num_is_int(const struct cty_num *n) {
   return mpfr_integer_p(n->f) != 0;
 }

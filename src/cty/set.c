@@ -218,7 +218,13 @@ static bool set_less(const struct set_elem *x, const struct set_elem *y) {
     return soupc__cty_num_cmp(a->u.num, b->u.num) < 0;
   default: {
     size_t n = x->hash_len < y->hash_len ? x->hash_len : y->hash_len;
-    int c = n > 0 ? memcmp(x->hash, y->hash, n) : 0;
+    int c;
+    /* RawEquals first: [0] and [-0] are RawEqual (number Equals) but
+     * hash apart, so neither is less and the buckets decide. */
+    if (soupc__cty_raw_equals(a, b)) {
+      return false;
+    }
+    c = n > 0 ? memcmp(x->hash, y->hash, n) : 0;
     if (c != 0) {
       return c < 0;
     }
