@@ -99,6 +99,12 @@ extern const struct soupc_cty_function soupc__fn_encoding[];
 extern const size_t soupc__fn_encoding_count;
 extern const struct soupc_cty_function soupc__fn_general[];
 extern const size_t soupc__fn_general_count;
+extern const struct soupc_cty_function soupc__fn_collection[];
+extern const size_t soupc__fn_collection_count;
+extern const struct soupc_cty_function soupc__fn_set[];
+extern const size_t soupc__fn_set_count;
+extern const struct soupc_cty_function soupc__fn_format[];
+extern const size_t soupc__fn_format_count;
 
 /* ---- values (fn_val.c) ---- */
 /* A zero number with Go precision @p prec and enough storage for it. */
@@ -150,6 +156,12 @@ int soupc__fn_to_float(double *out, struct fn_ctx *c, long arg,
 /* cty Type.FriendlyName() / FriendlyNameForConstraint(). */
 void soupc__fn_friendly(struct cty_buf *b, const struct soupc_cty_type *t,
                         bool constraint);
+
+/* Value.Add on two known numbers (big.Float.Add at the larger precision);
+ * @p nan_msg is the refusal for +Inf + -Inf. */
+int soupc__fn_num_add(struct soupc_cty_value **out, struct fn_ctx *c,
+                      const struct soupc_cty_value *a,
+                      const struct soupc_cty_value *b, const char *nan_msg);
 
 /* ---- Go's math.Log, math.Exp, math.Pow on amd64 (fn_gomath.c) ---- */
 double soupc__fn_go_log(double x);

@@ -115,6 +115,12 @@ static int multiply(struct soupc_cty_value **out, struct fn_ctx *c,
   return rv;
 }
 
+int soupc__fn_num_add(struct soupc_cty_value **out, struct fn_ctx *c,
+                      const struct soupc_cty_value *a,
+                      const struct soupc_cty_value *b, const char *nan_msg) {
+  return arith(out, c, OP_ADD, num(a), num(b), nan_msg);
+}
+
 static int add_impl(struct soupc_cty_value **out, struct fn_ctx *c,
                     struct soupc_cty_value *const *a, size_t n,
                     const struct soupc_cty_type *ret) {

@@ -318,6 +318,9 @@ static const struct fn_table tables[] = {
     {soupc__fn_datetime, &soupc__fn_datetime_count},
     {soupc__fn_encoding, &soupc__fn_encoding_count},
     {soupc__fn_general, &soupc__fn_general_count},
+    {soupc__fn_collection, &soupc__fn_collection_count},
+    {soupc__fn_set, &soupc__fn_set_count},
+    {soupc__fn_format, &soupc__fn_format_count},
 };
 
 #define MAX_FUNCTIONS 128

@@ -332,31 +332,73 @@ def any_type(max_leaves=5):
     return st.recursive(PRIM_TYPES, extend, max_leaves=max_leaves)
 
 
-def value_for(ty, depth=0):
+SMALL_TEXT = st.sampled_from(["a", "b", "c", "", "\u00e9", "e\u0301", "1", "true"])
+SMALL_NUMBER = st.sampled_from([Num("0"), Num("1"), Num("2"), Num("-0"), Num("1.5"), Num("10"),
+                                Num("1.0"), Num("-3")])
+
+
+def value_for(ty, depth=0, small=False):
     """A rich-dialect value of type ty, with nulls, unknowns and marks
-    inside sometimes."""
+    inside sometimes. small: leaves from a few values, so that sets,
+    distinct and contains meet equal elements."""
     special = [st.just(None), st.just({"$unknown": True})]
     if ty == "string":
-        base = TEXT
+        base = SMALL_TEXT if small else TEXT
     elif ty == "number":
-        base = NUMBER
+        base = SMALL_NUMBER if small else NUMBER
     elif ty == "bool":
         base = st.booleans()
     elif ty == "dynamic":
         base = st.just(None)
     elif ty[0] in ("list", "set"):
-        base = st.lists(value_for(ty[1], depth + 1), max_size=3)
+        base = st.lists(value_for(ty[1], depth + 1, small), max_size=4 if small else 3)
     elif ty[0] == "map":
         base = st.dictionaries(st.sampled_from(["a", "b", "k", "\u00e9"]),
-                               value_for(ty[1], depth + 1), max_size=3)
+                               value_for(ty[1], depth + 1, small), max_size=3)
     elif ty[0] == "tuple":
-        base = st.tuples(*[value_for(t, depth + 1) for t in ty[1]]).map(list)
+        base = st.tuples(*[value_for(t, depth + 1, small) for t in ty[1]]).map(list)
     else:
         names = sorted(ty[1])
-        base = st.tuples(*[value_for(ty[1][n], depth + 1) for n in names]).map(
+        base = st.tuples(*[value_for(ty[1][n], depth + 1, small) for n in names]).map(
             lambda vs: dict(zip(names, vs)))
     marked = base.map(lambda v: {"$marks": ["s"], "$value": v})
     return st.one_of(base, base, base, base, marked, *special)
+
+
+def shaped_type(kinds, inner=None, max_leaves=3):
+    """A type whose outer kind is one of kinds ("list", "set", "map",
+    "tuple", "object")."""
+    inner = inner if inner is not None else any_type(max_leaves)
+    alts = []
+    for k in kinds:
+        if k in ("list", "set", "map"):
+            alts.append(inner.map(lambda t, k=k: [k, t]))
+        elif k == "tuple":
+            alts.append(st.lists(inner, max_size=3).map(lambda ts: ["tuple", ts]))
+        else:
+            alts.append(st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3)
+                        .map(lambda attrs: ["object", attrs]))
+    return st.one_of(*alts)
+
+
+def typed_arg(types, small=True):
+    """An argument of one of the given types: mostly known (with marks and
+    unknowns inside), sometimes marked whole, null, unknown (refined with a
+    modern oracle) or of dynamic type."""
+    def for_type(ty):
+        k = known_of(ty, small)
+        alts = [k, k, k, k, k,
+                k.map(lambda a: dict(a, marks=["m"])),
+                st.just(null(ty)), st.just(unknown(ty)), st.just(unknown("dynamic"))]
+        if MODERN:
+            alts.append(refined(ty))
+        return st.one_of(*alts)
+    return types.flatmap(for_type)
+
+
+def known_of(ty, small=True):
+    return value_for(ty, small=small).filter(
+        lambda v: v is not None and v != {"$unknown": True}).map(lambda v: known(ty, v))
 
 
 def any_arg(max_leaves=5):
@@ -391,3 +433,96 @@ def str_list_arg():
         st.just(unknown(["list", "string"])),
         st.just(null(["list", "string"])),
     )
+
+
+# ---- collections, sets and format ---------------------------------------
+
+SEQ_TYPES = shaped_type(["list", "tuple", "set"])
+MAPPING_TYPES = shaped_type(["map", "object"])
+COLL_TYPES = shaped_type(["list", "tuple", "set", "map", "object"])
+
+
+def seq_arg():
+    return st.one_of(typed_arg(SEQ_TYPES), typed_arg(SEQ_TYPES), wrong_arg())
+
+
+def mapping_arg():
+    return st.one_of(typed_arg(MAPPING_TYPES), typed_arg(MAPPING_TYPES), wrong_arg())
+
+
+def coll_arg():
+    return st.one_of(typed_arg(COLL_TYPES), any_arg(3))
+
+
+def set_arg(elem=None):
+    elem = elem if elem is not None else st.one_of(PRIM_TYPES, PRIM_TYPES, any_type(2))
+    same = st.sampled_from(["string", "number"]).map(lambda t: ["set", t])
+    return st.one_of(typed_arg(elem.map(lambda t: ["set", t])), typed_arg(same),
+                     typed_arg(same))
+
+
+def nested_seq_arg():
+    """Lists, sets and tuples of lists, sets and tuples (flatten)."""
+    inner = shaped_type(["list", "tuple", "set"], inner=st.one_of(PRIM_TYPES, shaped_type(
+        ["list", "tuple", "set"], inner=PRIM_TYPES)))
+    return st.one_of(typed_arg(shaped_type(["list", "tuple", "set"], inner=inner)),
+                     typed_arg(SEQ_TYPES), coll_arg())
+
+
+def key_arg():
+    return st.one_of(int_arg(), str_arg(), num_arg(), wrong_arg(),
+                     st.just(unknown("dynamic")))
+
+
+def member_args():
+    """A sequence and a value that is often one of its elements."""
+    def pair(ty):
+        ety = ty[1] if ty[0] in ("list", "set") else "string"
+        return st.tuples(typed_arg(st.just(ty)),
+                         st.one_of(known_of(ety), typed_arg(st.just(ety)), any_arg(2))).map(list)
+    return shaped_type(["list", "set", "tuple"], inner=st.one_of(PRIM_TYPES, PRIM_TYPES,
+                                                                 any_type(2))).flatmap(pair)
+
+
+FORMAT_PIECES = ["%s", "%d", "%v", "%#v", "%q", "%t", "%x", "%X", "%o", "%b", "%e", "%E",
+                 "%f", "%g", "%G", "%5s", "%-5s", "%05d", "%+d", "% d", "%.2f", "%10.3e",
+                 "%[2]s", "%[1]d", "%[3]v", "%%", "%", "%z", "%[0]d", "%.s", "%5.1q", "%.3s",
+                 "%-#8x", "%#x", "%#o", "%#b", "%08.3f", "%+.3e", "% g", "%.0d", "%.0f", "%.f",
+                 "%5[1]d", "%[1]5d", "%.2[1]f", "%+v", "%-5v", "%05v", "%.1s", "%3.2s",
+                 "%-08.3f", "%0-9e", "%-010g", "%-05d", "%0-6x", "%12.4E", "%+08.2G",
+                 "abc", " ", "\u00e9", "\n", "e\u0301", "x%", "%[99]d", "%\u00e9"]
+FORMAT = st.one_of(st.lists(st.sampled_from(FORMAT_PIECES), max_size=4).map("".join),
+                   st.sampled_from(["Hello, %s!", "%d items", "%s-%s", "%v", "", "plain",
+                                    "%-10s|", "%08.3f", "%x %X", "%[2]s %[1]s"]))
+
+
+def format_value_arg():
+    plain = st.one_of(TEXT.map(lambda v: known("string", v)),
+                      NUMBER.map(lambda v: known("number", v)),
+                      st.booleans().map(lambda v: known("bool", v)),
+                      st.sampled_from(["12", "1.5", "true", "x", "-0", "0x1", "1e3"]).map(
+                          lambda v: known("string", v)))
+    return st.one_of(plain, plain, plain, plain, plain, str_arg(), num_arg(), bool_arg(),
+                     any_arg(3), bytes_arg())
+
+
+def format_list_arg():
+    return st.one_of(
+        st.lists(TEXT, max_size=3).map(lambda v: known(["list", "string"], v)),
+        st.lists(NUMBER, max_size=3).map(lambda v: known(["list", "number"], v)),
+        st.lists(SMALL_TEXT, max_size=3).map(lambda v: known(["set", "string"], v)),
+        seq_arg(), str_list_arg())
+
+
+def format_call(value_arg):
+    """A format string (mostly known) and about as many arguments as it has
+    verbs."""
+    def with_args(fmt_arg):
+        f = fmt_arg.get("value")
+        f = f.get("$value") if isinstance(f, dict) else f
+        n = f.replace("%%", "").count("%") if isinstance(f, str) else 1
+        return st.lists(value_arg, min_size=max(0, n - 1), max_size=n + 1).map(
+            lambda a: [fmt_arg] + a)
+    fmt = st.one_of(*([FORMAT.map(lambda f: known("string", f))] * 8 +
+                      [arg_of("string", FORMAT)]))
+    return fmt.flatmap(with_args)

@@ -109,6 +109,45 @@ SPECS = {
     "bytesslice": args(lib.bytes_arg(), int_arg(), int_arg()),
     "join": st.tuples(str_arg(), st.lists(str_list_arg(), max_size=3)).map(
         lambda t: [t[0]] + t[1]),
+    "length": args(st.one_of(lib.coll_arg(), lib.seq_arg())),
+    "element": args(lib.seq_arg(), st.one_of(int_arg(), num_arg())),
+    "index": args(lib.coll_arg(), lib.key_arg()),
+    "hasindex": args(lib.coll_arg(), lib.key_arg()),
+    "contains": st.one_of(lib.member_args(), args(lib.coll_arg(), lib.any_arg(2))),
+    "distinct": args(st.one_of(lib.typed_arg(lib.shaped_type(["list"])), lib.seq_arg())),
+    "chunklist": args(st.one_of(lib.typed_arg(lib.shaped_type(["list"])), lib.seq_arg()),
+                      st.one_of(int_arg(), num_arg())),
+    "flatten": args(lib.nested_seq_arg()),
+    "keys": args(lib.mapping_arg()),
+    "values": args(lib.mapping_arg()),
+    "lookup": args(lib.mapping_arg(), str_arg(), st.one_of(str_arg(), lib.any_arg(2))),
+    "merge": st.lists(st.one_of(lib.mapping_arg(), lib.typed_arg(lib.shaped_type(
+        ["map", "object"], inner=lib.PRIM_TYPES))), max_size=4),
+    "coalescelist": st.lists(st.one_of(lib.seq_arg(), lib.typed_arg(lib.shaped_type(
+        ["list", "tuple"], inner=lib.PRIM_TYPES))), max_size=4),
+    "compact": args(st.one_of(str_list_arg(), lib.seq_arg())),
+    "concat": st.lists(st.one_of(lib.seq_arg(), lib.typed_arg(lib.shaped_type(
+        ["list", "tuple"], inner=lib.PRIM_TYPES))), max_size=4),
+    "range": st.lists(st.one_of(int_arg(), num_arg(st.sampled_from([
+        lib.Num("0.5"), lib.Num("-0.25"), lib.Num("0"), lib.Num("1e3"), lib.Num("-2000"),
+        {"$number": "Infinity"}, {"$number": "-Infinity"}, lib.Num("0.1"), lib.Num("3")]))),
+        max_size=4),
+    "reverselist": args(lib.seq_arg()),
+    "setproduct": st.lists(st.one_of(lib.seq_arg(), lib.typed_arg(lib.shaped_type(
+        ["list", "set", "tuple"], inner=lib.PRIM_TYPES))), max_size=4),
+    "slice": args(lib.seq_arg(), int_arg(), int_arg()),
+    "zipmap": args(st.one_of(str_list_arg(), lib.typed_arg(st.just(["list", "string"]))),
+                   lib.seq_arg()),
+    "setunion": st.lists(st.one_of(lib.set_arg(), lib.set_arg(), wrong_arg()), max_size=4),
+    "setintersection": st.lists(st.one_of(lib.set_arg(), lib.set_arg(), wrong_arg()),
+                                max_size=4),
+    "setsubtract": args(lib.set_arg(), lib.set_arg()),
+    "setsymmetricdifference": st.lists(st.one_of(lib.set_arg(), lib.set_arg(), wrong_arg()),
+                                       max_size=4),
+    "sethaselement": st.one_of(args(lib.set_arg(), lib.any_arg(2)),
+                               args(lib.set_arg(), lib.known_of("string"))),
+    "format": lib.format_call(lib.format_value_arg()),
+    "formatlist": lib.format_call(st.one_of(lib.format_value_arg(), lib.format_list_arg())),
 }
 
 
@@ -146,6 +185,25 @@ def go119_time_gap(fn, want_line, got_line):
         TIME_ELEMS.search(want_line).group(1).split()[-1] == TIME_ELEMS.search(got_line).group(1).split()[-1]
 
 
+FLOAT_VERB_MINUS_ZERO = re.compile(r"%[-+# 0]*(-[-+# ]*0|0[-+# ]*-)[0-9.]*(\[[0-9]+\])?[eEfgG]")
+
+
+def go119_fmt_gap(fn, argv):
+    """Go 1.22's fmt keeps the '0' flag beside '-' for a Formatter (golang/go
+    #61784), so big.Float pads "%-08.3f" with zeros on the left; the
+    oracles run Go 1.19, which dropped the '0'. soup-c follows the Go
+    soup-go is built with; function-vectors.txt pins those answers."""
+    if fn not in ("format", "formatlist") or not argv:
+        return False
+    f = argv[0].get("value") if isinstance(argv[0], dict) else None
+    if isinstance(f, dict):
+        f = f.get("$value")
+    return isinstance(f, str) and FLOAT_VERB_MINUS_ZERO.search(f) is not None
+
+
+BUT_HAVE = re.compile(r", but have [^\"\\\\]*")
+
+
 def judge(fn, argv, want_line, got):
     rc, out, err = got
     want_rc, want_out, want_err = lib.expected_cli(want_line)
@@ -168,13 +226,17 @@ def judge(fn, argv, want_line, got):
         return
     if got_line == want_line:
         return
-    if go119_time_gap(fn, want_line, got_line):
+    if go119_time_gap(fn, want_line, got_line) or go119_fmt_gap(fn, argv):
         return
     if not MODERN and fn == "jsondecode" and '"duplicate \\"' in got_line:
         # go-cty >= 1.16.2: ImpliedType refuses a repeated key whose values
         # imply different types; 1.12.1 took the last (vectors pin it).
         return
     if not MODERN:
+        if BUT_HAVE.sub("", got_line) == want_line:
+            # go-cty 1.16: convert's mismatch message names the type it was
+            # given ("number required, but have bool"); 1.12.1 did not.
+            return
         if contains_unknown(argv):
             w, g = json.loads(want_line), json.loads(got_line)
             if w.get("unknown") and g.get("ok") and g.get("type") == w.get("type"):
@@ -201,7 +263,52 @@ def differs_from_112(fn, argv):
         # 1.13: the parameter takes AllowDynamicType, so the result is an
         # unknown of the target type, not of dynamic type.
         return any(is_dynamic_unknown(a) for a in argv)
+    if fn == "element":
+        # 1.15 (#160): a negative index counts from the end; 1.12.1 refused
+        # it before even looking at the collection's type.
+        return len(argv) == 2 and is_negative_number(argv[1])
+    if fn == "contains":
+        # 1.14: the value may be null.
+        return len(argv) == 2 and is_null(argv[1])
+    if fn in ("format", "formatlist") and any(
+            isinstance(a, dict) and a.get("type") == "bytes" for a in argv[1:]):
+        # 1.16: convert names a capsule type it cannot convert ("string
+        # required, but have bytes").
+        return True
+    if fn == "format":
+        # 1.13: the arguments take unknown and dynamic-typed values.
+        return any(is_dynamic_unknown(a) for a in argv[1:])
+    if fn == "formatlist":
+        # 1.13: an unknown result element is refined as not null.
+        return contains_unknown(argv[1:])
+    if fn == "sethaselement":
+        # 1.13: a set with unknown elements cannot rule an element out.
+        return len(argv) == 2 and contains_unknown(argv[0])
+    if fn in ("length", "setproduct"):
+        # 1.13: the parameters take unknown values: a tuple's length is
+        # known, marks are kept, the result may be refined.
+        return contains_unknown(argv)
+    if fn == "merge":
+        # 1.14: a null object counts as an object with no attributes.
+        return any(is_null(a) and isinstance(a.get("type"), list) and
+                   a["type"][0] == "object" for a in argv if isinstance(a, dict))
     return False
+
+
+def is_null(a):
+    return isinstance(a, dict) and (a.get("null") is True or
+                                    ("value" in a and a["value"] is None))
+
+
+def is_negative_number(a):
+    if not isinstance(a, dict) or a.get("type") != "number" or a.get("unknown"):
+        return False
+    v = a.get("value")
+    v = v.get("$value") if isinstance(v, dict) else v
+    try:
+        return float(v) < 0
+    except (TypeError, ValueError):
+        return False
 
 
 @pytest.mark.parametrize("fn", sorted(SPECS))
