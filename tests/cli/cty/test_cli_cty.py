@@ -139,6 +139,23 @@ class WireVectors(unittest.TestCase):
             self.assertEqual(r.returncode, 1, (args, r.stderr))
             self.assertIn(msg, r.stderr, args)
 
+    def test_duplicate_keys_last_wins_as_soup_go(self):
+        """soup-go (go-cty 1.16.4 build, recorded 2026-12-04): a typed
+        object or map and the untyped path take the last duplicate; with
+        --type dynamic, go-cty >= 1.16.2's ImpliedType refuses duplicates
+        of different types and accepts same-typed ones (last wins)."""
+        dup = b'{"a":1,"a":"x"}'
+        for ty in ('["object",{"a":"string"}]', '["map","string"]'):
+            r = run(["wire", "encode", "-", "--type", ty, "--output-format", "json"], dup, 0)
+            self.assertEqual(r.stdout, b'{"a":"x"}')
+        r = run(["wire", "encode", "-"], dup, 0)
+        self.assertEqual(r.stdout, b"gaFhoXg=")  # msgpack {"a":"x"}
+        r = run(["wire", "encode", "-", "--type", '"dynamic"', "--output-format", "json"],
+                b'{"a":1,"a":2}', 0)
+        self.assertEqual(r.stdout, b'{"value":{"a":2},"type":["object",{"a":"number"}]}')
+        r = run(["wire", "encode", "-", "--type", '"dynamic"'], dup, 1)
+        self.assertIn(b'failed to build value: duplicate "a" property in JSON object', r.stderr)
+
     def test_help(self):
         for cmd in (["wire", "encode"], ["wire", "decode"], ["cty", "convert"], ["cty", "validate-value"]):
             r = run(cmd + ["--help"], b"", 0)

@@ -7,7 +7,7 @@ beyond float64, awkward strings.
 
 go-cty 1.12.1 differs from the go-cty soup-go links (1.18.1 here) in a
 few places (docs/internals/cty.md, "go-cty versions"); the strategies stay
-clear of exactly those, and ops-vectors.txt pins the newer answers:
+clear of exactly those, and cli-vectors.txt pins the newer answers:
 refinements and Range (1.13), ctystrings (1.13), Transform and marked
 objects (1.15), duplicate JSON keys (1.16.2), convert's messages (1.16.3),
 UnknownAsNull of marked values (1.16.4), Equals of null and marked values
@@ -86,7 +86,7 @@ def args_after_dashdash(words):
 
 def without_refinements(text):
     """go-cty 1.12.1 has no refinements: soup-c's $refine (checked against
-    soup-go's own answers in ops-vectors.txt) is dropped before comparing."""
+    soup-go's own answers in cli-vectors.txt) is dropped before comparing."""
     def strip(v):
         if isinstance(v, dict):
             return {k: strip(x) for k, x in v.items() if k != "$refine"}
@@ -255,7 +255,7 @@ def test_unknown_as_null(oracle, tv):
 def sorted_paths(text):
     """go-cty 1.12.1's UnmarkDeepWithPaths meets an object's attributes in
     Go's random map order; 1.17 reads them in order, as soup-c does
-    (ops-vectors.txt pins that order)."""
+    (cli-vectors.txt pins that order)."""
     o = json.loads(text)
     if "paths" in o:
         o["paths"] = sorted(o["paths"], key=lambda p: json.dumps(p, sort_keys=True))
@@ -378,7 +378,7 @@ EXT_CODES = set(range(0xc7, 0xca)) | set(range(0xd4, 0xd9))
 def test_msgpack_decode_bytes(oracle, ty, raw):
     """Malformed input. Extension headers are left out: Debian's go-cty
     1.12.1 reads them with vmihailenco/msgpack v4, soup-go with v5, whose
-    errors differ (ops-vectors.txt has v5's)."""
+    errors differ (cli-vectors.txt has v5's)."""
     import base64
     compare(oracle, ["msgpack", "decode", "--type", T(ty), base64.b64encode(raw).decode()])
 
