@@ -16,6 +16,8 @@ libs=()
 for so in $(find "$tmp/prefix" -name 'libsoupc*.so.[0-9]*' -type f); do
   libs+=(--lib "$so")
 done
-[ ${#libs[@]} -eq 4 ] || { echo "expected 2 shared libraries" >&2; exit 1; }
+# two --lib SO pairs: libsoupc and libsoupc-cty
+[ ${#libs[@]} -eq 4 ] ||
+  { echo "expected 2 shared libraries, found $((${#libs[@]} / 2))" >&2; exit 1; }
 exec /usr/bin/python3 "$src/scripts/check_api_docs.py" symbols --xml "$xml" \
   --headers "$tmp/prefix/include/soupc" "${libs[@]}" --pending "$@"
