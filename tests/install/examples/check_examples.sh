@@ -52,6 +52,12 @@ check_links() {
       echo "$deps" >&2
       return 1
     fi
+    # libsoupc-cty is apart so that a plugin without cty does not load
+    # cty's dependencies.
+    if [[ $deps != *libsoupc-cty* && $deps =~ lib(mpfr|gmp|msgpackc|utf8proc) ]]; then
+      echo "FAIL: $f loads ${BASH_REMATCH[0]} without libsoupc-cty" >&2
+      return 1
+    fi
   done
 }
 
