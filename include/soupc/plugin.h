@@ -165,9 +165,11 @@ typedef void (*soupc_plugin_broker_dial_fn)(soupc_channel *ch,
                                             void *user_data);
 
 /**
- * soupc_plugin_broker_dial() on a thread of its own, so that a handler can
- * dial back and finish its call from @p fn. @p fn runs exactly once if this
- * returns 0, and never otherwise.
+ * soupc_plugin_broker_dial() on one of the broker's dial threads, so that a
+ * handler can dial back and finish its call from @p fn. The threads are
+ * pooled and a dial never waits for another dial's callback to return: a
+ * new thread starts when every one is inside a callback. @p fn runs exactly
+ * once if this returns 0, and never otherwise.
  * @return 0, SOUPC_ERR_CLOSED, SOUPC_ERR_NOMEM.
  */
 SOUPC_EXTERN int soupc_plugin_broker_dial_async(soupc_plugin_broker *broker,

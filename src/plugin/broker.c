@@ -13,8 +13,10 @@
  *
  * Threads: stream callbacks (the channel's I/O thread on the host, a worker
  * on the plugin) only record ConnInfos and wake waiters; dials and servers
- * run on the caller's threads or on one thread per asynchronous dial, all
- * joined when the broker is freed. mu guards everything below it. */
+ * run on the caller's threads or, for asynchronous dials, on the broker's
+ * dial threads: a pool that keeps a thread free for every queued dial (a
+ * new one only when all are busy in callbacks) and is joined when the
+ * broker closes. mu guards everything below it. */
 #include "plugin/plugin_int.h"
 
 #include <errno.h>
@@ -27,6 +29,7 @@
 
 #include "base/alloc.h"
 #include "plugin.pb-c.h"
+#include "transport/transport.h"
 
 /* grpc_broker.go: Dial's and timeoutWait's 5 s. */
 #define CONN_INFO_TIMEOUT_MS 5000
@@ -50,12 +53,15 @@ struct brokered { /* a server we announced */
   char *unix_path;
 };
 
-struct dial_job { /* one asynchronous dial */
+struct dial_job { /* one asynchronous dial, queued for a dial thread */
   struct dial_job *next;
-  struct broker *b;
   uint32_t id;
   soupc_plugin_broker_dial_fn fn;
   void *user_data;
+};
+
+struct dial_thread { /* one thread of the dial pool */
+  struct dial_thread *next;
   pthread_t thread;
 };
 
@@ -74,7 +80,13 @@ struct broker {
   struct outq *out_head, *out_tail; /* plugin: sends before scall */
   struct pending *pending;
   struct brokered *servers;
-  struct dial_job *jobs;
+  /* The dial pool: jobs in order; free_threads counts threads not inside a
+   * callback, kept >= the queued jobs so that no dial waits behind another
+   * one's callback. pool_cv wakes them; they exit once closed and drained. */
+  struct dial_job *jobs_head, *jobs_tail;
+  struct dial_thread *threads;
+  int free_threads;
+  pthread_cond_t pool_cv;
   uint32_t next_id;
   int closed;           /* no more dials or servers */
   char closed_why[160]; /* why the stream ended, for Dial's error */
@@ -118,6 +130,7 @@ static struct broker *broker_alloc(int is_host, const char *network,
   }
   pthread_mutex_init(&b->mu, NULL);
   pthread_cond_init(&b->cv, NULL);
+  pthread_cond_init(&b->pool_cv, NULL);
   pthread_mutex_init(&b->dial_mu, NULL);
   b->is_host = is_host;
   snprintf(b->network, sizeof(b->network), "%s",
@@ -282,6 +295,7 @@ static void mark_closed(struct broker *b, const char *why) {
     snprintf(b->closed_why, sizeof(b->closed_why), "%s", why);
   }
   pthread_cond_broadcast(&b->cv);
+  pthread_cond_broadcast(&b->pool_cv);
   pthread_mutex_unlock(&b->mu);
 }
 
@@ -535,7 +549,9 @@ static int shared_tls(struct broker *b, int is_server,
   return rv;
 }
 
-/* The server for one id: TLS as the main connection, one worker. */
+/* The server for one id: TLS as the main connection, one worker that
+ * accepts on its own loop (one thread per brokered service, and a new
+ * connection is served where it was accepted). */
 static int brokered_server_new(struct broker *b, struct brokered *bs,
                                soupc_status *st) {
   soupc_server_options so = SOUPC_SERVER_OPTIONS_INIT;
@@ -548,7 +564,11 @@ static int brokered_server_new(struct broker *b, struct brokered *bs,
       return rv;
     }
   }
-  return soupc_server_new(&bs->srv, &so, st);
+  rv = soupc_server_new(&bs->srv, &so, st);
+  if (rv == 0) {
+    rv = soupc__server_set_inline_accept(bs->srv);
+  }
+  return rv;
 }
 
 int soupc_plugin_broker_accept_and_serve(
@@ -805,17 +825,52 @@ done:
   return rv;
 }
 
+/* A dial thread: runs queued dials (the application's callbacks may
+ * block) until the broker is closed and the queue is empty. */
 static void *dial_main(void *arg) {
-  struct dial_job *job = arg;
-  soupc_channel *ch = NULL;
-  soupc_status st;
+  struct broker *b = arg;
 
-  if (soupc_plugin_broker_dial((soupc_plugin_broker *)job->b, job->id, &ch,
-                               &st) != 0) {
-    ch = NULL;
+  pthread_mutex_lock(&b->mu);
+  for (;;) {
+    struct dial_job *job = b->jobs_head;
+    soupc_channel *ch = NULL;
+    soupc_status st;
+
+    if (job == NULL) {
+      if (b->closed) {
+        break;
+      }
+      pthread_cond_wait(&b->pool_cv, &b->mu);
+      continue;
+    }
+    b->jobs_head = job->next;
+    if (b->jobs_head == NULL) {
+      b->jobs_tail = NULL;
+    }
+    b->free_threads--;
+    pthread_mutex_unlock(&b->mu);
+    if (soupc_plugin_broker_dial((soupc_plugin_broker *)b, job->id, &ch, &st) !=
+        0) {
+      ch = NULL;
+    }
+    job->fn(ch, &st, job->user_data);
+    soupc__free(job);
+    pthread_mutex_lock(&b->mu);
+    b->free_threads++;
   }
-  job->fn(ch, &st, job->user_data);
+  pthread_mutex_unlock(&b->mu);
   return NULL;
+}
+
+/* Counts the queued jobs. mu held. */
+static int queued_jobs(const struct broker *b) {
+  const struct dial_job *j;
+  int n = 0;
+
+  for (j = b->jobs_head; j != NULL; j = j->next) {
+    n++;
+  }
+  return n;
 }
 
 int soupc_plugin_broker_dial_async(soupc_plugin_broker *pb, uint32_t id,
@@ -823,23 +878,39 @@ int soupc_plugin_broker_dial_async(soupc_plugin_broker *pb, uint32_t id,
                                    void *user_data) {
   struct broker *b = (struct broker *)pb;
   struct dial_job *job = soupc__calloc(1, sizeof(*job));
+  struct dial_thread *t = NULL;
   int rv = 0;
 
   if (job == NULL) {
     return SOUPC_ERR_NOMEM;
   }
-  job->b = b;
   job->id = id;
   job->fn = fn;
   job->user_data = user_data;
   pthread_mutex_lock(&b->mu);
   if (b->closed) {
     rv = SOUPC_ERR_CLOSED;
-  } else if (pthread_create(&job->thread, NULL, dial_main, job) != 0) {
-    rv = SOUPC_ERR_NOMEM;
-  } else {
-    job->next = b->jobs;
-    b->jobs = job;
+  } else if (b->free_threads <= queued_jobs(b)) {
+    /* Every thread is taken (in a callback, or by a queued job): one more,
+     * so this dial never waits behind another dial's callback. */
+    t = soupc__calloc(1, sizeof(*t));
+    if (t == NULL || pthread_create(&t->thread, NULL, dial_main, b) != 0) {
+      soupc__free(t);
+      rv = SOUPC_ERR_NOMEM;
+    } else {
+      t->next = b->threads;
+      b->threads = t;
+      b->free_threads++;
+    }
+  }
+  if (rv == 0) {
+    if (b->jobs_tail != NULL) {
+      b->jobs_tail->next = job;
+    } else {
+      b->jobs_head = job;
+    }
+    b->jobs_tail = job;
+    pthread_cond_signal(&b->pool_cv);
   }
   pthread_mutex_unlock(&b->mu);
   if (rv != 0) {
@@ -902,7 +973,7 @@ int soupc__broker_register(struct broker *b, soupc_server *srv) {
 }
 
 void soupc__broker_close(struct broker *b) {
-  struct dial_job *jobs;
+  struct dial_thread *threads;
   struct brokered *servers;
   soupc_call *call;
 
@@ -917,22 +988,23 @@ void soupc__broker_close(struct broker *b) {
   pthread_mutex_lock(&b->mu);
   call = b->scall;
   b->scall = NULL;
-  jobs = b->jobs;
-  b->jobs = NULL;
+  threads = b->threads;
+  b->threads = NULL;
   servers = b->servers;
   b->servers = NULL;
   pthread_mutex_unlock(&b->mu);
   if (call != NULL) {
     soupc_call_finish(call, SOUPC_GRPC_OK, NULL);
   }
-  /* Asynchronous dials see "broker closed" at once; their callbacks are
-   * the application's and finish on their own. */
-  while (jobs != NULL) {
-    struct dial_job *next = jobs->next;
+  /* Queued and running asynchronous dials see "broker closed" at once;
+   * their callbacks are the application's and finish on their own, then
+   * the dial threads, woken by mark_closed(), leave. */
+  while (threads != NULL) {
+    struct dial_thread *next = threads->next;
 
-    pthread_join(jobs->thread, NULL);
-    soupc__free(jobs);
-    jobs = next;
+    pthread_join(threads->thread, NULL);
+    soupc__free(threads);
+    threads = next;
   }
   while (servers != NULL) {
     struct brokered *next = servers->next;
@@ -970,6 +1042,7 @@ void soupc__broker_free(struct broker *b) {
   soupc__free(b->peer_cert_pem);
   soupc__free(b->socket_dir);
   pthread_cond_destroy(&b->cv);
+  pthread_cond_destroy(&b->pool_cv);
   pthread_mutex_destroy(&b->mu);
   pthread_mutex_destroy(&b->dial_mu);
   soupc__free(b);

@@ -417,6 +417,10 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg) {
     op->fd = fd;
     memcpy(&op->peer, &ss, sizeof(ss));
     op->peer_len = sl;
+    if (srv->inline_accept) {
+      run_op(&srv->workers[0], &op->base); /* we are that worker */
+      continue;
+    }
     post_worker(&srv->workers[srv->next_worker++ % (unsigned)srv->nworkers],
                 &op->base);
   }
@@ -458,7 +462,9 @@ static void acceptor_wake_cb(evutil_socket_t fd, short what, void *arg) {
       l->fd = -1;
     }
   }
-  event_base_loopbreak(srv->acceptor_base);
+  if (!srv->inline_accept) {
+    event_base_loopbreak(srv->acceptor_base);
+  }
 }
 
 static void *acceptor_main(void *arg) {
@@ -703,7 +709,10 @@ int soupc_server_start(soupc_server *srv) {
     }
     srv->workers[i].started = 1;
   }
-  srv->acceptor_base = event_base_new();
+  /* Inline: the one worker's loop accepts too (no thread, no loop, no
+   * hand-over of each new connection). */
+  srv->acceptor_base =
+      srv->inline_accept ? srv->workers[0].base : event_base_new();
   if (srv->acceptor_base == NULL) {
     goto fail;
   }
@@ -737,7 +746,8 @@ int soupc_server_start(soupc_server *srv) {
       goto fail_running;
     }
   }
-  if (pthread_create(&srv->acceptor_tid, NULL, acceptor_main, srv) != 0) {
+  if (!srv->inline_accept &&
+      pthread_create(&srv->acceptor_tid, NULL, acceptor_main, srv) != 0) {
     goto fail_running;
   }
   srv->started = 1;
@@ -791,7 +801,9 @@ void soupc_server_wait(soupc_server *srv) {
 
   pthread_mutex_lock(&srv->mu);
   if (srv->started && !srv->joined) {
-    pthread_join(srv->acceptor_tid, NULL);
+    if (!srv->inline_accept) {
+      pthread_join(srv->acceptor_tid, NULL);
+    }
     for (i = 0; i < srv->nworkers; i++) {
       pthread_join(srv->workers[i].thread, NULL);
     }
@@ -810,12 +822,6 @@ void soupc_server_free(soupc_server *srv) {
   if (srv->started) {
     soupc_server_shutdown(srv, 0);
     soupc_server_wait(srv);
-  }
-  if (srv->workers != NULL) {
-    for (i = 0; i < srv->nworkers; i++) {
-      soupc__worker_dispose(&srv->workers[i]);
-    }
-    soupc__free(srv->workers);
   }
   for (k = 0; k < srv->nlisteners; k++) {
     struct listener *l = &srv->listeners[k];
@@ -839,8 +845,15 @@ void soupc_server_free(soupc_server *srv) {
   if (srv->trim_ev != NULL) {
     event_free(srv->trim_ev);
   }
-  if (srv->acceptor_base != NULL) {
+  if (srv->acceptor_base != NULL && !srv->inline_accept) {
     event_base_free(srv->acceptor_base);
+  }
+  /* After the acceptor's events: inline, they are on worker 0's loop. */
+  if (srv->workers != NULL) {
+    for (i = 0; i < srv->nworkers; i++) {
+      soupc__worker_dispose(&srv->workers[i]);
+    }
+    soupc__free(srv->workers);
   }
   for (k = 0; k < srv->nmethods; k++) {
     soupc__free(srv->methods[k].path);
@@ -910,6 +923,14 @@ size_t soupc__mem_conn_take_output(struct soupc__mem_conn *mc, uint8_t *buf,
 
 void soupc__server_set_handshake_timeout(soupc_server *srv, int ms) {
   srv->limits.handshake_timeout_ms = ms;
+}
+
+int soupc__server_set_inline_accept(soupc_server *srv) {
+  if (srv->started || srv->nworkers != 1) {
+    return SOUPC_ERR_INVALID_ARGUMENT;
+  }
+  srv->inline_accept = 1;
+  return 0;
 }
 
 void soupc__mem_conn_sweep(struct soupc__mem_conn *mc, int64_t now_ms) {

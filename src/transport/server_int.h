@@ -128,6 +128,9 @@ struct soupc_server {
   int64_t limit_hit_ms;
   pthread_mutex_t mu; /* guards joined */
   int joined;
+  /* soupc__server_set_inline_accept(): one worker, whose loop also runs
+   * the listeners (acceptor_base is then that worker's). */
+  int inline_accept;
 };
 
 /* What the limits track per connection (server_guard.c). Times are

@@ -16,6 +16,13 @@ void soupc__transport_init(void);
  * (default 10000 ms; 0 = forever). Call before soupc_server_start(). */
 void soupc__server_set_handshake_timeout(soupc_server *srv, int ms);
 
+/* A server for few connections (the plugin broker's, one per brokered
+ * service): one worker whose event loop also accepts, instead of an
+ * acceptor thread and loop handing each connection over. Call before
+ * soupc_server_start(). @return 0, or SOUPC_ERR_INVALID_ARGUMENT if the
+ * server is started or was made with workers other than 1. */
+int soupc__server_set_inline_accept(soupc_server *srv);
+
 /* Tests: non-zero if the channel's TLS handshake resumed a session (a
  * shared soupc_tls_context's ticket). */
 int soupc__channel_tls_resumed(const soupc_channel *ch);

@@ -1122,7 +1122,56 @@ static void record_end(soupc_client_stream *s, const soupc_status *st,
   pthread_mutex_unlock(&e->mu);
 }
 
-/* An id nobody announced fails after go-plugin's 5 s. A ConnInfo that does
+/* Two asynchronous dials whose first callback blocks until the second one
+ * has run: the broker's dial threads must not queue a dial behind another
+ * one's callback. */
+struct dial_probe {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int done[2];
+  int failed_in_time[2]; /* NULL channel, "timeout waiting ..." */
+  int first_saw_second;
+};
+
+static void probe_record(struct dial_probe *p, int i, soupc_channel *ch,
+                         const soupc_status *st) {
+  p->failed_in_time[i] =
+      ch == NULL &&
+      strstr(st->message, "timeout waiting for connection info") != NULL;
+  soupc_channel_free(ch);
+}
+
+static void probe_first(soupc_channel *ch, const soupc_status *st, void *ud) {
+  struct dial_probe *p = ud;
+  struct timespec ts;
+
+  pthread_mutex_lock(&p->mu);
+  probe_record(p, 0, ch, st);
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += 8;
+  while (!p->done[1]) {
+    if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) != 0) {
+      break;
+    }
+  }
+  p->first_saw_second = p->done[1];
+  p->done[0] = 1;
+  pthread_cond_broadcast(&p->cv);
+  pthread_mutex_unlock(&p->mu);
+}
+
+static void probe_second(soupc_channel *ch, const soupc_status *st, void *ud) {
+  struct dial_probe *p = ud;
+
+  pthread_mutex_lock(&p->mu);
+  probe_record(p, 1, ch, st);
+  p->done[1] = 1;
+  pthread_cond_broadcast(&p->cv);
+  pthread_mutex_unlock(&p->mu);
+}
+
+/* An id nobody announced fails after go-plugin's 5 s, asynchronous dials
+ * each on a thread of their own (two at once here). A ConnInfo that does
  * not decode ends its broker stream with a clear INVALID_ARGUMENT; as in
  * go-plugin, a second StartStream replaces the first, so the host's own
  * broker now reports "broker closed" at once. The plugin keeps serving
@@ -1145,11 +1194,35 @@ broker_bad_input_gets_clear_errors_and_serving_goes_on(void **state) {
   launch_self(&out, NULL, 0, NULL);
   br = soupc_plugin_host_broker(live_host);
   t0 = soupc__plugin_now_ms();
-  assert_int_equal(soupc_plugin_broker_dial(br, 77, &ch, &st),
-                   SOUPC_ERR_DEADLINE);
-  assert_true(soupc__plugin_now_ms() - t0 >= 4900);
-  assert_non_null(strstr(st.message, "timeout waiting for connection info"));
-  assert_null(ch);
+  {
+    struct dial_probe p = {
+        PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0, 0}, {0, 0}, 0};
+    struct timespec ts;
+
+    assert_int_equal(soupc_plugin_broker_dial_async(br, 79, probe_first, &p),
+                     0);
+    assert_int_equal(soupc_plugin_broker_dial_async(br, 80, probe_second, &p),
+                     0);
+    assert_int_equal(soupc_plugin_broker_dial(br, 77, &ch, &st),
+                     SOUPC_ERR_DEADLINE);
+    assert_true(soupc__plugin_now_ms() - t0 >= 4900);
+    assert_non_null(strstr(st.message, "timeout waiting for connection info"));
+    assert_null(ch);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 10;
+    pthread_mutex_lock(&p.mu);
+    while (!(p.done[0] && p.done[1])) {
+      if (pthread_cond_timedwait(&p.cv, &p.mu, &ts) != 0) {
+        break;
+      }
+    }
+    pthread_mutex_unlock(&p.mu);
+    assert_true(p.done[0] && p.done[1]);
+    assert_true(p.failed_in_time[0] && p.failed_in_time[1]);
+    assert_true(p.first_saw_second);
+    /* All three waited at once. */
+    assert_true(soupc__plugin_now_ms() - t0 < 8000);
+  }
   assert_int_equal(soupc_plugin_broker_close_id(br, 77), SOUPC_ERR_NOT_FOUND);
 
   assert_int_equal(
