@@ -49,6 +49,27 @@ def test_brokered_callbacks_both_ways(sandbox, host, plugin, automtls):
         _drop_go_plugin_sockets(sandbox)
 
 
+@pytest.mark.parametrize("automtls", [True, False], ids=["automtls", "plaintext"])
+@pytest.mark.parametrize("host", ["go", "c"])
+def test_brokered_callbacks_over_tcp(sandbox, host, automtls):
+    """The soup-c plugin on TCP: its brokered Echo is a TCP listener (both
+    hosts dial it); a soup-c host serves its Adder on TCP too, because the
+    plugin's network is TCP, and the plugin dials back over TCP (the Go
+    host serves brokered services on unix sockets whatever the plugin's
+    network is, as go-plugin does)."""
+    argv = [HOSTS[host]] + ([] if automtls else ["--no-automtls"]) + ["--", C_PLUGIN]
+    env = sandbox.environ(BROKER_PLUGIN_NETWORK="tcp", PLUGIN_MIN_PORT="10000",
+                          PLUGIN_MAX_PORT="25000")
+    r = sandbox.run(argv, timeout=60, env=env)
+    out = r.stdout.decode()
+    assert ("tls=yes" if automtls else "tls=no") in out, out
+    assert "net=tcp" in out, out
+    assert "add 2+3=5 (host Adder calls: 1)\n" in out, (out, r.stderr)
+    assert "echo: hello broker\n" in out, (out, r.stderr)
+    assert "kill: 0\n" in out, (out, r.stderr)
+    assert r.returncode == 0, (out, r.stderr)
+
+
 def test_dial_to_an_unknown_id_times_out_and_the_plugin_keeps_serving(sandbox):
     r = sandbox.run([C_HOST, "--dial-unknown", "--", C_PLUGIN], timeout=60)
     out = r.stdout.decode()

@@ -45,6 +45,8 @@ def test_put_then_get_without_automtls(sandbox):
     ("secp256r1", "ecdsa-P-256"),
     ("secp384r1", "ecdsa-P-384"),
     ("secp521r1", "ecdsa-P-521"),
+    # go-plugin's own AutoMTLS key (mtls.go): what soup-go's plugin uses.
+    ("auto", "ecdsa-P-521"),
 ])
 def test_automtls_with_server_key_on_each_curve(sandbox, curve, expect):
     r = host(sandbox, ["put", "c", curve, "get", "c"],

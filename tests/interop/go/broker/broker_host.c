@@ -201,9 +201,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "launch: %s\n", st.message);
     return 1;
   }
-  printf("plugin pid=%d tls=%s mux=%s\n", (int)soupc_plugin_host_pid(h),
+  printf("plugin pid=%d tls=%s mux=%s net=%s\n", (int)soupc_plugin_host_pid(h),
          soupc_plugin_host_handshake(h)->cert_pem != NULL ? "yes" : "no",
-         o.multiplex ? "yes" : "no");
+         o.multiplex ? "yes" : "no", soupc_plugin_host_handshake(h)->network);
   if (bench_n > 0) {
     ok = bench(h, bench_n);
   } else {

@@ -2,7 +2,9 @@
  * built on plugin.h only: AddViaHost dials back into the host's Adder
  * through the broker (asynchronously, so the worker is free for the
  * ConnInfo that may still be on its way) and StartEcho serves Echo on a
- * new broker id. Cookie BASIC_PLUGIN=hello, like the Go peers. */
+ * new broker id. Cookie BASIC_PLUGIN=hello, like the Go peers.
+ * BROKER_PLUGIN_NETWORK=tcp serves on TCP, so its brokered services are on
+ * TCP too, and a soup-c host then brokers over TCP as well. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +137,8 @@ int main(void) {
   opts.capture_stdio = 1;
   opts.handle_signals = 1;
   opts.log_level = getenv("BROKER_PLUGIN_LOG_LEVEL");
+  /* "tcp": serve (and broker) on 127.0.0.1 instead of unix sockets. */
+  opts.network = getenv("BROKER_PLUGIN_NETWORK");
   rv = soupc_plugin_serve(&opts, register_calculator, NULL, &st);
   if (rv == SOUPC_ERR_COOKIE) {
     return 1;

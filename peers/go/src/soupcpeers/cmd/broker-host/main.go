@@ -73,7 +73,8 @@ func run(client *plugin.Client, benchN int, autoMTLS bool) bool {
 	if autoMTLS {
 		tls = "yes"
 	}
-	fmt.Printf("plugin pid=%d tls=%s\n", client.ReattachConfig().Pid, tls)
+	rc := client.ReattachConfig()
+	fmt.Printf("plugin pid=%d tls=%s net=%s\n", rc.Pid, tls, rc.Addr.Network())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if benchN > 0 {
