@@ -4,7 +4,8 @@
 # the packages would: builds examples/counter-plugin from
 # /usr/share/doc/libsoupc-dev/examples with pkg-config and with
 # find_package(soupc), runs it under its C host, builds and runs
-# examples/crowdsec-notifier's plugin, checks soup-c(1) and the section-3
+# examples/crowdsec-notifier's plugin, builds examples/cty-wire (libsoupc-cty)
+# both ways and runs it, checks soup-c(1) and the section-3
 # pages are there, and runs a soup-c KV round trip. Root only (chroot).
 #
 #   scripts/deb-check.sh [DEBS_DIR]     default build/debs (scripts/build-debs.sh)
@@ -75,6 +76,12 @@ cmake --build /tmp/cmake-notifier >/dev/null
 if /tmp/make-notifier/notification-cfile 2>/tmp/err; then exit 1; fi
 grep -q "This binary is a plugin" /tmp/err
 echo "crowdsec-notifier: built with pkg-config and find_package"
+cp -r $ex/cty-wire /tmp/make-cty
+make -s -C /tmp/make-cty CFLAGS="-O2 -Wall -Wextra -Werror"
+sh $ex/cty-wire/check.sh /tmp/make-cty
+cmake -S $ex/cty-wire -B /tmp/cmake-cty >/dev/null
+cmake --build /tmp/cmake-cty >/dev/null
+sh $ex/cty-wire/check.sh /tmp/cmake-cty
 # soup-c itself: a standalone KV server on a unix socket, put and get.
 d=$(mktemp -d)
 soup-c rpc kv server --standalone --listen unix:$d/kv.sock --storage-dir $d/store \
