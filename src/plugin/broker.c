@@ -98,6 +98,9 @@ struct broker {
   soupc_tls_context *server_tls, *client_tls;
   char network[8]; /* of our listeners: the main connection's */
   char *socket_dir;
+  /* Plugin: PLUGIN_UNIX_SOCKET_GROUP, which go-plugin (>= 1.5) applies to
+   * brokered listeners as to the main one; NULL when unset. */
+  char *socket_group;
   int min_port, max_port;
   /* Multiplexing: brokered connections are yamux streams over the main
    * connection, routed by knocks (go-plugin's muxDial / listenForKnocks). */
@@ -489,7 +492,7 @@ uint32_t soupc_plugin_broker_next_id(soupc_plugin_broker *pb) {
 }
 
 /* A fresh listener on the main connection's network (go-plugin's
- * serverListener: unix, in the socket directory). */
+ * serverListener: unix, in the socket directory, with the socket group). */
 static int broker_listen(struct broker *b, struct brokered *bs, char *addr,
                          size_t cap, char *text, size_t text_cap,
                          soupc_status *st) {
@@ -500,7 +503,7 @@ static int broker_listen(struct broker *b, struct brokered *bs, char *addr,
     fd = soupc__plugin_listen_unix(
         &bs->unix_path,
         b->socket_dir != NULL ? b->socket_dir : soupc__plugin_socket_dir(),
-        NULL, st);
+        b->mux != NULL ? NULL : b->socket_group, st);
     if (fd >= 0) {
       snprintf(addr, cap, "%s", bs->unix_path);
       snprintf(text, text_cap, "unix:%s", bs->unix_path);
@@ -948,9 +951,17 @@ int soupc__broker_new_plugin(struct broker **out, const char *network,
                              const char *host_cert, int min_port,
                              int max_port) {
   struct broker *b = broker_alloc(0, network, cert, key, host_cert, NULL);
+  const char *group = getenv("PLUGIN_UNIX_SOCKET_GROUP");
 
   if (b == NULL) {
     return SOUPC_ERR_NOMEM;
+  }
+  if (group != NULL && group[0] != '\0') {
+    b->socket_group = soupc__strdup(group);
+    if (b->socket_group == NULL) {
+      soupc__broker_free(b);
+      return SOUPC_ERR_NOMEM;
+    }
   }
   b->min_port = min_port;
   b->max_port = max_port;
@@ -1041,6 +1052,7 @@ void soupc__broker_free(struct broker *b) {
   soupc__free(b->key_pem);
   soupc__free(b->peer_cert_pem);
   soupc__free(b->socket_dir);
+  soupc__free(b->socket_group);
   pthread_cond_destroy(&b->cv);
   pthread_cond_destroy(&b->pool_cv);
   pthread_mutex_destroy(&b->mu);

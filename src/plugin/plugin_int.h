@@ -274,7 +274,8 @@ int soupc__broker_new_host(struct broker **out, soupc_channel *ch,
 
 /* The plugin's end; @p cert/@p key are ours, @p host_cert the host's
  * PLUGIN_CLIENT_CERT (NULL without TLS); brokered listeners use @p network
- * ("unix" in the socket directory, or "tcp" in [min_port, max_port]).
+ * ("unix" in the socket directory, with PLUGIN_UNIX_SOCKET_GROUP as the
+ * main socket; or "tcp" in [min_port, max_port]).
  * @return 0 or SOUPC_ERR_NOMEM. */
 int soupc__broker_new_plugin(struct broker **out, const char *network,
                              const char *cert, const char *key,

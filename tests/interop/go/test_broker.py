@@ -70,6 +70,22 @@ def test_brokered_callbacks_over_tcp(sandbox, host, automtls):
     assert r.returncode == 0, (out, r.stderr)
 
 
+def test_socket_group_applies_to_brokered_listeners(sandbox):
+    """PLUGIN_UNIX_SOCKET_GROUP: go-plugin (>= 1.5) gives brokered unix
+    listeners the group and mode 0660 as it does the plugin's own socket.
+    The soup-c host lists the plugin's socket directory while the plugin's
+    brokered Echo still listens: both sockets must be 0660 in our group."""
+    gid = os.getgid()
+    env = sandbox.environ(PLUGIN_UNIX_SOCKET_GROUP=str(gid), BROKER_HOST_LIST_SOCKETS="1")
+    r = sandbox.run([C_HOST, "--", C_PLUGIN], timeout=60, env=env)
+    out = r.stdout.decode()
+    assert r.returncode == 0, (out, r.stderr)
+    assert "echo: hello broker\n" in out, (out, r.stderr)
+    sockets = [l for l in out.splitlines() if l.startswith("socket ")]
+    assert len(sockets) == 2, out
+    assert all(l == "socket mode=660 gid=%d" % gid for l in sockets), out
+
+
 def test_dial_to_an_unknown_id_times_out_and_the_plugin_keeps_serving(sandbox):
     r = sandbox.run([C_HOST, "--dial-unknown", "--", C_PLUGIN], timeout=60)
     out = r.stdout.decode()

@@ -8,14 +8,19 @@
  *   3. with --dial-unknown, dials an id nobody serves: prints the error;
  * --multiplex asks for go-plugin's GRPCBrokerMultiplex (one connection,
  * yamux streams, knocks).
- *   4. kills the plugin: prints "kill: 0".
+ *   4. with BROKER_HOST_LIST_SOCKETS set and a unix plugin, lists the
+ *      sockets in the plugin's socket directory (its own and the brokered
+ *      Echo's): "socket mode=660 gid=0";
+ *   5. kills the plugin: prints "kill: 0".
  * --bench N times N brokered round trips (step 1) and prints
  * "summary n=N median_us=.. p90_us=.. min_us=.. max_us=..".
  * Exit 0 when every step gave the expected answer. */
+#include <dirent.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "callback.pb-c.h"
@@ -134,6 +139,34 @@ static int echo_via_plugin(soupc_plugin_host *h) {
   return ok;
 }
 
+/* Step 4: every socket in the directory of the plugin's socket. */
+static void list_sockets(const soupc_plugin_handshake *hs) {
+  char dir[512], path[1024];
+  char *slash;
+  struct dirent *e;
+  struct stat sb;
+  DIR *d;
+
+  snprintf(dir, sizeof(dir), "%s", hs->address);
+  slash = strrchr(dir, '/');
+  if (strcmp(hs->network, "unix") != 0 || slash == NULL) {
+    return;
+  }
+  *slash = '\0';
+  d = opendir(dir);
+  if (d == NULL) {
+    return;
+  }
+  while ((e = readdir(d)) != NULL) {
+    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+    if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
+      printf("socket mode=%03o gid=%u\n", (unsigned)(sb.st_mode & 0777),
+             (unsigned)sb.st_gid);
+    }
+  }
+  closedir(d);
+}
+
 static int cmp_i64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
@@ -225,6 +258,9 @@ int main(int argc, char **argv) {
       soupc_channel_free(ch);
       /* The plugin still serves. */
       ok = ok && soupc_plugin_host_ping(h, 5000, &st) == 0;
+    }
+    if (getenv("BROKER_HOST_LIST_SOCKETS") != NULL) {
+      list_sockets(soupc_plugin_host_handshake(h));
     }
   }
   krv = soupc_plugin_host_kill(h);
