@@ -10,7 +10,10 @@
 #     touch the library);
 #   - kv_plugin.c and kv_host.c (proto.KV plugin and host on plugin.h) in
 #     test_kv_installed.py: go-plugin's host running the C plugin, the C host
-#     running go-plugin's plugin, with and without AutoMTLS, unix and TCP.
+#     running go-plugin's plugin, with and without AutoMTLS, unix and TCP;
+#     the C plugin's gRPC reflection (served by default; proto.KV is in
+#     soup-c's own descriptors) under grpc-go's reflection client, with
+#     interop/go/reflection's checks.
 #
 #   run_interop_installed.sh BUILD_DIR SOURCE_DIR PYTHON3 "C_FLAGS" "LD_FLAGS"
 set -euo pipefail

@@ -3,13 +3,18 @@ soupc_host_goplugin) with programs built only from the installed prefix
 (run_interop_installed.sh): kv_plugin, a proto.KV plugin on plugin.h, under
 go-plugin 1.0.1's own host (goplugin-host); and kv_host, a host on plugin.h,
 launching go-plugin 1.0.1's plugin.Serve (goplugin-kv). With and without
-AutoMTLS, over unix and TCP; each leaves no process and no socket behind."""
+AutoMTLS, over unix and TCP; and the C plugin's gRPC reflection under
+grpc-go's client (interop/go/reflection's checks). Each leaves no process
+and no socket behind."""
 import os
 import re
+import signal
 
 import pytest
 
-from interop_go import GOPLUGIN_HOST, GOPLUGIN_KV, parse_info
+from interop_go import (GOPLUGIN_HOST, GOPLUGIN_KV, Plugin, make_cert, parse_info,
+                        soupc_plugin_env)
+from test_reflection import check_answers, reflect
 
 KV_PLUGIN_C = os.environ.get("SOUPC_KV_PLUGIN_C", "")
 KV_HOST_C = os.environ.get("SOUPC_KV_HOST_C", "")
@@ -96,3 +101,19 @@ def test_installed_host_sees_the_go_plugins_not_found(sandbox):
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert r.stdout == b""
     assert b"kv_host: get no-such-key: NOT_FOUND: key not found: no-such-key" in r.stderr
+
+
+@pytest.mark.parametrize("api", ["v1", "v1alpha"])
+def test_reflection_of_the_installed_plugin(sandbox, api):
+    cert, key = make_cert("ec", curve="P-256")
+    env = soupc_plugin_env(sandbox, client_cert=cert)
+    plugin = Plugin(sandbox, [KV_PLUGIN_C], env)
+    try:
+        out = reflect(sandbox, plugin.line.decode().strip(), api,
+                      "--cert-file", sandbox.write("c.crt", cert),
+                      "--key-file", sandbox.write("c.key", key))
+        check_answers(out, plugin_mode=True)
+        plugin.proc.send_signal(signal.SIGTERM)
+        assert plugin.wait(5) == 0
+    finally:
+        plugin.stop()
