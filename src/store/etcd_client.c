@@ -1,22 +1,20 @@
 /* The etcd cluster client (etcd_client.h): endpoints, one connection at a
- * time, asynchronous unary calls over soup-c's client streams, deadlines,
+ * time, asynchronous unary calls (soupc_channel_unary_async), deadlines,
  * failover and safe retries.
  *
  * Threads: calls start on any thread and complete on the I/O thread of the
- * channel that carried them (on_close), on the starting thread (a stream
- * that closed before its submitter was done with it), or on the client's
- * supervisor thread, which connects, reaps calls past their deadline and
- * frees retired connections. One mutex (cl->mu) guards the lists, the
- * connection state and each call's flags; it is never held across a call
- * into the channel or a user callback. */
+ * channel that carried them (the unary call's callback), or on the
+ * client's supervisor thread, which connects, fails queued calls past
+ * their deadline and frees retired connections. A call costs one post to
+ * the channel's I/O thread and its answer is delivered there, without a
+ * copy. One mutex (cl->mu) guards the lists and the connection state; it
+ * is never held across a call into the channel or a user callback. */
 #include "store/etcd_client.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "base/alloc.h"
 #include "soupc/rpc.h"
@@ -24,8 +22,8 @@
 #define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_CONNECT_TIMEOUT_MS 2000
 #define MAX_ENDPOINTS 16
-#define TICK_MS 50          /* deadline resolution while calls are open */
-#define IDLE_TICK_MS 1000   /* supervisor wake-up when nothing is open */
+#define TICK_MS 50          /* deadline resolution for queued calls */
+#define IDLE_TICK_MS 1000   /* supervisor wake-up when nothing is queued */
 #define BACKOFF_MIN_MS 100  /* reconnect delay after a failed round... */
 #define BACKOFF_MAX_MS 1000 /* ...doubling up to this */
 /* etcd answers at most max-request-bytes (1.5 MiB by default) plus gRPC
@@ -44,56 +42,24 @@ struct endpoint {
 struct conn {
   soupc_channel *ch;
   int ep;            /* index into cl->ep */
-  int streams;       /* calls with a stream open on ch */
+  int streams;       /* calls sent on ch that have not ended yet */
   int retired;       /* no new calls; freed once streams == 0 */
   struct conn *next; /* cl->retired */
 };
 
-/* A closed stream waiting to be freed by the supervisor, and the
- * connection reference it keeps until then. Freeing a stream inside its
- * on_close would free it under send/half-close operations that the
- * submitting thread posted to the I/O thread and that may still be queued
- * there; soupc_client_stream_free() from another thread queues behind
- * them. */
-struct zombie {
-  soupc_client_stream *stream;
-  struct conn *conn;
-  struct zombie *next;
-};
-
-enum {
-  CALL_SUBMITTING = 1u,   /* attempt() is between open and close_send */
-  CALL_CLOSED_EARLY = 2u, /* on_close ran while submitting */
-  CALL_REAPING = 4u,      /* the supervisor is cancelling it (deadline) */
-  CALL_REAPED = 8u        /* this attempt ended at the deadline */
-};
-
-enum {
-  LIST_NONE,
-  LIST_PENDING,
-  LIST_INFLIGHT
-};
-
 struct call {
   struct etcd_client *cl;
-  struct call *prev, *next; /* cl->pending or cl->inflight */
-  int list;
+  struct call *prev, *next; /* cl->pending while queued */
+  int queued;
   struct conn *conn; /* this attempt's connection */
-  soupc_client_stream *stream;
-  unsigned flags;
   int idempotent;
   int attempts;
   int maybe_applied;   /* an earlier attempt may have reached etcd */
-  int conn_in_zombie;  /* a zombie holds this attempt's conn reference */
   int64_t deadline_ms; /* CLOCK_MONOTONIC */
   char path[64];
   uint8_t *req;
   size_t req_len;
-  uint8_t *resp; /* the first response message (I/O thread) */
-  size_t resp_len;
-  size_t nresp;
-  soupc_status close_status; /* what on_close was told */
-  char endpoint[256];        /* this attempt's member */
+  char endpoint[256]; /* this attempt's member */
   etcd_reply_fn fn;
   void *user_data;
 };
@@ -106,13 +72,12 @@ struct etcd_client {
   int connect_timeout_ms;
 
   pthread_mutex_t mu;
-  pthread_cond_t cv; /* wakes the supervisor, and new() after a round */
+  pthread_cond_t cv; /* wakes the supervisor, new() after a round, free() */
   struct conn *current;
   struct conn *retired;
   int next_ep; /* where the next connect round starts */
   struct call *pending;
-  struct call *inflight;
-  struct zombie *zombies; /* closed streams for the supervisor to free */
+  int submitting; /* threads between picking a conn and handing it a call */
   int stopping;
   int connecting;
   int rounds; /* connect rounds finished */
@@ -139,32 +104,30 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void list_add(struct call **head, struct call *c, int which) {
+static void pending_add(struct etcd_client *cl, struct call *c) {
   c->prev = NULL;
-  c->next = *head;
-  if (*head != NULL) {
-    (*head)->prev = c;
+  c->next = cl->pending;
+  if (cl->pending != NULL) {
+    cl->pending->prev = c;
   }
-  *head = c;
-  c->list = which;
+  cl->pending = c;
+  c->queued = 1;
 }
 
-static void list_del(struct etcd_client *cl, struct call *c) {
-  struct call **head = c->list == LIST_PENDING ? &cl->pending : &cl->inflight;
-
-  if (c->list == LIST_NONE) {
+static void pending_del(struct etcd_client *cl, struct call *c) {
+  if (!c->queued) {
     return;
   }
   if (c->prev != NULL) {
     c->prev->next = c->next;
   } else {
-    *head = c->next;
+    cl->pending = c->next;
   }
   if (c->next != NULL) {
     c->next->prev = c->prev;
   }
   c->prev = c->next = NULL;
-  c->list = LIST_NONE;
+  c->queued = 0;
 }
 
 /* The connection goes out of use: new calls go to the next endpoint. */
@@ -190,20 +153,22 @@ static void release_locked(struct etcd_client *cl, struct conn *cn) {
 
 static void call_free(struct call *c) {
   soupc__free(c->req);
-  soupc__free(c->resp);
   soupc__free(c);
 }
 
-/* Ends the call: one callback, then the call is freed. */
-static void deliver(struct call *c, const soupc_status *st) {
+/* Ends the call: one callback, then the call is freed. @p msg (OK only)
+ * is borrowed for the callback. */
+static void deliver(struct call *c, const soupc_status *st, const uint8_t *msg,
+                    size_t len) {
+  static const uint8_t empty[1];
   struct etcd_reply r;
 
   memset(&r, 0, sizeof(r));
   r.status = *st;
   r.endpoint = c->endpoint;
   if (st->code == SOUPC_GRPC_OK) {
-    r.msg = c->resp;
-    r.len = c->resp_len;
+    r.msg = msg != NULL ? msg : empty;
+    r.len = msg != NULL ? len : 0;
   } else {
     r.maybe_applied = c->maybe_applied;
   }
@@ -215,34 +180,27 @@ static void deliver_code(struct call *c, int code, const char *msg) {
   soupc_status st;
 
   soupc_status_set(&st, code, "%s", msg);
-  deliver(c, &st);
+  deliver(c, &st, NULL, 0);
 }
 
-static void on_message(soupc_client_stream *stream, const uint8_t *msg,
-                       size_t len, void *user_data) {
+static void attempt(struct call *c);
+
+/* The channel's answer to one attempt, on its I/O thread: releases the
+ * connection (retiring it when the member cannot serve), then delivers
+ * the outcome or retries where that is safe. */
+static void on_done(int err, const soupc_status *status, const uint8_t *resp,
+                    size_t resp_len, void *user_data) {
   struct call *c = user_data;
-
-  (void)stream;
-  if (c->nresp++ > 0) {
-    return; /* a unary call has one; complete() reports more */
-  }
-  c->resp = soupc__malloc(len > 0 ? len : 1);
-  if (c->resp != NULL) {
-    memcpy(c->resp, msg, len);
-    c->resp_len = len;
-  }
-}
-
-/* This attempt has ended (its stream is freed or handed to the
- * supervisor): releases its connection,
- * then delivers the outcome, or @return 1 when the call should be retried
- * (the caller runs attempt() again; a loop, not recursion, bounds it). */
-static int complete(struct call *c) {
   struct etcd_client *cl = c->cl;
-  soupc_status st = c->close_status;
-  int refused, retry;
+  soupc_status st = *status;
+  int refused, retry, late;
 
-  if (c->flags & CALL_REAPED) {
+  /* The local deadline (the remaining time of the call's one deadline,
+   * also sent to etcd as grpc-timeout) or etcd's own answer to it, which
+   * etcd 3.4 sends as UNKNOWN "context deadline exceeded". */
+  late = err == SOUPC_ERR_DEADLINE || st.code == SOUPC_GRPC_DEADLINE_EXCEEDED ||
+         strstr(st.message, "context deadline exceeded") != NULL;
+  if (late) {
     soupc_status_set(&st, SOUPC_GRPC_UNAVAILABLE, "no answer within %d ms",
                      cl->timeout_ms);
   }
@@ -250,24 +208,17 @@ static int complete(struct call *c) {
    * (and its address reused) while this decides whether to retire it. */
   pthread_mutex_lock(&cl->mu);
   if (st.code == SOUPC_GRPC_UNAVAILABLE) {
-    /* The member cannot serve (it died, lost its leader, or timed out):
-     * move new calls to the next endpoint. */
+    /* The member cannot serve (it died, lost its leader, timed out, or is
+     * hung or partitioned away): move new calls to the next endpoint. */
     retire_locked(cl, c->conn);
   }
-  if (!c->conn_in_zombie) {
-    release_locked(cl, c->conn);
-  }
-  c->conn_in_zombie = 0;
+  release_locked(cl, c->conn);
   c->conn = NULL;
   pthread_mutex_unlock(&cl->mu);
 
   if (st.code == SOUPC_GRPC_OK) {
-    if (c->nresp != 1 || c->resp == NULL) {
-      soupc_status_set(&st, SOUPC_GRPC_INTERNAL,
-                       "sent %zu response messages to a unary call", c->nresp);
-    }
-    deliver(c, &st);
-    return 0;
+    deliver(c, &st, resp, resp_len);
+    return;
   }
   /* The transport's text for RST_STREAM REFUSED_STREAM (and GOAWAY past
    * the stream): the member did not process the request (RFC 9113
@@ -277,69 +228,26 @@ static int complete(struct call *c) {
   if (!refused) {
     c->maybe_applied = 1;
   }
-  retry = st.code == SOUPC_GRPC_UNAVAILABLE && !(c->flags & CALL_REAPED) &&
+  retry = st.code == SOUPC_GRPC_UNAVAILABLE && !late &&
           (c->idempotent || !c->maybe_applied) && c->attempts <= cl->n_ep &&
           now_ms() < c->deadline_ms;
   if (retry) {
-    soupc__free(c->resp);
-    c->resp = NULL;
-    c->resp_len = 0;
-    c->nresp = 0;
-    return 1;
-  }
-  deliver(c, &st);
-  return 0;
-}
-
-static void attempt(struct call *c);
-
-static void on_close(soupc_client_stream *stream, const soupc_status *status,
-                     void *user_data) {
-  struct call *c = user_data;
-  struct etcd_client *cl = c->cl;
-  struct zombie *z;
-  unsigned flags;
-
-  c->close_status = *status;
-  pthread_mutex_lock(&cl->mu);
-  flags = c->flags;
-  if (flags & CALL_SUBMITTING) {
-    c->flags |= CALL_CLOSED_EARLY; /* attempt() finishes it */
-  } else if (!(flags & CALL_REAPING)) {
-    list_del(cl, c);
-  }
-  pthread_mutex_unlock(&cl->mu);
-  if (flags & (CALL_SUBMITTING | CALL_REAPING)) {
-    return; /* the submitter or the reaper completes the call */
-  }
-  z = soupc__malloc(sizeof(*z));
-  if (z != NULL) {
-    z->stream = stream;
-    z->conn = c->conn;
-    pthread_mutex_lock(&cl->mu);
-    z->next = cl->zombies;
-    cl->zombies = z;
-    c->conn_in_zombie = 1;
-    pthread_mutex_unlock(&cl->mu);
-  } else {
-    soupc_client_stream_free(stream); /* out of memory: the old way */
-  }
-  c->stream = NULL;
-  if (complete(c)) {
     attempt(c);
+    return;
   }
+  deliver(c, &st, NULL, 0);
 }
 
 /* Sends one attempt on the current connection, or queues the call for the
  * supervisor's next connect round. Called without cl->mu. */
 static void attempt(struct call *c) {
   struct etcd_client *cl = c->cl;
-  soupc_client_stream *s;
   struct conn *cn;
   char msg[sizeof(cl->down_msg)];
-  unsigned flags;
+  soupc_status st;
+  int64_t left;
+  int rv;
 
-retry:
   for (;;) {
     pthread_mutex_lock(&cl->mu);
     if (cl->stopping) {
@@ -360,48 +268,52 @@ retry:
         deliver_code(c, SOUPC_GRPC_UNAVAILABLE, msg);
         return;
       }
-      list_add(&cl->pending, c, LIST_PENDING);
+      pending_add(cl, c);
       pthread_cond_broadcast(&cl->cv);
       pthread_mutex_unlock(&cl->mu);
       return;
     }
+    left = c->deadline_ms - now_ms();
+    if (left <= 0) {
+      pthread_mutex_unlock(&cl->mu);
+      snprintf(msg, sizeof(msg), "no answer within %d ms", cl->timeout_ms);
+      deliver_code(c, SOUPC_GRPC_UNAVAILABLE, msg);
+      return;
+    }
     cn->streams++;
+    cl->submitting++;
     c->conn = cn;
-    c->flags = CALL_SUBMITTING;
     c->attempts++;
     copy_str(c->endpoint, sizeof(c->endpoint), cl->ep[cn->ep].url);
-    list_add(&cl->inflight, c, LIST_INFLIGHT);
     pthread_mutex_unlock(&cl->mu);
 
-    if (soupc_client_stream_open(&s, cn->ch, c->path, on_message, on_close,
-                                 c) == 0) {
-      break;
-    }
-    /* The channel closed before the request left: safe to try elsewhere. */
+    /* On success on_done runs once, on the I/O thread, maybe already
+     * running: c is not ours any more. */
+    soupc_status_clear(&st);
+    rv = soupc_channel_unary_async(cn->ch, c->path, c->req, c->req_len, left,
+                                   on_done, c, &st);
     pthread_mutex_lock(&cl->mu);
-    list_del(cl, c);
-    release_locked(cl, cn);
-    retire_locked(cl, cn);
-    c->conn = NULL;
-    pthread_mutex_unlock(&cl->mu);
-  }
-  /* Errors here surface in on_close with the stream's status. */
-  (void)soupc_client_stream_send(s, c->req, c->req_len);
-  (void)soupc_client_stream_close_send(s);
-  pthread_mutex_lock(&cl->mu);
-  c->stream = s;
-  flags = c->flags;
-  c->flags &= ~(CALL_SUBMITTING | CALL_CLOSED_EARLY);
-  if (flags & CALL_CLOSED_EARLY) {
-    list_del(cl, c);
-  }
-  pthread_mutex_unlock(&cl->mu);
-  if (flags & CALL_CLOSED_EARLY) {
-    soupc_client_stream_free(s);
-    c->stream = NULL;
-    if (complete(c)) {
-      goto retry;
+    cl->submitting--;
+    if (cl->stopping) {
+      pthread_cond_broadcast(&cl->cv);
     }
+    if (rv == 0) {
+      pthread_mutex_unlock(&cl->mu);
+      return;
+    }
+    c->conn = NULL;
+    if (rv == SOUPC_ERR_CLOSED) {
+      /* The channel closed before the request left: safe to try
+       * elsewhere. */
+      retire_locked(cl, cn);
+      release_locked(cl, cn);
+      pthread_mutex_unlock(&cl->mu);
+      continue;
+    }
+    release_locked(cl, cn);
+    pthread_mutex_unlock(&cl->mu);
+    deliver(c, &st, NULL, 0); /* too large, out of memory: not sent */
+    return;
   }
 }
 
@@ -473,7 +385,7 @@ static struct call *take_pending(struct etcd_client *cl) {
 
   cl->pending = NULL;
   for (c = list; c != NULL; c = c->next) {
-    c->list = LIST_NONE;
+    c->queued = 0;
   }
   return list;
 }
@@ -558,28 +470,19 @@ static void connect_round(struct etcd_client *cl) {
   pthread_mutex_lock(&cl->mu);
 }
 
-/* Cancels the streams of calls past their deadline (all of them when
- * @p all) and completes them. Called and returns with cl->mu held.
- * @return the number reaped. */
+/* Fails the queued calls past their deadline (all of them, CANCELLED,
+ * when @p all). Calls sent to a member end at their deadline on the
+ * channel's own timer. Called and returns with cl->mu held. @return the
+ * number failed. */
 static int reap(struct etcd_client *cl, int all) {
   struct call *c, *next, *list = NULL;
   int64_t now = now_ms();
   int n = 0;
 
-  for (c = cl->inflight; c != NULL; c = next) {
-    next = c->next;
-    if ((all || c->deadline_ms <= now) && !(c->flags & CALL_SUBMITTING)) {
-      list_del(cl, c);
-      c->flags |= CALL_REAPING;
-      c->next = list;
-      list = c;
-    }
-  }
   for (c = cl->pending; c != NULL; c = next) {
     next = c->next;
     if (all || c->deadline_ms <= now) {
-      list_del(cl, c);
-      c->flags |= CALL_REAPED;
+      pending_del(cl, c);
       c->next = list;
       list = c;
     }
@@ -591,49 +494,11 @@ static int reap(struct etcd_client *cl, int all) {
   for (c = list; c != NULL; c = next) {
     next = c->next;
     n++;
-    if (c->stream == NULL) { /* pending: never sent */
-      deliver_code(c, all ? SOUPC_GRPC_CANCELLED : SOUPC_GRPC_UNAVAILABLE,
-                   all ? "the etcd client is closing"
-                       : "no etcd member became reachable in time");
-      continue;
-    }
-    /* on_close runs inside with CANCELLED (or the real outcome, if it
-     * raced us) and leaves the completion to us. */
-    soupc_client_stream_free(c->stream);
-    c->stream = NULL;
-    if (c->close_status.code == SOUPC_GRPC_CANCELLED && !all) {
-      c->flags |= CALL_REAPED;
-    }
-    if (complete(c)) {
-      attempt(c);
-    }
+    deliver_code(c, all ? SOUPC_GRPC_CANCELLED : SOUPC_GRPC_UNAVAILABLE,
+                 all ? "the etcd client is closing"
+                     : "no etcd member became reachable in time");
   }
   pthread_mutex_lock(&cl->mu);
-  return n;
-}
-
-/* Frees the streams closed since the last pass and releases their
- * connections. Called and returns with cl->mu held. @return the number. */
-static int free_zombies(struct etcd_client *cl) {
-  struct zombie *list = cl->zombies, *z;
-  int n = 0;
-
-  if (list == NULL) {
-    return 0;
-  }
-  cl->zombies = NULL;
-  pthread_mutex_unlock(&cl->mu);
-  for (z = list; z != NULL; z = z->next) {
-    soupc_client_stream_free(z->stream);
-    n++;
-  }
-  pthread_mutex_lock(&cl->mu);
-  while (list != NULL) {
-    z = list;
-    list = z->next;
-    release_locked(cl, z->conn);
-    soupc__free(z);
-  }
   return n;
 }
 
@@ -678,7 +543,7 @@ static void *supervise(void *arg) {
     if (cl->current != NULL && !soupc_channel_is_open(cl->current->ch)) {
       retire_locked(cl, cl->current);
     }
-    if (reap(cl, 0) > 0 || free_zombies(cl) > 0 || free_retired(cl) > 0) {
+    if (reap(cl, 0) > 0 || free_retired(cl) > 0) {
       continue;
     }
     if (cl->current == NULL &&
@@ -686,10 +551,8 @@ static void *supervise(void *arg) {
       connect_round(cl);
       continue;
     }
-    wait_ms = cl->inflight != NULL || cl->pending != NULL ||
-                      cl->retired != NULL || cl->zombies != NULL
-                  ? TICK_MS
-                  : IDLE_TICK_MS;
+    wait_ms =
+        cl->pending != NULL || cl->retired != NULL ? TICK_MS : IDLE_TICK_MS;
     if (cl->current == NULL && cl->down) {
       int64_t left = cl->next_try_ms - now_ms();
       wait_ms = left < wait_ms ? (left > 0 ? left : 1) : wait_ms;
@@ -891,7 +754,7 @@ int soupc__etcd_client_endpoint_count(const struct etcd_client *cl) {
 }
 
 void soupc__etcd_client_free(struct etcd_client *cl) {
-  int busy;
+  struct conn *list, *cn;
 
   if (cl == NULL) {
     return;
@@ -903,28 +766,25 @@ void soupc__etcd_client_free(struct etcd_client *cl) {
   if (cl->thread_started) {
     pthread_join(cl->thread, NULL);
   }
-  /* Cancel what is open; calls still being submitted finish first. */
+  /* From now on attempt() only delivers CANCELLED. Fail what is queued,
+   * wait for calls being handed to a channel, then free every channel:
+   * that fails what is still open (its callbacks run inside). */
   pthread_mutex_lock(&cl->mu);
-  for (;;) {
-    reap(cl, 1);
-    free_zombies(cl);
-    busy = cl->inflight != NULL || cl->pending != NULL || cl->zombies != NULL;
-    if (!busy) {
-      break;
-    }
-    pthread_mutex_unlock(&cl->mu);
-    usleep(1000);
-    pthread_mutex_lock(&cl->mu);
+  reap(cl, 1);
+  while (cl->submitting > 0) {
+    pthread_cond_wait(&cl->cv, &cl->mu);
   }
   retire_locked(cl, cl->current);
-  while (cl->retired != NULL) {
-    free_zombies(cl);
-    if (free_retired(cl) == 0) {
-      pthread_mutex_unlock(&cl->mu);
-      usleep(1000); /* an on_close is still releasing its stream */
-      pthread_mutex_lock(&cl->mu);
-    }
-  }
+  list = cl->retired;
+  cl->retired = NULL;
   pthread_mutex_unlock(&cl->mu);
+  for (cn = list; cn != NULL; cn = cn->next) {
+    soupc_channel_free(cn->ch);
+  }
+  while (list != NULL) {
+    cn = list;
+    list = cn->next;
+    soupc__free(cn);
+  }
   client_destroy(cl);
 }
