@@ -8,11 +8,11 @@
  * out) or when a call gets no answer before its deadline, the client moves
  * on to the next endpoint. A call marked idempotent (a Range) is retried
  * there within its deadline; any other call (a Put) is retried only if the
- * request provably never reached etcd (the stream could not be opened, or
- * the member refused it with REFUSED_STREAM), and otherwise fails with
- * maybe_applied set. With no member reachable calls fail at once with
- * UNAVAILABLE and a message naming each endpoint's error; a thread keeps
- * trying to reconnect in the background. */
+ * request provably never reached etcd (the channel refused the call before
+ * sending it, or the member refused it with REFUSED_STREAM), and otherwise
+ * fails with maybe_applied set. With no member reachable calls fail at
+ * once with UNAVAILABLE and a message naming each endpoint's error; a
+ * thread keeps trying to reconnect in the background. */
 #ifndef SOUPC_STORE_ETCD_CLIENT_H
 #define SOUPC_STORE_ETCD_CLIENT_H
 

@@ -24,6 +24,7 @@
 enum behaviour {
   ANSWER,
   FAIL_UNAVAILABLE,
+  FAIL_LATE, /* etcd 3.4's answer past the grpc-timeout it was sent */
   HOLD
 };
 
@@ -53,6 +54,8 @@ static void handle(soupc_call *call, const uint8_t *req, size_t len,
   pthread_mutex_unlock(&f->mu);
   if (f->how == FAIL_UNAVAILABLE) {
     soupc_call_fail(call, SOUPC_GRPC_UNAVAILABLE, "etcdserver: leader changed");
+  } else if (f->how == FAIL_LATE) {
+    soupc_call_fail(call, SOUPC_GRPC_UNKNOWN, "context deadline exceeded");
   } else {
     soupc_call_reply(call, (const uint8_t *)"pong", 4);
   }
@@ -266,6 +269,34 @@ static void a_call_without_an_answer_ends_at_its_deadline(void **state) {
   fake_stop(&f);
 }
 
+/* etcd ends a call past the deadline it was sent with UNKNOWN "context
+ * deadline exceeded": no answer in time. Not retried (a Range neither: the
+ * deadline is the call's own), a Put may have been applied, and the member
+ * is retired. */
+static void etcds_own_deadline_answer_counts_as_no_answer(void **state) {
+  struct fake late, good;
+  struct etcd_client *cl;
+  struct outcome o;
+  char list[160];
+
+  (void)state;
+  fake_start(&late, FAIL_LATE);
+  fake_start(&good, ANSWER);
+  snprintf(list, sizeof(list), "%s,%s", late.url, good.url);
+  cl = client_on(list, 3000);
+  call_and_wait(cl, "/etcdserverpb.KV/Put", 0, &o);
+  assert_int_equal(o.status.code, SOUPC_GRPC_UNAVAILABLE);
+  assert_non_null(strstr(o.status.message, "no answer within 3000 ms"));
+  assert_int_equal(o.maybe_applied, 1);
+  assert_int_equal(good.calls, 0);
+  call_and_wait(cl, "/etcdserverpb.KV/Range", 1, &o);
+  assert_int_equal(o.status.code, SOUPC_GRPC_OK);
+  assert_string_equal(o.endpoint, good.url);
+  soupc__etcd_client_free(cl);
+  fake_stop(&late);
+  fake_stop(&good);
+}
+
 /* Closing with calls in flight runs each callback once (CANCELLED). */
 static void free_completes_calls_in_flight(void **state) {
   struct etcd_client *cl;
@@ -311,6 +342,7 @@ int main(void) {
       cmocka_unit_test(endpoints_are_tried_in_turn),
       cmocka_unit_test(only_idempotent_calls_are_retried_elsewhere),
       cmocka_unit_test(a_call_without_an_answer_ends_at_its_deadline),
+      cmocka_unit_test(etcds_own_deadline_answer_counts_as_no_answer),
       cmocka_unit_test(free_completes_calls_in_flight),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
