@@ -308,6 +308,18 @@ typedef struct soupc_plugin_serve_options {
    * and max_message_size are ignored); NULL = the library's defaults.
    * Borrowed for the call. */
   const soupc_server_options *server_limits;
+  /** Answers grpc.health.v1.Health/Check for a service name other than ""
+   * and "plugin" (which are SERVING while the plugin serves), such as the
+   * application's own service, so that a host or `soup-c rpc validate
+   * connection` can ask whether it can serve now. Runs on the server
+   * worker that owns the call and may block it briefly. @p service is
+   * borrowed for the call; @p st is cleared first. @return 0: SERVING;
+   * SOUPC_ERR_NOT_FOUND: an unknown name (the call fails with NOT_FOUND,
+   * as go-plugin's health server answers); any other soupc_err: the call
+   * fails with UNAVAILABLE and @p st->message (or soupc_strerror()).
+   * Receives the user_data given to soupc_plugin_serve(). NULL (the
+   * default): every other name is unknown. Health/Watch is not affected. */
+  int (*health_check)(const char *service, soupc_status *st, void *user_data);
 } soupc_plugin_serve_options;
 
 /** Initialiser for soupc_plugin_serve_options: every field at its default. */

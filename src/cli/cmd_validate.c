@@ -78,7 +78,7 @@ int cmd_rpc_validate_connection(int argc, char **argv) {
              "check that\n"
              "grpc.health.v1.Health reports \"plugin\" SERVING and, on a "
              "soup-c\n"
-             "standalone server, that its store backend (\"proto.KV\": "
+             "server or plugin, that its store backend (\"proto.KV\": "
              "LMDB or etcd)\n"
              "can serve. Prints \"RPC connection validated successfully.\" "
              "and exits 0,\n"

@@ -6,6 +6,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/server_store.h"
+#include "kv/kv.h"
 #include "soupc/plugin.h"
 
 #include <stdio.h>
@@ -56,6 +57,18 @@ static int register_kv(soupc_server *srv, const soupc_plugin_info *info,
   return 0;
 }
 
+/* Health/Check "proto.KV": the store backend, as on a standalone server
+ * (kv_health.c), so that `rpc validate connection` reports an etcd
+ * cluster without quorum in plugin mode too. */
+static int check_store(const char *service, soupc_status *st, void *user_data) {
+  struct plugin_ctx *ctx = user_data;
+
+  if (strcmp(service, "proto.KV") != 0 || ctx->store.kv == NULL) {
+    return SOUPC_ERR_NOT_FOUND;
+  }
+  return soupc__kv_service_health(ctx->store.kv, st);
+}
+
 static void close_store(void *user_data) {
   struct plugin_ctx *ctx = user_data;
 
@@ -104,6 +117,7 @@ int server_run_plugin(const struct server_config *cfg) {
    * opt-out keeps one plugin alive across many CLI calls. */
   opts.ignore_shutdown = server_env_switch("SOUPC_PLUGIN_IGNORE_SHUTDOWN");
   opts.on_stop = close_store;
+  opts.health_check = check_store;
   opts.no_reflection = cfg->no_reflection;
   /* The soup-c binary is a go-plugin plugin process: GRPCStdio capture and
    * go-plugin's signal rules (§2.5). */

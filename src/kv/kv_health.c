@@ -4,7 +4,9 @@
  * transaction; etcd: a linearizable read through a member), and otherwise
  * fails with UNAVAILABLE and the backend's reason, so that `soup-c rpc
  * validate connection` can print it. Plugin mode serves go-plugin's own
- * health service instead (src/plugin/side_services.c). */
+ * health service (src/plugin/side_services.c), which asks the same
+ * backend check for "proto.KV" (soupc_plugin_serve_options.health_check,
+ * src/cli/server_plugin.c). */
 #include "kv/kv.h"
 
 #include "base/alloc.h"

@@ -163,6 +163,14 @@ int soupc__side_services_new(struct side_services **out, soupc_server *srv,
                              int stop_fd, int ignore_shutdown,
                              struct broker *broker);
 
+/* Asks @p fn (with @p arg) about Health/Check service names other than
+ * "" and "plugin" (soupc_plugin_serve_options.health_check); NULL = they
+ * are unknown. Before the server starts. */
+void soupc__side_services_set_health(struct side_services *ss,
+                                     int (*fn)(const char *service,
+                                               soupc_status *st, void *arg),
+                                     void *arg);
+
 /* Uses @p cap for StreamStdio (may be NULL: the stream stays open, empty).
  */
 void soupc__side_services_set_stdio(struct side_services *ss,

@@ -318,6 +318,7 @@ static int serve_register(struct serve *s) {
                      soupc_strerror(rv));
     return rv;
   }
+  soupc__side_services_set_health(s->ss, s->opts->health_check, s->user_data);
   if (!s->opts->no_reflection) {
     rv = serve_reflection(s);
     if (rv != 0) {

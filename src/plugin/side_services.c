@@ -41,6 +41,9 @@ struct side_services {
   int stopping;              /* finish_all ran; mu */
   int stop_fd;               /* write end of serve()'s stop pipe */
   int ignore_shutdown;
+  /* The application's Check for other service names, or NULL. */
+  int (*health_fn)(const char *service, soupc_status *st, void *arg);
+  void *health_arg;
 };
 
 static void hold(struct side_services *ss, soupc_call *call) {
@@ -108,15 +111,53 @@ static size_t health_pack(uint8_t *buf, int status) {
   return grpc__health__v1__health_check_response__pack(&resp, buf);
 }
 
+/* The application's answer for @p service (health_fn). */
+static void health_ask_app(struct side_services *ss, soupc_call *call,
+                           const char *service) {
+  uint8_t buf[16];
+  soupc_status st;
+  int rv;
+
+  soupc_status_clear(&st);
+  rv = ss->health_fn(service, &st, ss->health_arg);
+  if (rv == 0) {
+    soupc_call_reply(
+        call, buf,
+        health_pack(
+            buf,
+            GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING));
+  } else if (rv == SOUPC_ERR_NOT_FOUND) {
+    soupc_call_fail(call, SOUPC_GRPC_NOT_FOUND, "unknown service");
+  } else {
+    soupc_call_fail(call, SOUPC_GRPC_UNAVAILABLE, "%s",
+                    st.message[0] != '\0' ? st.message : soupc_strerror(rv));
+  }
+}
+
 static void health_check(soupc_call *call, const uint8_t *req, size_t len,
                          void *user_data) {
+  struct side_services *ss = user_data;
+  Grpc__Health__V1__HealthCheckRequest *msg;
   uint8_t buf[16];
   int status;
 
-  (void)user_data;
   if (health_status(req, len, &status) != 0) {
     soupc_call_fail(call, SOUPC_GRPC_INVALID_ARGUMENT,
                     "malformed HealthCheckRequest");
+    return;
+  }
+  if (status ==
+          GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN &&
+      ss->health_fn != NULL) {
+    msg = grpc__health__v1__health_check_request__unpack(
+        &soupc__plugin_pb_allocator, len, req);
+    if (msg == NULL) { /* parsed a moment ago: out of memory */
+      soupc_call_fail(call, SOUPC_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+      return;
+    }
+    health_ask_app(ss, call, msg->service != NULL ? msg->service : "");
+    grpc__health__v1__health_check_request__free_unpacked(
+        msg, &soupc__plugin_pb_allocator);
     return;
   }
   if (status ==
@@ -255,6 +296,14 @@ int soupc__side_services_new(struct side_services **out, soupc_server *srv,
   }
   *out = ss;
   return 0;
+}
+
+void soupc__side_services_set_health(struct side_services *ss,
+                                     int (*fn)(const char *service,
+                                               soupc_status *st, void *arg),
+                                     void *arg) {
+  ss->health_fn = fn;
+  ss->health_arg = arg;
 }
 
 void soupc__side_services_set_stdio(struct side_services *ss,

@@ -1,7 +1,8 @@
 """Bad input for soup-c's etcd backend: each gets a clear error, the server
 keeps serving, and nothing already stored is lost. Also: TLS and mTLS to
 etcd, the key rules on etcd (NUL, any Unicode, long keys), plugin mode with
-the backend chosen through the environment, and the flag checks."""
+the backend chosen through the environment (and `rpc validate connection`
+reporting the backend there), and the flag checks."""
 
 import os
 import socket
@@ -161,3 +162,20 @@ def test_plugin_mode_takes_the_backend_from_the_environment(shared_cluster, tmp_
     r = subprocess.run([soupc_bin(), "rpc", "kv", "put", "w", "1"], capture_output=True, env=env2, timeout=60)
     assert r.returncode == 0, r.stderr
     assert shared_cluster.get(b"wrapped/w") == b"1"
+
+
+def test_validate_connection_reports_the_backend_in_plugin_mode(shared_cluster, tmp_path):
+    """go-plugin's health service in the plugin asks the store backend for
+    "proto.KV", as a standalone server does."""
+    def validate(endpoints):
+        env = dict(os.environ, KV_STORE="etcd", KV_ETCD_ENDPOINTS=endpoints,
+                   PLUGIN_SERVER_PATH=soupc_bin())
+        env.pop("KV_STORAGE_DIR", None)
+        return subprocess.run([soupc_bin(), "rpc", "validate", "connection"], capture_output=True,
+                              text=True, env=env, timeout=60, cwd=str(tmp_path))
+    r = validate(shared_cluster.endpoints)
+    assert r.returncode == 0 and "validated successfully" in r.stdout, r.stderr
+    url = "http://127.0.0.1:%d" % _closed_port()
+    r = validate(url)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "store backend: UNAVAILABLE" in r.stderr and url in r.stderr, r.stderr
