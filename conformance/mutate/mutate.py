@@ -304,10 +304,21 @@ def cmd_run(args):
     cmd_report(args)
 
 
+def list_compdb():
+    """compile_commands.json of a configured tree: build/dev's, else that of
+    any other preset (asan, release...), else a clear error."""
+    found = [os.path.join(REPO, "build", "dev", "compile_commands.json")]
+    found += sorted(glob.glob(os.path.join(REPO, "build", "*", "compile_commands.json")))
+    for f in found:
+        if os.path.exists(f):
+            return f
+    sys.exit("mutate list: no build/*/compile_commands.json; configure a preset first "
+             "(cmake --preset dev)")
+
+
 def cmd_list(args):
     files = scope_files(args.files)
-    ms = pick(all_mutants(files, os.path.join(REPO, "build", "dev", "compile_commands.json")),
-              args.sample, args.seed)
+    ms = pick(all_mutants(files, list_compdb()), args.sample, args.seed)
     for m in ms:
         print(m.id, m.describe())
     print("%d mutants" % len(ms), file=sys.stderr)
