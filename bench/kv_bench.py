@@ -22,7 +22,9 @@ Contenders (pick with --contenders):
   nghttpd       nghttpd serving the Get response bytes as a static file: a
                 bound for large Gets (Get only)
   base, base-none  another soup-c binary (--baseline PATH), for before/after
-                comparisons of a change in the same run
+                comparisons of a change in the same run; --baseline-args
+                gives it extra flags (--baseline same: the soup-c binary with
+                other flags, e.g. the limits of README "Limits" out of reach)
 
 Connection setup (--ops conn,s_time), measured on its own:
   conn          h2load -c N -n N: N connections at once, one 64 B Get each, so
@@ -394,10 +396,11 @@ class Bench:
         self.servers[(srv.name, "tls" if srv.tls else "h2c")] = srv
         self.procs.append(srv.proc)
 
-    def start_soupc(self, name, sync, tls, binary=None):
+    def start_soupc(self, name, sync, tls, binary=None, extra=()):
         store = os.path.join(self.work, f"store-{name}-{'tls' if tls else 'h2c'}")
         cmd = [binary or self.args.soupc, "rpc", "kv", "server", "--standalone", "--listen",
-               "127.0.0.1:0", "--storage-dir", store, "--sync", sync, "--log-level", "error"]
+               "127.0.0.1:0", "--storage-dir", store, "--sync", sync, "--log-level", "error",
+               *extra]
         if tls:
             cmd += ["--tls-mode", "auto"]
         proc, port = start_listening(cmd, name)
@@ -474,9 +477,9 @@ class Bench:
             if "soup-c-none" in want and "put" in a.ops:
                 self.start_soupc("soup-c-none", "none", tls)
             if "base" in want and a.baseline:
-                self.start_soupc("base", "full", tls, a.baseline)
+                self.start_soupc("base", "full", tls, a.baseline, a.baseline_args)
             if "base-none" in want and a.baseline and "put" in a.ops:
-                self.start_soupc("base-none", "none", tls, a.baseline)
+                self.start_soupc("base-none", "none", tls, a.baseline, a.baseline_args)
             if "kvref" in want:
                 self.start_kvref(tls)
             if "nghttpd" in want and ("get" in a.ops or "conn" in a.ops or
@@ -826,6 +829,8 @@ def ensure_builds(args):
         subprocess.run(["cmake", "--build", "--preset", "release", "--target", "soup-c"],
                        cwd=REPO, check=True, stdout=subprocess.DEVNULL)
         args.soupc = os.path.join(REPO, "build", "release", "soup-c")
+    if args.baseline == "same":
+        args.baseline = args.soupc
     if not args.kvref and "kvref" in args.contenders:
         log("building the Go peers")
         out = os.path.join(REPO, "build", "release", "go-peers")
@@ -881,6 +886,10 @@ def parse_args(argv):
     ap.add_argument("--soupc", help="soup-c binary (default: build the release preset)")
     ap.add_argument("--kvref", help="kvref binary (default: build peers/go)")
     ap.add_argument("--baseline", help="a second soup-c binary: contenders base, base-none")
+    ap.add_argument("--baseline-args", default="",
+                    help="extra server flags for base and base-none (one string, split "
+                         "on spaces), e.g. limits out of reach; with --baseline "
+                         "same, the baseline is the soup-c binary itself")
     ap.add_argument("--json", help="also write the raw results here")
     a = ap.parse_args(argv)
     shapes = {"get": ",".join(GET_SHAPES), "put": ",".join(PUT_SHAPES),
@@ -895,6 +904,7 @@ def parse_args(argv):
         a.fsync_probe = 0.3
     a.contenders = a.contenders or ",".join(
         c for c in ALL_CONTENDERS if a.baseline or not c.startswith("base"))
+    a.baseline_args = a.baseline_args.split()
     a.ops = [x for x in a.ops.split(",") if x]
     a.sizes = [parse_size(x) for x in a.sizes.split(",") if x]
     a.modes = [x for x in a.modes.split(",") if x]
