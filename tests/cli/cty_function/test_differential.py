@@ -11,6 +11,7 @@ go-cty 1.12.1 and 1.19 are known to differ (docs/internals/cty-function.md,
 import json
 import os
 import re
+import subprocess
 import sys
 
 import pytest
@@ -323,3 +324,34 @@ def test_soupc_matches_go_cty(oracle, fn):
         judge(fn, argv, oracle.call(fn, argv), lib.soupc_call(fn, argv))
 
     check()
+
+
+# soup-go's 83 names: the keys of stdlibFunctions in tofusoup's
+# src/tofusoup/harness/go/soup-go/cty_call.go (tofusoup d6afa28), sorted.
+SOUP_GO_FUNCTIONS = ["abs", "add", "and", "assertnotnull", "byteslen", "bytesslice", "ceil",
+    "chomp", "chunklist", "coalesce", "coalescelist", "compact", "concat", "contains",
+    "csvdecode", "distinct", "divide", "element", "equal", "flatten", "floor", "format",
+    "formatdate", "formatlist", "greaterthan", "greaterthanorequalto", "hasindex", "indent",
+    "index", "int", "join", "jsondecode", "jsonencode", "keys", "length", "lessthan",
+    "lessthanorequalto", "log", "lookup", "lower", "max", "merge", "min", "modulo",
+    "multiply", "negate", "not", "notequal", "or", "parseint", "pow", "range", "regex",
+    "regexall", "regexreplace", "replace", "reverselist", "sethaselement",
+    "setintersection", "setproduct", "setsubtract", "setsymmetricdifference", "setunion",
+    "signum", "slice", "sort", "split", "strlen", "strrev", "substr", "subtract", "timeadd",
+    "title", "tobool", "tonumber", "tostring", "trim", "trimprefix", "trimspace",
+    "trimsuffix", "upper", "values", "zipmap"]
+
+
+def test_functions_lists_soup_go_names(oracle):
+    """`cty functions` prints exactly soup-go's names, sorted, as one JSON
+    line; the table above has a strategy for each, and go-cty's stdlib
+    (the oracle) has each one but those it predates."""
+    r = subprocess.run([lib.SOUPC, "cty", "functions"], capture_output=True, timeout=60)
+    assert r.returncode == 0 and r.stderr == b""
+    assert r.stdout.decode() == json.dumps(SOUP_GO_FUNCTIONS, separators=(",", ":")) + "\n"
+    assert len(SOUP_GO_FUNCTIONS) == 83
+    assert sorted(SPECS) == SOUP_GO_FUNCTIONS
+    o = subprocess.run([lib.ORACLE, "cty", "functions"], capture_output=True, timeout=60)
+    go = json.loads(o.stdout)
+    assert sorted(set(SOUP_GO_FUNCTIONS) - set(go)) == ([] if MODERN else sorted(NEW_IN_113))
+    assert set(go) <= set(SOUP_GO_FUNCTIONS)
