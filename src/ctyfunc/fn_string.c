@@ -34,12 +34,54 @@ static int map_runes(struct soupc_cty_value **out, const char *s, size_t len,
   return soupc__fn_str_buf(out, &b);
 }
 
+static bool all_ascii(const char *s, size_t len) {
+  size_t i;
+
+  for (i = 0; i < len; i++) {
+    if ((uint8_t)s[i] >= 0x80) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* strings.ToUpper / ToLower's ASCII path: the same bytes as the rune
+ * mapping gives (Unicode maps ASCII letters to ASCII), without decoding. */
+static int map_ascii(struct soupc_cty_value **out, const char *s, size_t len,
+                     bool upper) {
+  char small[256];
+  char *p = len <= sizeof small ? small : soupc__malloc(len);
+  size_t i;
+  int rv;
+
+  if (p == NULL) {
+    return SOUPC_ERR_NOMEM;
+  }
+  for (i = 0; i < len; i++) {
+    char ch = s[i];
+    if (upper && ch >= 'a' && ch <= 'z') {
+      ch = (char)(ch - 'a' + 'A');
+    } else if (!upper && ch >= 'A' && ch <= 'Z') {
+      ch = (char)(ch - 'A' + 'a');
+    }
+    p[i] = ch;
+  }
+  rv = soupc__cty_val_string(out, len > 0 ? p : "", len);
+  if (p != small) {
+    soupc__free(p);
+  }
+  return rv;
+}
+
 static int upper_impl(struct soupc_cty_value **out, struct fn_ctx *c,
                       struct soupc_cty_value *const *a, size_t n,
                       const struct soupc_cty_type *ret) {
   size_t len;
   const char *s = str_of(a[0], &len);
 
+  if (all_ascii(s, len)) {
+    return map_ascii(out, s, len, true);
+  }
   return map_runes(out, s, len, soupc__fn_to_upper);
 }
 
@@ -49,6 +91,9 @@ static int lower_impl(struct soupc_cty_value **out, struct fn_ctx *c,
   size_t len;
   const char *s = str_of(a[0], &len);
 
+  if (all_ascii(s, len)) {
+    return map_ascii(out, s, len, false);
+  }
   return map_runes(out, s, len, soupc__fn_to_lower);
 }
 
