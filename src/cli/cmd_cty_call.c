@@ -23,6 +23,9 @@ static const struct option call_opts[] = {
 static const char call_usage[] =
     "Call a function from go-cty's standard library and print the result as "
     "JSON.\n\n"
+    "Exists to be an oracle: a second implementation can be compared against "
+    "real\n"
+    "go-cty behaviour rather than against a reading of its source.\n\n"
     "Each argument is a JSON object {\"type\": <type-spec>, \"value\": "
     "<json>}, and may\n"
     "instead set \"unknown\": true or \"null\": true, or carry \"marks\": "
@@ -39,14 +42,21 @@ static const char call_usage[] =
     "  soup-c cty call [function] [arg-json...] [flags]\n\n"
     "Flags:\n"
     "  -h, --help   help for call\n\n"
-    "Run 'soup-c cty functions' for the function names.\n";
+    "Global Flags:\n"
+    "      --log-level string   Set log level (trace, debug, info, warn, "
+    "error) (default \"info\")\n"
+    "  -v, --verbose            Enable verbose output\n";
 
 static const char functions_usage[] =
     "List the go-cty stdlib functions available to `cty call`\n\n"
     "Usage:\n"
     "  soup-c cty functions [flags]\n\n"
     "Flags:\n"
-    "  -h, --help   help for functions\n";
+    "  -h, --help   help for functions\n\n"
+    "Global Flags:\n"
+    "      --log-level string   Set log level (trace, debug, info, warn, "
+    "error) (default \"info\")\n"
+    "  -v, --verbose            Enable verbose output\n";
 
 /* @return -1 to continue, else an exit code. */
 static int parse_flags(int argc, char **argv, const char *usage) {

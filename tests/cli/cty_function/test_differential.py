@@ -355,3 +355,47 @@ def test_functions_lists_soup_go_names(oracle):
     go = json.loads(o.stdout)
     assert sorted(set(SOUP_GO_FUNCTIONS) - set(go)) == ([] if MODERN else sorted(NEW_IN_113))
     assert set(go) <= set(SOUP_GO_FUNCTIONS)
+
+
+# soup-go's Long text for `cty call` (cty_call.go, tofusoup d6afa28), with
+# the program named soup-c as the recorded vectors name it.
+SOUP_GO_CALL_LONG = """Call a function from go-cty's standard library and print the result as JSON.
+
+Exists to be an oracle: a second implementation can be compared against real
+go-cty behaviour rather than against a reading of its source.
+
+Each argument is a JSON object {"type": <type-spec>, "value": <json>}, and may
+instead set "unknown": true or "null": true, or carry "marks": ["sensitive"].
+The result reports unknown-ness, null-ness and marks separately from the value,
+because those are exactly the distinctions a JSON value cannot carry.
+
+  soup-c cty call upper '{"type":"string","value":"hello"}'
+  soup-c cty call contains '{"type":["list","string"],"value":["a"]}' '{"type":"string","unknown":true}'
+  soup-c cty call upper '{"type":"string","value":"hi","marks":["sensitive"]}'"""
+
+
+def recorded_global_flags():
+    """The "Global Flags:" block of a help text recorded from soup-go."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cty",
+                        "cli-vectors.txt")
+    for line in open(path, encoding="utf-8"):
+        if line.startswith('["cty", "walk", "--help"]\t'):
+            out = json.loads(line.split("\t")[2])
+            return out[out.index("Global Flags:"):]
+    raise AssertionError("no recorded `cty walk --help` in cli-vectors.txt")
+
+
+def test_call_and_functions_help_are_cobras():
+    """cobra's help for soup-go's `cty call` (its Long) and `cty functions`
+    (no Long: its Short), with the root's persistent flags."""
+    tail = recorded_global_flags()
+    want = {
+        "call": SOUP_GO_CALL_LONG + "\n\nUsage:\n  soup-c cty call [function] [arg-json...] "
+                "[flags]\n\nFlags:\n  -h, --help   help for call\n\n" + tail,
+        "functions": "List the go-cty stdlib functions available to `cty call`\n\nUsage:\n"
+                     "  soup-c cty functions [flags]\n\nFlags:\n  -h, --help   help for "
+                     "functions\n\n" + tail,
+    }
+    for cmd, text in want.items():
+        r = subprocess.run([lib.SOUPC, "cty", cmd, "--help"], capture_output=True, timeout=60)
+        assert (r.returncode, r.stdout.decode(), r.stderr) == (0, text, b"")
