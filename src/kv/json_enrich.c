@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ static void file_sha256_hex(char out[65], const char *path) {
   }
   if (!ferror(f) && EVP_DigestFinal_ex(ctx, md, &md_len) == 1) {
     for (i = 0; i < md_len && i < 32; i++) {
-      snprintf(out + 2 * i, 3, "%02x", md[i]);
+      snprintf(out + 2 * (size_t)i, 3, "%02x", md[i]);
     }
   }
 done:
@@ -190,6 +191,40 @@ static void gen_value(yajl_gen g, yajl_val v,
   }
 }
 
+/* yajl_gen refuses to open a container YAJL_MAX_DEPTH (128) deep and then
+ * writes broken JSON, and yajl_tree_parse and yajl_tree_free recurse once
+ * per level (a million levels overflow the stack). So a value nested deeper
+ * than yajl_gen allows passes through as stored. soup-go's encoding/json
+ * would enrich up to 10,000 levels: a documented difference (README). */
+#define ENRICH_MAX_NESTING (YAJL_MAX_DEPTH - 1)
+
+/* @return true when @p value opens more than ENRICH_MAX_NESTING arrays and
+ * objects at once (brackets inside strings do not count). */
+static bool nests_too_deeply(const uint8_t *value, size_t len) {
+  size_t i, depth = 0;
+  bool in_string = false;
+
+  for (i = 0; i < len; i++) {
+    uint8_t c = value[i];
+    if (in_string) {
+      if (c == '\\') {
+        i++; /* the escaped byte cannot end the string */
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > ENRICH_MAX_NESTING) {
+        return true;
+      }
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      depth--;
+    }
+  }
+  return false;
+}
+
 int soupc__kv_enrich_json(uint8_t **out, size_t *out_len, const uint8_t *value,
                           size_t len, const struct kv_enrich_info *info) {
   const unsigned char *buf;
@@ -206,7 +241,8 @@ int soupc__kv_enrich_json(uint8_t **out, size_t *out_len, const uint8_t *value,
                      value[i] == '\r')) {
     i++;
   }
-  if (i == len || value[i] != '{' || memchr(value, '\0', len) != NULL) {
+  if (i == len || value[i] != '{' || memchr(value, '\0', len) != NULL ||
+      nests_too_deeply(value + i, len - i)) {
     return 0;
   }
   text = soupc__strndup((const char *)value, len);

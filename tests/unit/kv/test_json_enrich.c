@@ -95,6 +95,54 @@ static void non_objects_pass_through(void **state) {
   assert_null(out);
 }
 
+/* {"a":[[...]]} with @p levels containers open at once, the object included. */
+static char *nested(size_t levels) {
+  char *s = malloc(2 * levels + 8);
+  size_t i, n = 0;
+
+  assert_non_null(s);
+  memcpy(s, "{\"a\":", 5);
+  n = 5;
+  for (i = 1; i < levels; i++) {
+    s[n++] = '[';
+  }
+  for (i = 1; i < levels; i++) {
+    s[n++] = ']';
+  }
+  s[n++] = '}';
+  s[n] = '\0';
+  return s;
+}
+
+/* yajl_gen cannot write 128 levels, and yajl's tree recurses per level, so a
+ * deeper value passes through as stored, however deep (a million levels
+ * overflowed the stack before this check). */
+static void deep_nesting_passes_through_intact(void **state) {
+  char *out = NULL;
+  char *ok = nested(127), *deep = nested(128), *huge = nested(1000000);
+  char strings[600];
+
+  (void)state;
+  assert_int_equal(enrich(ok, &out), 1);
+  assert_non_null(strstr(out, "\"server_handshake\""));
+  assert_int_equal(strncmp(out, ok, 127 + 4), 0);
+  soupc__free(out);
+  out = NULL;
+  assert_int_equal(enrich(deep, &out), 0);
+  assert_int_equal(enrich(huge, &out), 0);
+  assert_null(out);
+  /* brackets inside strings, escaped quotes included, are not nesting */
+  memset(strings, 0, sizeof(strings));
+  memcpy(strings, "{\"a\":\"\\\"", 8);
+  memset(strings + 8, '[', 300);
+  memcpy(strings + 308, "\"}", 2);
+  assert_int_equal(enrich(strings, &out), 1);
+  soupc__free(out);
+  free(ok);
+  free(deep);
+  free(huge);
+}
+
 static void value_with_nul_byte_passes_through(void **state) {
   struct kv_enrich_info info = {&config, NULL, 0};
   uint8_t *buf = NULL;
@@ -138,6 +186,7 @@ static void cert_fingerprint_is_the_files_sha256(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(object_gets_a_server_handshake_last),
+      cmocka_unit_test(deep_nesting_passes_through_intact),
       cmocka_unit_test(existing_server_handshake_is_replaced),
       cmocka_unit_test(big_number_text_is_kept_exactly),
       cmocka_unit_test(non_objects_pass_through),
