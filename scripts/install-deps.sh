@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # build
-  build-essential cmake ninja-build pkg-config clang-format
+  build-essential cmake ninja-build pkg-config clang-format clang-tidy-14
   # libraries (STYLE.md / README "Libraries")
   libnghttp2-dev libssl-dev libevent-dev libprotobuf-c-dev protobuf-c-compiler
   liblmdb-dev libyajl-dev libutf8proc-dev libmsgpack-dev libmpfr-dev libgmp-dev

@@ -229,7 +229,10 @@ static int go_parse_int(const char *s0, long long *out) {
   }
   if (s[0] == '0') {
     size_t len = strlen(s);
-    char c1 = len >= 3 ? lower(s[1]) : '\0';
+    char c1 = '\0';
+    if (len >= 3) {
+      c1 = lower(s[1]);
+    }
     if (c1 == 'b') {
       base = 2;
       s += 2;
@@ -255,7 +258,7 @@ static int go_parse_int(const char *s0, long long *out) {
     if (c >= '0' && c <= '9') {
       d = (uint64_t)(c - '0');
     } else if (lower(c) >= 'a' && lower(c) <= 'z') {
-      d = (uint64_t)(lower(c) - 'a' + 10);
+      d = (uint64_t)(lower(c) - 'a') + 10;
     } else {
       return -1;
     }
@@ -746,7 +749,8 @@ static int execute_found(const cli_command *c, const char *path,
   if (parse_flags(&fs, argc, args, pos, &npos, &err) != 0) {
     goto fail;
   }
-  if (fs.help_value.b || (c->run == NULL && c->delegate == NULL)) {
+  /* a delegating command never gets here: cli_command_execute hands it argv */
+  if (fs.help_value.b || c->run == NULL) {
     print_help(c, path, parent_path);
     rv = 0;
     goto out;

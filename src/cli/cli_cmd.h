@@ -27,10 +27,10 @@ typedef struct {
 
 /* A parsed flag. */
 typedef struct {
-  int changed;   /* given on the command line */
-  const char *s; /* string value (the default when not given) */
-  int b;         /* bool value */
   long long i;   /* int value */
+  const char *s; /* string value (the default when not given) */
+  int changed;   /* given on the command line */
+  int b;         /* bool value */
 } cli_flag_value;
 
 typedef enum {

@@ -237,7 +237,7 @@ static int parse_flags(struct server_config *cfg, int argc, char **argv) {
       break;
     case OPT_ETCD_TIMEOUT: {
       int64_t ms;
-      if (cli_parse_timeout_ms(&ms, optarg) != 0 || ms > 3600 * 1000) {
+      if (cli_parse_timeout_ms(&ms, optarg) != 0 || ms > (int64_t)3600 * 1000) {
         return cli_fail("invalid --etcd-timeout \"%s\": want seconds, "
                         "0 < S <= 3600",
                         optarg);

@@ -741,10 +741,8 @@ static int prepare_unknown(struct soupc_cty_value **out,
   if (soupc_cty_range_definitely_not_null(&rng)) {
     soupc_cty_refine_not_null(b);
   }
-  if (src->kind == SOUPC_CTY_OBJECT && target->kind == SOUPC_CTY_MAP) {
-    soupc_cty_refine_collection_length_lower_bound(b, (int64_t)src->n);
-    soupc_cty_refine_collection_length_upper_bound(b, (int64_t)src->n);
-  } else if (src->kind == SOUPC_CTY_TUPLE && target->kind == SOUPC_CTY_LIST) {
+  if ((src->kind == SOUPC_CTY_OBJECT && target->kind == SOUPC_CTY_MAP) ||
+      (src->kind == SOUPC_CTY_TUPLE && target->kind == SOUPC_CTY_LIST)) {
     soupc_cty_refine_collection_length_lower_bound(b, (int64_t)src->n);
     soupc_cty_refine_collection_length_upper_bound(b, (int64_t)src->n);
   } else if (src->kind == SOUPC_CTY_TUPLE && target->kind == SOUPC_CTY_SET) {

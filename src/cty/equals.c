@@ -269,9 +269,9 @@ static int equals_raw(int *res, const struct soupc_cty_value *a,
       return 0;
     }
     soupc_cty_value_free(ok);
-    if (cty_is_null(kv) || uv->type->has_dyn) {
-      *res = EQ_UNKNOWN;
-    } else if (!soupc__cty_type_equal(kv->type, uv->type)) {
+    /* a known value of another (fully known) type can never be equal */
+    if (!cty_is_null(kv) && !uv->type->has_dyn &&
+        !soupc__cty_type_equal(kv->type, uv->type)) {
       *res = EQ_FALSE;
     } else {
       *res = EQ_UNKNOWN;
@@ -511,8 +511,9 @@ static int num_less_raw(struct soupc_cty_value **out,
   if (!dyn && !unk) {
     int c;
     if ((a->flags & CTY_V_NULL) || (b->flags & CTY_V_NULL)) {
-      return soupc__cty_panic(st, "interface conversion: interface {} is "
-                                  "nil, not *big.Float");
+      soupc__cty_panic(st, "interface conversion: interface {} is "
+                           "nil, not *big.Float");
+      return SOUPC_ERR_CTY_PANIC; /* what soupc__cty_panic returns */
     }
     c = soupc__cty_num_cmp(a->u.num, b->u.num);
     *out = soupc__cty_bool_val(greater ? c > 0 : c < 0);
@@ -547,6 +548,13 @@ static int num_less_raw(struct soupc_cty_value **out,
     }
     soupc__cty_range_dispose(&ra);
     soupc__cty_range_dispose(&rb);
+    /* the accessors set every bound on success (refine.c); a NULL one here
+     * would be a broken contract, not a value to dereference */
+    if (rv == 0 &&
+        (amax == NULL || bmin == NULL || amin == NULL || bmax == NULL)) {
+      soupc__cty_panic(st, "number range without bounds");
+      rv = SOUPC_ERR_CTY_PANIC;
+    }
     if (rv == 0) {
       const struct soupc_cty_value *x1 = greater ? amin : amax;
       const struct soupc_cty_value *y1 = greater ? bmax : bmin;

@@ -169,8 +169,9 @@ static void put_rune(struct cty_buf *b, uint32_t r) {
 }
 
 static uint32_t u4(const char *s) {
-  return (uint32_t)(hexval(s[0]) << 12 | hexval(s[1]) << 8 | hexval(s[2]) << 4 |
-                    hexval(s[3]));
+  /* callers checked the four digits, so no hexval is -1 here */
+  return (uint32_t)hexval(s[0]) << 12 | (uint32_t)hexval(s[1]) << 8 |
+         (uint32_t)hexval(s[2]) << 4 | (uint32_t)hexval(s[3]);
 }
 
 /* Go's unquote of a validated string body [s, s+len). */

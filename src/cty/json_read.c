@@ -877,6 +877,9 @@ static int unm_text(struct soupc_cty_value **out,
   if (depth > CTY_MAX_DEPTH) {
     return err_set(st, "JSON value nests too deeply");
   }
+  if (ty == NULL) {
+    return err_set(st, "no type to unmarshal the JSON value into");
+  }
   d = soupc__malloc(sizeof(*d));
   if (d == NULL) {
     return SOUPC_ERR_NOMEM;

@@ -62,7 +62,7 @@ static int rd_take(struct rd *r, size_t n, const uint8_t **p) {
 }
 
 static int rd_peek(struct rd *r, uint8_t *c) {
-  if (r->off >= r->len) {
+  if (r->off >= r->len || r->p == NULL) {
     return rd_fail(r, "EOF");
   }
   *c = r->p[r->off];
@@ -204,7 +204,7 @@ static int rd_int_body(struct rd *r, uint8_t c, uint64_t *u, bool *is_signed) {
     if (rd_be(r, n, u) != 0) {
       return -1;
     }
-    if (n < 8 && (*u >> (n * 8 - 1)) != 0) {
+    if (n > 0 && n < 8 && (*u >> (n * 8 - 1)) != 0) {
       *u |= ~(uint64_t)0 << (n * 8); /* sign-extend */
     }
     *is_signed = true;

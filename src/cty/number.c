@@ -300,7 +300,10 @@ static int dec_init(struct dec *d, const mpz_t m0, long shift) {
 }
 
 static char dec_at(const struct dec *d, int i) {
-  return (i >= 0 && i < d->nd) ? d->mant[i] : '0';
+  if (i >= 0 && i < d->nd) {
+    return d->mant[i];
+  }
+  return '0';
 }
 
 static void dec_round_up(struct dec *d, int n) {

@@ -251,7 +251,7 @@ static int number_bound(struct soupc_cty_value **out, bool *incl,
                         const char *key, const struct json_node *v,
                         soupc_status *st) {
   char raw[300], q[300];
-  const char *why;
+  const char *why = "";
   const char *text = "";
   size_t tlen = 0;
   int rv;
@@ -502,7 +502,7 @@ static int decode_number(struct soupc_cty_value **out,
                          const struct json_node *v, soupc_status *st) {
   const char *s = v->kind == JN_STRING ? v->s : "";
   size_t len = v->kind == JN_STRING ? v->len : 0;
-  const char *why;
+  const char *why = "";
   char q[300];
   int rv;
 

@@ -72,8 +72,12 @@ soupc_cty_kind soupc_cty_type_kind(const soupc_cty_type *t) {
 
 int soupc__cty_type_new_coll(struct soupc_cty_type **out, soupc_cty_kind kind,
                              struct soupc_cty_type *elem) {
-  struct soupc_cty_type *t = soupc__calloc(1, sizeof(*t));
+  struct soupc_cty_type *t;
 
+  if (elem == NULL) {
+    return SOUPC_ERR_NOMEM; /* a failed constructor's result, passed on */
+  }
+  t = soupc__calloc(1, sizeof(*t));
   if (t == NULL) {
     soupc_cty_type_free(elem);
     return SOUPC_ERR_NOMEM;
@@ -558,7 +562,6 @@ soupc__cty_type_no_optional(const struct soupc_cty_type *t) {
   ts = soupc__calloc(t->n + 1, sizeof(*ts));
   nn = soupc__calloc(t->n + 1, sizeof(*nn));
   nl = soupc__calloc(t->n + 1, sizeof(*nl));
-  rv = SOUPC_ERR_NOMEM;
   if (ts != NULL && nn != NULL && nl != NULL) {
     for (i = 0; i < t->n; i++) {
       ts[i] = soupc__cty_type_no_optional(t->elems[i]);
@@ -1077,7 +1080,7 @@ static int go_string(const char **out, const struct json_node *n,
                     "json: cannot unmarshal %s into Go value of type string",
                     jn_kind(n));
   }
-  *out = n->s;
+  *out = n->s != NULL ? n->s : "";
   return 0;
 }
 
@@ -1192,7 +1195,7 @@ out:
 
 static int from_node(struct soupc_cty_type **out, const struct json_node *n,
                      int depth, soupc_status *st) {
-  const char *kind = NULL;
+  const char *kind = "";
   size_t i;
   int rv;
 

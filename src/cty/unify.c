@@ -538,9 +538,8 @@ static int unify(struct ures *r, ctype const *types, size_t n, bool unsafe,
   } else if (set_n > 0 && set_n + dyn_n == n) {
     return unify_collections(r, SOUPC_CTY_SET, types, n, unsafe, dyn_n > 0,
                              depth);
-  } else if (obj_n > 0 && obj_n + dyn_n == n) {
-    return unify_structs(r, types, n, unsafe, dyn_n > 0, depth);
-  } else if (tup_n > 0 && tup_n + dyn_n == n) {
+  } else if ((obj_n > 0 && obj_n + dyn_n == n) ||
+             (tup_n > 0 && tup_n + dyn_n == n)) {
     return unify_structs(r, types, n, unsafe, dyn_n > 0, depth);
   } else if (obj_n > 0 && tup_n > 0) {
     return 0;

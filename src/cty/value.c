@@ -420,6 +420,9 @@ int soupc__cty_val_retype(struct soupc_cty_value **out,
 static void free_items(struct soupc_cty_value **items, size_t n) {
   size_t i;
 
+  if (items == NULL) {
+    return; /* an allocation that failed before the items were made */
+  }
   for (i = 0; i < n; i++) {
     soupc_cty_value_free(items[i]);
   }
@@ -469,8 +472,8 @@ static int retype_items(struct soupc_cty_value **items, size_t n,
   size_t i;
   int rv;
 
-  if (et->kind == SOUPC_CTY_DYNAMIC) {
-    return 0;
+  if (et == NULL || et->kind == SOUPC_CTY_DYNAMIC) {
+    return 0; /* no element, or dynamic elements: nothing to re-type */
   }
   for (i = 0; i < n; i++) {
     if (items[i]->type->kind == SOUPC_CTY_DYNAMIC) {

@@ -250,6 +250,9 @@ static int unknown_as_null(struct soupc_cty_value **out,
   if (depth > CTY_MAX_DEPTH) {
     return SOUPC_ERR_CTY_DECODE;
   }
+  /* go-cty's order: null as is, unknown to null, then leaves as is; the
+   * unknown test must sit between the two identical branches. */
+  // NOLINTNEXTLINE(bugprone-branch-clone)
   if (raw->flags & CTY_V_NULL) {
     nv = soupc__cty_val_ref(raw);
   } else if (raw->flags & CTY_V_UNKNOWN) {

@@ -13,7 +13,9 @@
 #include <string>
 
 struct soupc_re2 {
-  re2::RE2 re;
+  /* A plain holder behind the C API's opaque handle; C++ access control
+   * buys nothing here. */
+  re2::RE2 re; // NOLINT(misc-non-private-member-variables-in-classes)
   explicit soupc_re2(const re2::StringPiece &p, const re2::RE2::Options &o)
       : re(p, o) {}
 };
@@ -65,11 +67,12 @@ extern "C" int soupc__re2_match(const struct soupc_re2 *re, const char *text,
     return 0;
   }
   for (i = 0; i < ncaps; i++) {
+    size_t k = 2 * static_cast<size_t>(i);
     if (sub[i].data() == nullptr) {
-      caps[2 * i] = caps[2 * i + 1] = -1;
+      caps[k] = caps[k + 1] = -1;
     } else {
-      caps[2 * i] = static_cast<long>(sub[i].data() - text);
-      caps[2 * i + 1] = caps[2 * i] + static_cast<long>(sub[i].size());
+      caps[k] = static_cast<long>(sub[i].data() - text);
+      caps[k + 1] = caps[k] + static_cast<long>(sub[i].size());
     }
   }
   return 1;

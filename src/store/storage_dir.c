@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -30,8 +31,7 @@ static char *join(const char *base, const char *suffix) {
   if (p == NULL) {
     return NULL;
   }
-  memcpy(p, base, blen);
-  memcpy(p + blen, suffix, slen + 1);
+  snprintf(p, blen + slen + 1, "%.*s%s", (int)blen, base, suffix);
   return p;
 }
 

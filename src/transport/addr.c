@@ -196,6 +196,7 @@ int soupc__addr_listen(const struct net_addr *a, char *text_out, size_t cap,
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
 
+    memset(&ss, 0, sizeof(ss));
     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                 ai->ai_protocol);
     if (fd < 0) {

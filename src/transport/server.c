@@ -726,7 +726,7 @@ int soupc_server_start(soupc_server *srv) {
   }
   {
     struct timeval tv = {TRIM_INTERVAL_MS / 1000,
-                         (TRIM_INTERVAL_MS % 1000) * 1000};
+                         (suseconds_t)(TRIM_INTERVAL_MS % 1000) * 1000};
     event_add(srv->trim_ev, &tv);
   }
   for (k = 0; k < srv->nlisteners; k++) {
